@@ -1,0 +1,27 @@
+"""Sphinx configuration. Build: `bash run.sh docs` (HTML in docs/_build/html)."""
+
+import skastro
+
+project = "skastro"
+author = "The skastro developers"
+copyright = "2026, The skastro developers"
+version = release = skastro.__version__
+
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
+    "sphinx.ext.mathjax",
+    "sphinx.ext.intersphinx",
+    "numpydoc",
+]
+autosummary_generate = True
+numpydoc_show_class_members = False
+numpydoc_class_members_toctree = False
+templates_path = []
+exclude_patterns = ["_build"]
+html_theme = "alabaster"
+intersphinx_mapping = {
+    "python": ("https://docs.python.org/3", None),
+    "numpy": ("https://numpy.org/doc/stable", None),
+    "sklearn": ("https://scikit-learn.org/stable", None),
+}

@@ -1,0 +1,68 @@
+"""The ``skastro`` command."""
+
+import argparse
+import importlib
+import sys
+import time
+from pathlib import Path
+
+from .reproduce import SECTIONS, Context
+
+
+def _reproduce(args):
+    out_root = Path(args.out)
+    out_root.mkdir(parents=True, exist_ok=True)
+    data_dir = Path(args.data_dir) if args.data_dir else None
+    if data_dir is not None and not data_dir.is_dir():
+        raise SystemExit(f"--data-dir {data_dir} is not a folder (see README: where the real data goes).")
+    names = args.sections or SECTIONS
+    unknown = sorted(set(names) - set(SECTIONS))
+    if unknown:
+        raise SystemExit(f"Unknown section(s) {unknown}; choose from {SECTIONS}.")
+    lines = ["# skastro reproduce", "",
+             f"data: {'real data from ' + str(data_dir) if data_dir else 'built-in simulations only'}; "
+             f"scale: {'full' if args.full else 'small'}; random_state={args.random_state}", ""]
+    for name in names:
+        module = importlib.import_module(f"skastro.reproduce._{name}")
+        print(f"== {module.TITLE}", flush=True)
+        ctx = Context(out_dir=out_root / name, data_dir=data_dir, full=args.full,
+                      random_state=args.random_state, verbose=not args.quiet)
+        ctx.out_dir.mkdir(parents=True, exist_ok=True)
+        start = time.perf_counter()
+        rows = module.run(ctx)
+        seconds = time.perf_counter() - start
+        table = [f"## {module.TITLE}", "", f"({seconds:.0f} s; figures in `{ctx.out_dir}`)", "",
+                 "| quantity | skastro | paper | note |", "|---|---|---|---|"]
+        table += [f"| {r.quantity} | {r.ours} | {r.paper} | {r.note} |" for r in rows]
+        print("\n".join(table[2:]) + "\n", flush=True)
+        lines += table + [""]
+    summary = out_root / "summary.md"
+    summary.write_text("\n".join(lines))
+    print(f"Summary written to {summary}")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="skastro", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    rep = sub.add_parser(
+        "reproduce",
+        help="run small-scale versions of the papers' headline experiments",
+        description="Run, on built-in simulated data (and on the real data with --data-dir), "
+        "a small-scale version of each paper's headline experiment; print our figures "
+        "beside the paper's and write plots and summary.md to --out.",
+    )
+    rep.add_argument("--out", default="skastro-output", help="output folder (default: %(default)s)")
+    rep.add_argument("--data-dir", default=None,
+                     help="folder holding plasticc/ and css_fats/ (e.g. ../shared/data)")
+    rep.add_argument("--sections", nargs="+", metavar="NAME", help=f"subset of {SECTIONS}")
+    rep.add_argument("--full", action="store_true", help="paper-scale sizes (slow)")
+    rep.add_argument("--random-state", type=int, default=0)
+    rep.add_argument("--quiet", action="store_true")
+    args = parser.parse_args(argv)
+    if args.command == "reproduce":
+        _reproduce(args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
