@@ -140,7 +140,10 @@ class LightCurves:
         for name, column in columns.items():
             if not isinstance(name, str):
                 raise TypeError(f"Column names must be strings; got {name!r}.")
-            column = np.asarray(column)
+            if name in CATEGORICAL_COLUMNS and isinstance(column, (pd.Categorical, pd.Series)):
+                column = pd.Categorical(column)  # keeps a given category order
+            else:
+                column = np.asarray(column)
             if column.ndim != 1 or column.shape[0] != n_obs:
                 raise ValueError(
                     f"Column {name!r} has shape {column.shape}; expected ({n_obs},), "
@@ -547,7 +550,11 @@ class LightCurves:
         codes, uniques = pd.factorize(table[id], sort=False, use_na_sentinel=True)
         if (codes < 0).any():
             raise ValueError(f"Column {id!r} holds missing object ids.")
-        columns = {role: table[col].to_numpy() for role, col in names.items()}
+        columns = {
+            role: table[col].array if isinstance(table[col].dtype, pd.CategoricalDtype)
+            else table[col].to_numpy()
+            for role, col in names.items()
+        }
         if columns["time"].dtype.kind not in "iuf":
             raise TypeError(
                 f"Time column {time!r} must be numeric days; got dtype {columns['time'].dtype}."
@@ -653,6 +660,11 @@ class LightCurves:
             {name: np.asarray(plain[name]) for name in plain.colnames if name != time}
         )
         frame[time] = np.asarray(days, dtype=np.float64)
+        # Label order written by to_table (e.g. bands by wavelength) survives the round trip.
+        for role, col in (("band", band), ("site", site)):
+            labels = table.meta.get("categories", {}).get(role)
+            if col is not None and col in frame and labels is not None:
+                frame[col] = pd.Categorical(frame[col], categories=labels)
         if value_kind is None:
             value_kind = table.meta.get("value_kind")
         return cls.from_pandas(frame, id=id, time=time, value=value, error=error, band=band,
@@ -669,7 +681,10 @@ class LightCurves:
         id_name = self.ids.name or "object_id"
         frame = pd.DataFrame({id_name: np.repeat(self.ids.to_numpy(), self.lengths)})
         for name in self.columns:
-            frame[name] = self.column(name)
+            if name in self._categories:
+                frame[name] = pd.Categorical.from_codes(self._columns[name], self._categories[name])
+            else:
+                frame[name] = self._columns[name]
         if with_meta:
             for name in self._meta.columns:
                 frame[name] = np.repeat(self._meta[name].to_numpy(), self.lengths)
@@ -687,6 +702,7 @@ class LightCurves:
             table["value"].unit = u.mag
             table["error"].unit = u.mag
         table.meta["value_kind"] = self.value_kind
+        table.meta["categories"] = {name: list(labels) for name, labels in self._categories.items()}
         table.meta["objects"] = self._meta.copy()
         return table
 
@@ -751,6 +767,7 @@ class LightCurves:
             "id": id_name,
             "epoch_columns": list(self.columns),
             "meta_columns": list(meta_table.column_names),
+            "categories": {name: list(labels) for name, labels in self._categories.items()},
         }
         table = pa.table(arrays)
         table = table.replace_schema_metadata(
@@ -779,21 +796,29 @@ class LightCurves:
             if offsets is None:
                 offsets = np.asarray(lists.offsets, dtype=np.int64)
             values = lists.values
-            columns[name] = (
-                np.asarray(values.to_pylist(), dtype=object)
-                if name in CATEGORICAL_COLUMNS else values.to_numpy(zero_copy_only=False)
-            )
+            if name in CATEGORICAL_COLUMNS:
+                columns[name] = pd.Categorical(values.to_numpy(zero_copy_only=False),
+                                               categories=info["categories"][name])
+            else:
+                columns[name] = values.to_numpy(zero_copy_only=False)
         meta = table.select(info["meta_columns"]).to_pandas()
         meta.index = pd.Index(table[info["id"]].to_numpy(zero_copy_only=False), name=info["id"])
         return cls(offsets, columns, meta=meta, value_kind=info["value_kind"])
 
 
 def _encode(labels, name):
-    """Integer codes and sorted label tuple of a label column."""
-    codes, uniques = pd.factorize(np.asarray(labels), sort=True)
+    """Integer codes and label tuple of a label column.
+
+    Labels are sorted, unless ``labels`` is a pandas Categorical: then its
+    category order is kept (e.g. passbands in wavelength order).
+    """
+    if isinstance(labels, pd.Categorical):
+        codes, uniques = labels.codes, labels.categories
+    else:
+        codes, uniques = pd.factorize(np.asarray(labels), sort=True)
     if (codes < 0).any():
         raise ValueError(f"Label column {name!r} holds missing values.")
-    return codes.astype(np.int16), tuple(str(label) for label in uniques)
+    return np.asarray(codes, dtype=np.int16), tuple(str(label) for label in uniques)
 
 
 def _sort_within_objects(time, offsets):

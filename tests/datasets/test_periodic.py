@@ -1,0 +1,95 @@
+import numpy as np
+import pytest
+
+from skastro.datasets import PERIODIC_CLASSES, make_periodic_variables
+
+
+def test_seeded_and_labelled():
+    a = make_periodic_variables(200, random_state=1)
+    b = make_periodic_variables(200, random_state=1)
+    assert a.equals(b)
+    assert not a.equals(make_periodic_variables(200, random_state=2))
+    counts = a.meta["label"].value_counts()
+    assert counts.to_dict() == {"RRab": 80, "EC": 40, "ESD": 30, "other": 30, "RRc": 20}
+    assert set(a.meta.columns) >= {"label", "period", "amplitude", "mean_mag", "snr", "n_epochs"}
+
+
+def test_vvv_like_sampling():
+    lcs = make_periodic_variables(300, random_state=0)
+    meta = lcs.meta
+    assert meta["n_epochs"].between(30, 300).all()
+    assert 80 <= meta["n_epochs"].median() <= 120  # VVV: ~100 epochs per field
+    t = lcs.split("time")[0]
+    assert 1500 < t[-1] - t[0] <= 1827  # ~5-year baseline
+    gaps = np.diff(t)
+    assert gaps.max() > 90  # seasonal gaps
+    # Pawprints: 1-6 measurements within minutes of each other per epoch.
+    within_minutes = gaps < 5 / 1440
+    assert within_minutes.any() and (gaps[within_minutes] < 5 / 1440).all()
+    n_meas = lcs.lengths / meta["n_epochs"].to_numpy()
+    assert (n_meas >= 1).all() and (n_meas <= 6).all() and 2.5 < n_meas.mean() < 4.5
+
+
+def test_class_properties_match_the_paper_regime():
+    lcs = make_periodic_variables(1000, random_state=0)
+    meta = lcs.meta
+    rrab = meta[meta.label == "RRab"]
+    assert rrab["period"].between(0.28, 0.98).all()
+    assert rrab["amplitude"].between(0.1, 0.45).all()
+    eb = meta[meta.label.isin(["EC", "ESD"])]
+    assert (eb["period"] / 2).between(0.28, 0.98).all()  # half period in the search range
+    # Noise grows with magnitude.
+    bright, faint = meta["mean_mag"] < 13, meta["mean_mag"] > 16
+    assert meta.loc[bright, "noise"].median() < 0.02 < meta.loc[faint, "noise"].median()
+    assert 0.3 < (meta["snr"] > 60).mean() < 0.95
+
+
+def test_rrab_shape_is_skewed_and_binaries_have_two_minima():
+    lcs = make_periodic_variables(60, classes={"RRab": 1, "EC": 1}, n_epochs=300,
+                                  measurements_per_epoch=(1, 1), outlier_fraction=0,
+                                  random_state=3)
+    for i in range(len(lcs)):
+        label, period = lcs.meta["label"].iloc[i], lcs.meta["period"].iloc[i]
+        t, m = lcs.split("time")[i], lcs.split("value")[i]
+        m = m - m.mean()
+        # Power at the fundamental vs at twice the frequency.
+        def power(f):
+            return abs(np.sum(m * np.exp(-2j * np.pi * f * t)))
+        p1, p2 = power(1 / period), power(2 / period)
+        if lcs.meta["snr"].iloc[i] < 100:
+            continue  # noise can swap the two at low S/N
+        if label == "RRab":
+            assert p1 > 1.5 * p2
+        else:
+            assert p2 > p1  # the GLS half-period alias of contact binaries
+
+
+def test_multiband_amplitudes_scale_with_wavelength():
+    lcs = make_periodic_variables(100, classes={"RRab": 1}, bands=("g", "r", "Ks"),
+                                  n_epochs=(60, 60), outlier_fraction=0, random_state=0)
+    assert lcs.bands == ("Ks", "g", "r")
+    band = lcs.column("band")
+    obj = lcs.object_index
+    spread = {b: np.median([np.ptp(lcs.value[(obj == i) & (band == b)]) for i in range(50)]) for b in ("g", "Ks")}
+    assert spread["g"] > 2 * spread["Ks"]
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"classes": {"Cepheid": 1}}, "classes"),
+        ({"n_epochs": (2, 5)}, "n_epochs"),
+        ({"n_epochs": (50, 10)}, "low <= high"),
+        ({"bands": ("Q",)}, "bands"),
+        ({"outlier_fraction": 0.7}, "outlier_fraction"),
+        ({"n_objects": 0}, "n_objects"),
+    ],
+)
+def test_bad_parameters(kwargs, match):
+    kwargs = {"n_objects": 10, **kwargs}
+    with pytest.raises(ValueError, match=match):
+        make_periodic_variables(random_state=0, **kwargs)
+
+
+def test_all_classes_known():
+    assert set(make_periodic_variables(100, random_state=0).meta.label) == set(PERIODIC_CLASSES)
