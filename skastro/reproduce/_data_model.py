@@ -59,7 +59,9 @@ def _plot_examples(lcs, path):
         t, m = lcs.split("time")[i], lcs.split("value")[i]
         period = lcs.meta["period"].iloc[i]
         ax.plot((t / period) % 1, m, ".", ms=3)
-        ax.invert_yaxis()
+        lo, hi = np.percentile(m, [2, 98])
+        pad = 0.3 * (hi - lo)
+        ax.set_ylim(hi + pad, lo - pad)  # magnitudes: bright at the top; outliers may fall outside
         ax.set(title=f"{label}, P = {period:.3f} d", xlabel="phase (true period)", ylabel="Ks")
     axes.flat[-1].hist(lcs.meta["n_epochs"], bins=40)
     axes.flat[-1].set(title="epochs per light curve", xlabel="epochs")
