@@ -1,0 +1,215 @@
+"""BiLSTMClassifier and its torch module (Dékány & Grebel 2020, §3.4)."""
+
+import copy
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from skorch.helper import SliceDict
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import TunedThresholdClassifierCV
+
+from skastro.nn._bilstm import BiLSTMModule, keras_parameter_counts
+from skastro.periodic._bilstm import BiLSTMClassifier
+
+
+def last_step_data(n=160, T=16, n_classes=2, seed=0, labels=None):
+    """Variable-length sequences whose class is written only in the LAST valid step.
+
+    A network that reads the zero padding instead of stopping at ``length``
+    cannot learn this.
+    """
+    rng = np.random.default_rng(seed)
+    y = rng.integers(n_classes, size=n)
+    length = rng.integers(3, T + 1, size=n)
+    seq = 0.1 * rng.normal(size=(n, T, 4)).astype(np.float32)
+    seq[np.arange(T)[None, :] >= length[:, None]] = 0.0  # zero padding
+    levels = np.linspace(-1, 1, n_classes)
+    seq[np.arange(n), length - 1, 0] = levels[y]
+    period = rng.uniform(0.3, 0.9, size=(n, 1)).astype(np.float32)
+    X = SliceDict(sequence=seq, length=length.astype(np.int64), period=period)
+    if labels is not None:
+        y = np.asarray(labels)[y]
+    return X, y
+
+
+def small(**kw):
+    params = dict(hidden_sizes=(8,), dense_size=8, max_epochs=12, batch_size=16, lr=0.02,
+                  input_dropout=0.0, recurrent_dropout=0.0, dense_dropout=0.0, random_state=0)
+    params.update(kw)
+    return BiLSTMClassifier(**params)
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    X, y = last_step_data()
+    return small().fit(X, y), X, y
+
+
+def test_module_parameter_counts_match_table_1():
+    rows = {name: (torch_n, keras_n) for name, torch_n, keras_n in keras_parameter_counts(BiLSTMModule())}
+    # Table 1 of the paper (Keras counts); torch's LSTM has one more bias vector per gate
+    assert rows["biLSTM1"] == (20352 + 2 * 4 * 48, 20352)
+    assert rows["biLSTM2"] == (33024 + 2 * 4 * 32, 33024)
+    assert rows["dense"] == (4224, 4224)
+    assert rows["output"] == (65, 65)
+
+
+def test_module_ignores_padding_whatever_its_content():
+    torch.manual_seed(0)
+    net = BiLSTMModule(hidden_sizes=(6, 5), dense_size=7).eval()
+    seq, length, period = torch.randn(5, 9, 4), torch.tensor([9, 1, 4, 7, 2]), torch.rand(5, 1)
+    ref = net(seq, length, period)
+    garbage = seq.clone()
+    for i, L in enumerate(length):
+        garbage[i, L:] = 100 * torch.randn(9 - L, 4)
+    longer = torch.cat([seq, torch.randn(5, 6, 4)], dim=1)
+    torch.testing.assert_close(net(garbage, length, period), ref)
+    torch.testing.assert_close(net(longer, length, period), ref)
+    # each sequence alone (no padding at all) gives the same output as in the batch
+    for i, L in enumerate(length):
+        torch.testing.assert_close(net(seq[i : i + 1, :L], length[i : i + 1], period[i : i + 1]), ref[i : i + 1])
+
+
+def test_learns_label_in_last_valid_step(fitted):
+    clf, _, _ = fitted
+    X_test, y_test = last_step_data(seed=1)
+    assert clf.score(X_test, y_test) > 0.9
+
+
+def test_estimator_padding_invariance(fitted):
+    clf, X, _ = fitted
+    extra = np.zeros((len(X), 11, 4), dtype=np.float32)
+    padded = SliceDict(sequence=np.concatenate([X["sequence"], extra], axis=1), length=X["length"], period=X["period"])
+    np.testing.assert_allclose(clf.predict_proba(padded), clf.predict_proba(X), rtol=1e-5, atol=1e-6)
+    # order of the objects in a batch does not matter either (inference sorts by length)
+    perm = np.random.default_rng(0).permutation(len(X))
+    np.testing.assert_allclose(clf.predict_proba(X[perm]), clf.predict_proba(X)[perm], rtol=1e-5, atol=1e-6)
+
+
+def test_multiclass_string_labels_and_proba():
+    X, y = last_step_data(n=240, n_classes=3, labels=["EC", "RRab", "RRc"])
+    clf = small(max_epochs=15).fit(X, y)
+    np.testing.assert_array_equal(clf.classes_, ["EC", "RRab", "RRc"])
+    proba = clf.predict_proba(X)
+    assert proba.shape == (240, 3)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)
+    assert clf.net_.module_.output.out_features == 3
+    assert clf.score(*last_step_data(n=240, n_classes=3, seed=1, labels=["EC", "RRab", "RRc"])) > 0.8
+
+
+def test_keras_style_learning_rate_decay():
+    X, y = last_step_data(n=64)
+    clf = small(max_epochs=3, batch_size=16, lr=0.01, lr_decay=0.05).fit(X, y)
+    iterations = 3 * 4
+    lr = clf.net_.optimizer_.param_groups[0]["lr"]
+    assert lr == pytest.approx(0.01 / (1 + 0.05 * iterations))
+    assert clf.n_iter_ == 3 and len(clf.history_) == 3
+
+
+def test_sizes_and_channels_are_parameters():
+    X, y = last_step_data(n=48)
+    clf = small(hidden_sizes=(5, 4, 3), dense_size=0, channels=(0, 1), use_period=False, max_epochs=1).fit(X, y)
+    module = clf.net_.module_
+    assert [lstm.hidden_size for lstm in module.lstms] == [5, 4, 3]
+    assert module.lstms[0].input_size == 2 and module.n_side == 0
+    assert module.output.in_features == 2 * 3
+    assert clf.predict(X).shape == (48,)
+
+
+def test_validation_split_and_early_stopping():
+    X, y = last_step_data(n=96)
+    clf = small(early_stopping=True, n_iter_no_change=2, max_epochs=40, lr=1e-7).fit(X, y)
+    assert clf.n_iter_ < 40  # a learning rate of 1e-7 cannot keep improving the validation loss
+    assert {"valid_loss", "valid_acc", "train_acc"} <= set(clf.history_[-1])
+    monitored = small(validation_fraction=0.25, max_epochs=2).fit(X, y)
+    assert monitored.n_iter_ == 2 and "valid_loss" in monitored.history_[-1]
+    assert monitored.history_[-1, "valid_batch_size"] == [24]
+
+
+def test_verbose_prints_progress(capsys):
+    X, y = last_step_data(n=32)
+    small(max_epochs=2, verbose=1).fit(X, y)
+    out = capsys.readouterr().out
+    assert "train_loss" in out and "train_acc" in out
+
+
+def test_deterministic_pickle_and_plain_dict(fitted):
+    clf, X, y = fitted
+    again = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(again.predict_proba(X), clf.predict_proba(X))
+    as_dict = {k: X[k] for k in X}
+    np.testing.assert_array_equal(clf.predict_proba(as_dict), clf.predict_proba(X))
+    twin = small().fit({k: X[k] for k in X}, y)
+    np.testing.assert_array_equal(twin.predict_proba(X), clf.predict_proba(X))
+
+
+def test_input_not_mutated():
+    X, y = last_step_data(n=32)
+    before = copy.deepcopy(X)
+    clf = small(max_epochs=1, channels=(0, 2)).fit(X, y)
+    clf.predict_proba(X)
+    for k in before:
+        np.testing.assert_array_equal(X[k], before[k])
+
+
+def test_in_calibrated_and_tuned_threshold_classifiers():
+    X, y = last_step_data(n=96, labels=["other", "RRab"])
+    base = small(max_epochs=6)
+    cal = CalibratedClassifierCV(base, cv=2).fit(X, y)
+    assert cal.predict_proba(X).shape == (96, 2)
+    tuned = TunedThresholdClassifierCV(base, cv=2, scoring="balanced_accuracy").fit(X, y)
+    assert 0 < tuned.best_threshold_ < 1
+    assert set(tuned.predict(X)) <= {"other", "RRab"}
+
+
+def test_decision_function_is_the_positive_logit(fitted):
+    clf, X, _ = fitted
+    d = clf.decision_function(X)
+    np.testing.assert_allclose(1 / (1 + np.exp(-d)), clf.predict_proba(X)[:, 1], rtol=1e-6)
+
+
+def bad(X, **changes):
+    out = {k: np.array(X[k]) for k in X}
+    out.update(changes)
+    return out
+
+
+@pytest.mark.parametrize(
+    "make_bad, error, match",
+    [
+        (lambda X: X["sequence"], TypeError, "SliceDict"),
+        (lambda X: {"sequence": X["sequence"], "length": X["length"]}, ValueError, "period"),
+        (lambda X: bad(X, sequence=np.where(np.arange(16)[None, :, None] == 0, np.nan, X["sequence"])),
+         ValueError, "NaN"),
+        (lambda X: bad(X, length=np.where(np.arange(len(X)) == 0, 0, X["length"])), ValueError, "length"),
+        (lambda X: bad(X, length=X["length"] + 100), ValueError, "length"),
+        (lambda X: bad(X, period=-X["period"]), ValueError, "period"),
+        (lambda X: bad(X, sequence=X["sequence"][:, :, 0]), ValueError, "3-D"),
+    ],
+)
+def test_bad_input_is_rejected_with_clear_errors(make_bad, error, match):
+    X, y = last_step_data(n=20)
+    with pytest.raises(error, match=match):
+        small(max_epochs=1).fit(make_bad(X), y)
+
+
+def test_bad_targets_parameters_and_unfitted_use():
+    X, y = last_step_data(n=20)
+    with pytest.raises(ValueError, match="2 classes"):
+        small().fit(X, np.zeros(20))
+    with pytest.raises(ValueError, match="one label per sequence"):
+        small().fit(X, y[:-1])
+    with pytest.raises(ValueError, match="channels"):
+        small(channels=(0, 7)).fit(X, y)
+    with pytest.raises(ValueError, match="hidden_sizes"):
+        small(hidden_sizes=(8, 0)).fit(X, y)
+    with pytest.raises(ValueError, match="CUDA"):
+        small(device="cuda").fit(X, y) if not torch.cuda.is_available() else (_ for _ in ()).throw(ValueError("CUDA"))
+    with pytest.raises(NotFittedError):
+        small().predict(X)
+    clf = small(max_epochs=1).fit(X, y)
+    with pytest.raises(ValueError, match="channels"):
+        clf.predict(bad(X, sequence=X["sequence"][:, :, :3]))
