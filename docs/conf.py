@@ -11,7 +11,6 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
     "sphinx.ext.mathjax",
-    "sphinx.ext.intersphinx",
     "numpydoc",
 ]
 autosummary_generate = True
@@ -20,8 +19,3 @@ numpydoc_class_members_toctree = False
 templates_path = []
 exclude_patterns = ["_build"]
 html_theme = "alabaster"
-intersphinx_mapping = {
-    "python": ("https://docs.python.org/3", None),
-    "numpy": ("https://numpy.org/doc/stable", None),
-    "sklearn": ("https://scikit-learn.org/stable", None),
-}
