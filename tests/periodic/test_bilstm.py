@@ -37,7 +37,7 @@ def last_step_data(n=160, T=16, n_classes=2, seed=0, labels=None):
 
 def small(**kw):
     params = dict(hidden_sizes=(8,), dense_size=8, max_epochs=12, batch_size=16, lr=0.02,
-                  input_dropout=0.0, recurrent_dropout=0.0, dense_dropout=0.0, random_state=0)
+                  input_dropout=0.0, recurrent_dropout=0.0, dense_dropout=0.0, n_threads=1, random_state=0)
     params.update(kw)
     return BiLSTMClassifier(**params)
 
@@ -71,6 +71,25 @@ def test_module_ignores_padding_whatever_its_content():
     # each sequence alone (no padding at all) gives the same output as in the batch
     for i, L in enumerate(length):
         torch.testing.assert_close(net(seq[i : i + 1, :L], length[i : i + 1], period[i : i + 1]), ref[i : i + 1])
+
+
+def test_module_matches_packed_sequence_reference():
+    """The fast masked computation equals torch's PackedSequence biLSTM stack (the slow reference)."""
+    from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+    torch.manual_seed(1)
+    net = BiLSTMModule(hidden_sizes=(6, 5), dense_size=0, n_side=0).eval()
+    seq, length = torch.randn(6, 11, 4), torch.tensor([11, 1, 5, 8, 2, 11])
+    x = seq
+    for k, (fwd, bwd) in enumerate(zip(net.fwd, net.bwd)):
+        ref = torch.nn.LSTM(fwd.input_size, fwd.hidden_size, batch_first=True, bidirectional=True)
+        with torch.no_grad():
+            for name, p in fwd.named_parameters():
+                getattr(ref, name).copy_(p)
+                getattr(ref, name + "_reverse").copy_(getattr(bwd, name))
+        out, (h_n, _) = ref(pack_padded_sequence(x, length, batch_first=True, enforce_sorted=False))
+        x, _ = pad_packed_sequence(out, batch_first=True, total_length=11)
+    torch.testing.assert_close(net.encode(seq, length), torch.cat([h_n[0], h_n[1]], dim=1))
 
 
 def test_learns_label_in_last_valid_step(fitted):
@@ -113,8 +132,8 @@ def test_sizes_and_channels_are_parameters():
     X, y = last_step_data(n=48)
     clf = small(hidden_sizes=(5, 4, 3), dense_size=0, channels=(0, 1), use_period=False, max_epochs=1).fit(X, y)
     module = clf.net_.module_
-    assert [lstm.hidden_size for lstm in module.lstms] == [5, 4, 3]
-    assert module.lstms[0].input_size == 2 and module.n_side == 0
+    assert [lstm.hidden_size for lstm in module.fwd] == [5, 4, 3]
+    assert module.fwd[0].input_size == 2 and module.n_side == 0
     assert module.output.in_features == 2 * 3
     assert clf.predict(X).shape == (48,)
 
@@ -126,7 +145,7 @@ def test_validation_split_and_early_stopping():
     assert {"valid_loss", "valid_acc", "train_acc"} <= set(clf.history_[-1])
     monitored = small(validation_fraction=0.25, max_epochs=2).fit(X, y)
     assert monitored.n_iter_ == 2 and "valid_loss" in monitored.history_[-1]
-    assert monitored.history_[-1, "valid_batch_size"] == [24]
+    assert sum(monitored.history_[-1, "batches", :, "valid_batch_size"]) == 24
 
 
 def test_verbose_prints_progress(capsys):
@@ -134,6 +153,13 @@ def test_verbose_prints_progress(capsys):
     small(max_epochs=2, verbose=1).fit(X, y)
     out = capsys.readouterr().out
     assert "train_loss" in out and "train_acc" in out
+
+
+def test_n_threads_is_restored():
+    X, y = last_step_data(n=32)
+    before = torch.get_num_threads()
+    small(max_epochs=1, n_threads=1).fit(X, y).predict(X)
+    assert torch.get_num_threads() == before
 
 
 def test_deterministic_pickle_and_plain_dict(fitted):

@@ -1,0 +1,390 @@
+"""Simulated KMTNet AlertFinder candidates for LensNet (Viaña et al. 2025)."""
+
+import numpy as np
+import pandas as pd
+from sklearn.utils import check_random_state
+
+from .._lightcurves import LightCurves
+
+__all__ = ["make_microlensing_alerts", "MICROLENSING_KINDS", "KMTNET_SITES"]
+
+KMTNET_SITES = ("CTIO", "SAAO", "SSO")
+# What each simulated candidate is, and the label a human reviewer gives it (§4).
+MICROLENSING_KINDS = {
+    "pspl": "Yes",          # single-lens Paczyński event, cut during the rise
+    "planet": "Yes",        # ... with a planetary anomaly on the rise
+    "bleed": "Maybe",       # bleed trail of a brightening saturated neighbour
+    "spike": "Maybe",       # diffraction spike of a brightening bright neighbour
+    "ghost": "Maybe",       # echo of a real event on a neighbouring star
+    "variable": "No",       # contamination by a nearby periodic variable
+    "irregular": "No",      # red-noise (irregular) variability that happens to rise
+    "systematics": "No",    # a bad-weather / high-airmass stretch at one site
+    "outburst": "No",       # a fast outburst (dwarf-nova-like), much too fast for lensing
+}
+_DEFAULT_MIX = {"Yes": 0.38, "Maybe": 0.24, "No": 0.38}
+_KIND_MIX = {
+    "Yes": {"pspl": 0.85, "planet": 0.15},
+    "Maybe": {"bleed": 0.4, "spike": 0.3, "ghost": 0.3},
+    "No": {"variable": 0.35, "irregular": 0.3, "systematics": 0.2, "outburst": 0.15},
+}
+# night centre (fraction of a UT day), clear-night probability, median seeing ("),
+# sky level, relative flux scale of the site's reference image
+_SITE_PROPS = {
+    "CTIO": (0.22, 0.80, 1.05, 900.0),
+    "SAAO": (0.92, 0.62, 1.55, 1100.0),
+    "SSO": (0.58, 0.55, 1.75, 1000.0),
+}
+_CADENCE_TIERS_H = (0.5, 1.0, 2.5, 5.0)        # field cadences of Fig. 3 (hours)
+_CADENCE_PROBS = (0.15, 0.35, 0.30, 0.20)
+_PIXEL = 0.4                                   # arcsec per pixel
+_ZP = 28.0                                     # flux = 10**(-0.4 (I - ZP))
+
+
+def _magnification(t, t0, tE, u0):
+    u2 = u0 ** 2 + ((t - t0) / tE) ** 2
+    return (u2 + 2) / np.sqrt(u2 * (u2 + 4))
+
+
+def _u_of_a(a):
+    return np.sqrt(2 * a / np.sqrt(a * a - 1) - 2)
+
+
+def _site_epochs(rng, site, t_start, t_end, cadence_h, index):
+    centre, p_clear, seeing_med, sky0 = _SITE_PROPS.get(
+        site, (rng.uniform(), 0.65, 1.4, 1000.0))
+    night_len = rng.uniform(6.5, 9.0) / 24.0
+    days = np.arange(np.floor(t_start) - 1, np.ceil(t_end) + 1)
+    step = cadence_h / 24.0
+    times, seeing, skies = [], [], []
+    for day in days:
+        if rng.uniform() > p_clear:
+            continue
+        start = day + centre - night_len / 2
+        t = start + rng.uniform(0, step) + np.arange(0.0, night_len, step)
+        t = t + rng.normal(0, 0.08 * step, t.size)
+        if rng.uniform() < 0.3:                       # clouds for part of the night
+            a, b = np.sort(rng.uniform(start, start + night_len, 2))
+            t = t[(t < a) | (t > b)]
+        t = t[np.arange(t.size) % 10 != index % 10]   # every 10th slot is a V image
+        if t.size:
+            times.append(t)
+            seeing.append(np.full(t.size, seeing_med * rng.lognormal(0, 0.25)))
+            skies.append(np.full(t.size, sky0 * rng.lognormal(0, 0.2)))
+    if not times:
+        return None
+    t = np.concatenate(times)
+    keep = (t >= t_start) & (t <= t_end)
+    if not keep.any():
+        return None
+    t, seeing, sky = t[keep], np.concatenate(seeing)[keep], np.concatenate(skies)[keep]
+    hour = (t - np.floor(t) - centre + 0.5) % 1.0 - 0.5      # days from the night centre
+    airmass = 1.0 + 1.3 * (hour / (night_len / 2)) ** 2 + rng.normal(0, 0.02, t.size)
+    airmass = np.clip(airmass, 1.0, 3.0)
+    fwhm = seeing * airmass ** 0.6 * rng.lognormal(0, 0.08, t.size) / _PIXEL
+    moon = 1 + 0.6 * np.cos(2 * np.pi * (t - 9340.0) / 29.53) ** 2
+    twilight = 1 + 2.0 * np.exp(-((night_len / 2 - np.abs(hour)) / 0.02))
+    sky = sky * moon * twilight * airmass ** 0.5 * rng.lognormal(0, 0.05, t.size)
+    return t, fwhm, sky, airmass
+
+
+def _rise_shape(rng, t, t_break, t_cut):
+    """A smooth rise starting near t_break (used by the look-alikes)."""
+    x = np.clip((t - t_break) / max(t_cut - t_break, 0.2), 0, None)
+    power = rng.uniform(1.0, 2.5)
+    return x ** power
+
+
+def make_microlensing_alerts(n_alerts=600, *, class_fractions=None, sites=KMTNET_SITES,
+                             n_days=40.0, cadence_hours=None, repeat_fraction=0.25,
+                             missing_site_fraction=0.03, bad_value_fraction=0.003,
+                             trigger=True, random_state=None):
+    """Simulate KMTNet AlertFinder candidates with LensNet's Yes/Maybe/No labels.
+
+    Each alert is the difference-imaging photometry of one catalogue star at
+    every site, up to the review time ``t_cut`` (Viaña et al. 2025, §3-5):
+
+    - **Sampling**: each site observes during its own night (CTIO, SAAO and
+      SSO are ~8 h apart in longitude), at the star's field cadence drawn
+      from KMTNet's tiers (0.5, 1, 2.5 or 5 h, Fig. 3), loses whole nights
+      to weather (clear fractions 0.80, 0.62, 0.55) and parts of nights to
+      clouds, and loses every tenth slot to a V-band image.
+    - **Context**: per-epoch ``sky`` (moon, twilight, airmass), ``fwhm``
+      (pixels; per-night seeing × airmass^0.6), ``airmass`` and
+      ``psf_quality`` (0-100, lower with bad seeing and bright sky); a
+      fraction ``bad_value_fraction`` of epochs carry the pipeline's bad
+      flags (negative flux error or FWHM, PSF quality outside 0-100, NaN
+      flux) that the §5.2 cleaning removes.
+    - **Flux**: difference flux in units of ``10**(-0.4 (I - 28))`` with a
+      site-dependent reference offset and scale; errors grow with sky, seeing
+      and source flux, and are under-estimated by up to 30 %.
+    - **"Yes"** (``kind`` ``"pspl"``, ``"planet"``): Paczyński events
+      (``t_E`` log-normal around 20 d, ``u_0`` up to 1) cut during the rise
+      when the magnification reaches 1.15-4; 15 % carry a short planetary
+      anomaly (bump or dip) on the rise. The rise is simultaneous and
+      achromatic at all sites.
+    - **"Maybe"** (§4.2, look-alikes that only difference images unmask):
+      ``"bleed"`` and ``"spike"``, a brightening saturated/bright neighbour
+      leaking into the aperture, with flux scaled by a steep power of the
+      FWHM (and the sky for spikes) and a site-dependent strength, since
+      detector orientation and pixel scale differ between telescopes;
+      ``"ghost"``, the weakened, seeing-modulated echo of a real event on a
+      neighbouring star.
+    - **"No"**: ``"variable"`` (a nearby periodic variable, 0.3-30 d, caught
+      on a rising branch), ``"irregular"`` (red noise that drifts upwards),
+      ``"systematics"`` (a stretch of high airmass / bright sky at one site
+      that lifts the flux), ``"outburst"`` (a rise over hours, too fast for
+      lensing).
+
+    A fraction ``repeat_fraction`` of the stars are candidates on two review
+    dates (the same star, a later ``t_cut``): group splits by ``star_id``.
+
+    Parameters
+    ----------
+    n_alerts : int, default=600
+        Number of alerts (light curves).
+    class_fractions : dict, default=None
+        Fractions of ``"Yes"``, ``"Maybe"`` and ``"No"`` (default 0.38, 0.24,
+        0.38, near the paper's curated sample, §5.2).
+    sites : sequence of str, default=("CTIO", "SAAO", "SSO")
+        Site names; unknown names get random night centres and weather.
+    n_days : float, default=40.0
+        Length of each light curve before ``t_cut`` (days); with the 0.5 h
+        cadence 60 days give ~1,500 points per site.
+    cadence_hours : float, default=None
+        Force one cadence for every star instead of drawing a tier.
+    repeat_fraction : float, default=0.25
+        Fraction of stars that appear twice (two review dates).
+    missing_site_fraction : float, default=0.03
+        Fraction of alerts with no data at all at one site.
+    bad_value_fraction : float, default=0.003
+        Fraction of epochs carrying a bad-data flag.
+    trigger : bool, default=True
+        Run :func:`skastro.microlensing.alertfinder_trigger` on every alert
+        and store ``t_break``, ``triggered``, ``delta_chi2`` and
+        ``trigger_site`` in ``meta``, as the survey would. Without it,
+        ``t_break`` is the simulated onset of the rise.
+    random_state : int, RandomState instance or None, default=None
+
+    Returns
+    -------
+    LightCurves
+        ``value_kind="flux"``, a ``site`` column and context columns ``sky``,
+        ``fwhm``, ``airmass``, ``psf_quality``. ``meta`` holds ``label``
+        (Yes/Maybe/No), ``label_binary`` (``"Yes/Maybe"`` or ``"No"``),
+        ``kind``, ``star_id``, ``t_cut``, ``t_break``, ``t_onset`` (the true
+        start of the rise) and, for events, ``t0``, ``tE``, ``u0``.
+
+    References
+    ----------
+    .. [1] Viaña, J. et al. 2025, "LensNet: Enhancing Real-time Microlensing
+       Event Discovery with Recurrent Neural Networks in the Korea
+       Microlensing Telescope Network", §3-5, arXiv:2501.06293.
+
+    Examples
+    --------
+    >>> from skastro.datasets import make_microlensing_alerts
+    >>> alerts = make_microlensing_alerts(9, n_days=15, random_state=0)
+    >>> len(alerts), alerts.sites, alerts.value_kind
+    (9, ('CTIO', 'SAAO', 'SSO'), 'flux')
+    >>> sorted(alerts.context_columns)
+    ['airmass', 'fwhm', 'psf_quality', 'sky']
+    >>> sorted(set(alerts.meta["label"]))
+    ['Maybe', 'No', 'Yes']
+    """
+    rng = check_random_state(random_state)
+    if not isinstance(n_alerts, (int, np.integer)) or n_alerts < 1:
+        raise ValueError(f"n_alerts must be a positive integer; got {n_alerts!r}.")
+    if not n_days > 1:
+        raise ValueError(f"n_days must be > 1 day; got {n_days!r}.")
+    sites = tuple(sites)
+    if not sites or len(set(sites)) != len(sites):
+        raise ValueError(f"sites must be distinct names; got {sites!r}.")
+    mix = dict(_DEFAULT_MIX if class_fractions is None else class_fractions)
+    unknown = set(mix) - set(_DEFAULT_MIX)
+    if unknown or any(v < 0 for v in mix.values()) or sum(mix.values()) <= 0:
+        raise ValueError(
+            f"class_fractions must map 'Yes'/'Maybe'/'No' to non-negative fractions; got {mix!r}.")
+    labels = np.array(list(mix))
+    probs = np.array([mix[k] for k in labels], dtype=float)
+    probs /= probs.sum()
+
+    # draw stars; some are reviewed twice
+    n_star = int(np.ceil(n_alerts / (1 + repeat_fraction)))
+    star_labels = labels[rng.choice(len(labels), n_star, p=probs)]
+    repeats = rng.uniform(size=n_star) < repeat_fraction
+    plan = []
+    for s in range(n_star):
+        plan.append((s, 0))
+        if repeats[s]:
+            plan.append((s, 1))
+    plan = plan[:n_alerts]
+    while len(plan) < n_alerts:        # tiny n: fill with new single stars
+        star_labels = np.append(star_labels, labels[rng.choice(len(labels), p=probs)])
+        plan.append((len(star_labels) - 1, 0))
+
+    columns = {k: [] for k in ("time", "value", "error", "site", "sky", "fwhm", "airmass",
+                               "psf_quality")}
+    rows = []
+    star_cache = {}
+    for alert_index, (star, visit) in enumerate(plan):
+        if star not in star_cache:
+            star_cache[star] = _simulate_star(rng, star, star_labels[star], sites, n_days,
+                                              cadence_hours, missing_site_fraction,
+                                              bad_value_fraction)
+        star_data, star_meta = star_cache[star]
+        t_cut = star_meta["t_cut"] + (0.0 if visit == 0 else star_meta["second_visit"])
+        keep = star_data["time"] <= t_cut
+        keep &= star_data["time"] >= t_cut - n_days
+        if keep.sum() < 3:
+            keep = np.zeros_like(keep)
+            keep[: max(3, keep.size)] = True
+        for name in columns:
+            columns[name].append(star_data[name][keep])
+        meta = {k: v for k, v in star_meta.items() if k != "second_visit"}
+        meta["t_cut"] = t_cut
+        meta["alert_id"] = f"KMT-{star:05d}-{visit}"
+        rows.append(meta)
+    meta = pd.DataFrame(rows).set_index("alert_id")
+    meta["label_binary"] = np.where(meta["label"] == "No", "No", "Yes/Maybe")
+    context = {k: columns[k] for k in ("sky", "fwhm", "airmass", "psf_quality")}
+    alerts = LightCurves.from_arrays(columns["time"], columns["value"], columns["error"],
+                                     sites=columns["site"], meta=meta, context=context,
+                                     value_kind="flux")
+    if trigger:
+        from ..microlensing._alertfinder import alertfinder_trigger
+
+        found = alertfinder_trigger(alerts)
+        alerts = alerts.with_meta(found[["t_break", "triggered", "delta_chi2", "trigger_site"]])
+    else:
+        alerts = alerts.with_meta(t_break=alerts.meta["t_onset"].to_numpy())
+    return alerts
+
+
+def _simulate_star(rng, star, label, sites, n_days, cadence_hours, missing_site_fraction,
+                   bad_value_fraction):
+    kinds = _KIND_MIX[label]
+    kind = rng.choice(list(kinds), p=np.array(list(kinds.values())) / sum(kinds.values()))
+    cadence = cadence_hours or rng.choice(_CADENCE_TIERS_H, p=_CADENCE_PROBS)
+    t_cut = 9340.0 + rng.uniform(0, 120) + rng.uniform(-0.1, 0.1)
+    second = rng.uniform(1.0, 4.0)
+    t_start, t_end = t_cut - n_days, t_cut + second
+    i_source = rng.uniform(18.0, 21.5)
+    f_source = 10 ** (-0.4 * (i_source - _ZP))
+    f_blend = f_source * rng.lognormal(0.0, 1.0)
+    present = np.ones(len(sites), bool)
+    if len(sites) > 1 and rng.uniform() < missing_site_fraction:
+        present[rng.randint(len(sites))] = False
+
+    meta = {"label": label, "kind": kind, "star_id": star, "t_cut": t_cut,
+            "second_visit": second, "t0": np.nan, "tE": np.nan, "u0": np.nan,
+            "I_source": i_source, "cadence_h": cadence}
+    # the signal's time scale, so that the rise starts some days before t_cut
+    rise_days = float(np.clip(rng.lognormal(np.log(6.0), 0.6), 1.0, 0.7 * n_days))
+    t_onset = t_cut - rise_days
+    if kind in ("pspl", "planet", "ghost"):
+        tE = float(np.clip(rng.lognormal(np.log(20.0), 0.6), 3.0, 120.0))
+        u0 = rng.uniform(0.01, 1.0)
+        a_cut = rng.uniform(1.15, 4.0)
+        u_cut = max(_u_of_a(a_cut), u0 * 1.05)
+        t0 = t_cut + tE * np.sqrt(u_cut ** 2 - u0 ** 2)
+        meta.update(t0=t0, tE=tE, u0=u0)
+        # onset: when the magnification first exceeds 1.02
+        u_on = _u_of_a(1.02)
+        t_onset = t0 - tE * np.sqrt(max(u_on ** 2 - u0 ** 2, 0.0))
+    meta["t_onset"] = t_onset
+
+    # nuisance behaviour shared by the look-alikes
+    leak_power = rng.uniform(2.0, 4.0)
+    period = np.exp(rng.uniform(np.log(0.3), np.log(30.0)))
+    phase0 = rng.uniform(0, 2 * np.pi)
+    amp_var = f_source * rng.uniform(0.3, 2.0)
+    planet_t = t_onset + rng.uniform(0.4, 0.95) * (t_cut - t_onset)
+    planet_w = rng.uniform(0.08, 0.6)
+    planet_a = rng.choice([-1, 1]) * rng.uniform(0.1, 0.5)
+    outburst_t = t_cut - rng.uniform(0.05, 1.5)
+    outburst_a = f_source * rng.uniform(1.0, 4.0)
+    sys_site = rng.randint(len(sites))
+    sys_amp = rng.uniform(0.5, 2.0)
+    # irregular variability: a random walk on a coarse grid, last part forced up
+    grid = np.arange(t_start - 1, t_end + 2, 0.25)
+    walk = np.cumsum(rng.normal(0, 1, grid.size))
+    walk -= np.linspace(walk[0], walk[-1], grid.size) * rng.uniform(0, 1)
+    walk = (walk - walk.mean()) / (walk.std() + 1e-9) * f_source * rng.uniform(0.2, 0.8)
+    walk += np.clip((grid - t_onset) / rise_days, 0, None) * f_source * rng.uniform(0.5, 1.5)
+
+    out = {k: [] for k in ("time", "value", "error", "site", "sky", "fwhm", "airmass",
+                           "psf_quality")}
+    for k, site in enumerate(sites):
+        if not present[k]:
+            continue
+        epochs = _site_epochs(rng, site, t_start, t_end, cadence, star + k)
+        if epochs is None:
+            continue
+        t, fwhm, sky, airmass = epochs
+        scale = rng.uniform(0.75, 1.3)          # the site's reference-image flux scale
+        offset = rng.normal(0, 0.05 * f_source)
+        fwhm_ref = np.median(fwhm)
+        signal = np.zeros(t.size)
+        if kind in ("pspl", "planet"):
+            signal = f_source * (_magnification(t, meta["t0"], meta["tE"], meta["u0"]) - 1)
+            if kind == "planet":
+                signal *= 1 + planet_a * np.exp(-0.5 * ((t - planet_t) / planet_w) ** 2)
+        elif kind == "ghost":
+            echo = f_source * (_magnification(t, meta["t0"], meta["tE"], meta["u0"]) - 1)
+            strength = rng.uniform(0.2, 0.6)
+            signal = strength * echo * (fwhm / fwhm_ref) ** rng.uniform(1.0, 2.5)
+        elif kind in ("bleed", "spike"):
+            strength = rng.uniform(0.0, 1.5) if rng.uniform() < 0.7 else rng.uniform(1.5, 3.0)
+            bright = f_source * rng.uniform(0.8, 2.5) * _rise_shape(rng, t, t_onset, t_cut)
+            mod = (fwhm / fwhm_ref) ** leak_power
+            if kind == "spike":
+                mod = mod * (sky / np.median(sky)) ** rng.uniform(0.5, 1.5)
+            signal = strength * bright * mod
+            signal += 0.3 * f_source * strength * (mod - 1)       # leaks before the rise too
+        elif kind == "variable":
+            ph = 2 * np.pi * (t - t_cut) / period + phase0
+            rise_phase = -np.pi / 2 - 0.3          # catch the curve on its rising branch at t_cut
+            ph = ph - (2 * np.pi * 0 / period + phase0) + rise_phase + rng.uniform(0, 1.2)
+            signal = amp_var * (np.sin(ph) + 0.3 * np.sin(2 * ph + 0.5))
+        elif kind == "irregular":
+            signal = np.interp(t, grid, walk)
+        elif kind == "systematics":
+            if k == sys_site:
+                bad = (airmass - 1.0) * (sky / np.median(sky))
+                late = t > t_cut - rng.uniform(0.5, 3.0)
+                signal = sys_amp * f_source * bad * np.where(late, 1.0, 0.15)
+        elif kind == "outburst":
+            dt = t - outburst_t
+            signal = outburst_a * np.where(dt > 0, 1 - np.exp(-dt / 0.15), 0.0)
+            signal += 0.2 * amp_var * np.sin(2 * np.pi * t / period + phase0)
+        total = f_blend + f_source + signal
+        noise_var = 0.9 * sky * (fwhm / 4.0) ** 2 + np.clip(total, 0, None) * 0.8 + 20.0 ** 2
+        sigma_true = np.sqrt(noise_var)
+        reported = sigma_true * rng.uniform(0.7, 1.0)
+        flux = scale * (signal + rng.normal(0, 1, t.size) * sigma_true) + offset
+        error = scale * reported
+        psf_q = np.clip(100 - 12 * (fwhm - 3.0) - 8 * (sky / np.median(sky) - 1)
+                        + rng.normal(0, 5, t.size), 0.5, 100.0)
+        n_bad = rng.binomial(t.size, bad_value_fraction)
+        if n_bad:
+            idx = rng.choice(t.size, n_bad, replace=False)
+            what = rng.randint(0, 4, n_bad)
+            error[idx[what == 0]] = -1.0
+            fwhm = fwhm.copy()
+            fwhm[idx[what == 1]] = -1.0
+            psf_q[idx[what == 2]] = 999.0
+            flux[idx[what == 3]] = np.nan
+        out["time"].append(t)
+        out["value"].append(flux)
+        out["error"].append(error)
+        out["site"].append(np.full(t.size, site, dtype=object))
+        out["sky"].append(sky)
+        out["fwhm"].append(fwhm)
+        out["airmass"].append(airmass)
+        out["psf_quality"].append(psf_q)
+    if not out["time"]:       # no site had a clear night: one site, one faint night
+        return _simulate_star(rng, star, label, sites, n_days, cadence_hours, 0.0,
+                              bad_value_fraction)
+    data = {k: np.concatenate(v) for k, v in out.items()}
+    order = np.argsort(data["time"], kind="stable")
+    return {k: v[order] for k, v in data.items()}, meta

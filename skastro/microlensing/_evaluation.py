@@ -1,0 +1,319 @@
+"""LensNet evaluation (Viaña et al. 2025, §6 and §8; Figs. 11-13)."""
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.metrics import confusion_matrix
+from sklearn.utils.validation import check_is_fitted
+
+from ..utils import check_lightcurves
+from ._alertfinder import _weights, constrained_line, group_median
+from ._augmentation import crop_to_visibility
+from ._preprocessing import clean_mask
+
+__all__ = [
+    "per_class_accuracy",
+    "accuracy_vs_threshold",
+    "balanced_threshold",
+    "purity_threshold",
+    "accuracy_vs_visibility",
+    "plot_confusion_matrices",
+    "BrokenLineFeatures",
+    "make_broken_line_baseline",
+]
+
+
+def per_class_accuracy(y_true, y_pred, labels=None):
+    """Accuracy within each true class (recall), and their mean.
+
+    The paper's "categorical accuracy" (§8.2); the mean of the classes is
+    its "mean accuracy" (balanced accuracy).
+
+    Returns
+    -------
+    pandas.Series
+        One entry per class, plus ``"mean"``.
+
+    Examples
+    --------
+    >>> from skastro.microlensing import per_class_accuracy
+    >>> per_class_accuracy(["No", "No", "Yes", "Yes"], ["No", "Yes", "Yes", "Yes"]).to_dict()
+    {'No': 0.5, 'Yes': 1.0, 'mean': 0.75}
+    """
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    labels = np.unique(y_true) if labels is None else np.asarray(labels)
+    acc = {str(c): float(np.mean(y_pred[y_true == c] == c)) if np.any(y_true == c) else np.nan
+           for c in labels}
+    acc["mean"] = float(np.nanmean(list(acc.values())))
+    return pd.Series(acc)
+
+
+def _binary(y_true, proba, pos_label):
+    y_true = np.asarray(y_true)
+    proba = np.asarray(proba, dtype=np.float64)
+    if proba.ndim == 2:
+        proba = proba[:, 1]
+    if pos_label is None:
+        labels = np.unique(y_true)
+        if labels.size != 2:
+            raise ValueError(f"y_true must hold two classes; got {labels.tolist()}.")
+        pos_label = labels[1]
+    return y_true == pos_label, proba
+
+
+def accuracy_vs_threshold(y_true, proba, *, pos_label=None, thresholds=None):
+    """Accuracy of each class of the binary task against the decision threshold (Fig. 12).
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n,)
+    proba : array-like of shape (n,) or (n, 2)
+        Probability of the positive class (or ``predict_proba`` output).
+    pos_label : label, default=None
+        The positive class ("Yes/Maybe"); default: the larger label.
+    thresholds : array-like, default=None
+        Default ``np.linspace(0, 1, 201)``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``threshold``, ``negative`` ("No" accuracy), ``positive``
+        and ``mean`` (their average, 0.5 at both ends).
+
+    Examples
+    --------
+    >>> from skastro.microlensing import accuracy_vs_threshold
+    >>> curve = accuracy_vs_threshold([0, 0, 1, 1], [0.1, 0.6, 0.4, 0.9], thresholds=[0.5])
+    >>> curve[["negative", "positive", "mean"]].to_numpy().tolist()
+    [[0.5, 0.5, 0.5]]
+    """
+    pos, p = _binary(y_true, proba, pos_label)
+    thresholds = np.linspace(0, 1, 201) if thresholds is None else np.asarray(thresholds, float)
+    pred = p[None, :] >= thresholds[:, None]
+    neg_acc = (~pred[:, ~pos]).mean(axis=1) if (~pos).any() else np.full(thresholds.size, np.nan)
+    pos_acc = pred[:, pos].mean(axis=1) if pos.any() else np.full(thresholds.size, np.nan)
+    return pd.DataFrame({"threshold": thresholds, "negative": neg_acc, "positive": pos_acc,
+                         "mean": 0.5 * (neg_acc + pos_acc)})
+
+
+def balanced_threshold(y_true, proba, *, pos_label=None):
+    """Threshold maximising the mean of the two class accuracies (LensNet's ~0.45).
+
+    Among ties, the middle one. Choose it on validation data.
+
+    Examples
+    --------
+    >>> from skastro.microlensing import balanced_threshold
+    >>> float(balanced_threshold([0, 0, 1, 1], [0.1, 0.3, 0.7, 0.9]))
+    0.5
+    """
+    curve = accuracy_vs_threshold(y_true, proba, pos_label=pos_label)
+    best = np.flatnonzero(curve["mean"].to_numpy() >= curve["mean"].max() - 1e-12)
+    return float(curve["threshold"].to_numpy()[best[best.size // 2]])
+
+
+def purity_threshold(y_true, proba, *, pos_label=None, negative_accuracy=0.99):
+    """Smallest threshold at which the "No" accuracy reaches ``negative_accuracy``.
+
+    LensNet's 0.955 (§8.3): nearly no "No" alert is passed on, at the cost of
+    missing some real ones. Choose it on validation data.
+
+    Examples
+    --------
+    >>> from skastro.microlensing import purity_threshold
+    >>> float(purity_threshold([0, 0, 0, 1], [0.1, 0.2, 0.8, 0.9], negative_accuracy=1.0))
+    0.805
+    """
+    curve = accuracy_vs_threshold(y_true, proba, pos_label=pos_label,
+                                  thresholds=np.linspace(0, 1, 1001))
+    ok = np.flatnonzero(curve["negative"].to_numpy() >= negative_accuracy)
+    return float(curve["threshold"].to_numpy()[ok[0]]) if ok.size else 1.0
+
+
+def accuracy_vs_visibility(estimator, X, y, fractions=None, *, t_break="t_break",
+                           t_cut="t_cut"):
+    """Per-class accuracy against the fraction of the alert shown (Fig. 11).
+
+    Each alert is cropped on the right at ``t_break + f (t_cut - t_break)``
+    (:func:`crop_to_visibility`) and scored by the fitted ``estimator``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index: the fractions; columns: the classes and ``mean``.
+    """
+    fractions = np.linspace(0, 1, 6) if fractions is None else np.asarray(fractions, float)
+    rows = {}
+    for f in fractions:
+        pred = estimator.predict(crop_to_visibility(X, float(f), t_break=t_break, t_cut=t_cut))
+        rows[float(f)] = per_class_accuracy(y, pred)
+    out = pd.DataFrame(rows).T
+    out.index.name = "visible_fraction"
+    return out
+
+
+def plot_confusion_matrices(results, *, normalize="true", ax=None):
+    """Row-normalised confusion matrices side by side (Fig. 13).
+
+    Parameters
+    ----------
+    results : dict of str to (y_true, y_pred)
+        Title -> labels.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+    from sklearn.metrics import ConfusionMatrixDisplay
+
+    fig, axes = plt.subplots(1, len(results), figsize=(4.2 * len(results), 3.8), squeeze=False)
+    for axis, (title, (y_true, y_pred)) in zip(axes[0], results.items()):
+        labels = np.unique(np.concatenate([np.asarray(y_true), np.asarray(y_pred)]))
+        cm = confusion_matrix(y_true, y_pred, labels=labels, normalize=normalize)
+        ConfusionMatrixDisplay(cm, display_labels=labels).plot(ax=axis, colorbar=False,
+                                                               values_format=".2f")
+        axis.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+# ------------------------------------------------------------ feature baseline
+_FEATURES = ("n_pre", "n_post", "slope", "rms_pre", "rms_post", "skew", "kurtosis", "quad",
+             "delta_chi2")
+
+
+class BrokenLineFeatures(TransformerMixin, BaseEstimator):
+    """Per-site features of the broken-line fit, the baseline LensNet tried (§6).
+
+    For each site: the numbers of epochs before and after ``t_break``, the
+    slope of the constrained line (flux errors per day), the RMS of the
+    normalised residuals before and after ``t_break`` (the "fitting error"
+    proxies), the skewness and kurtosis of the flux, the quadratic
+    coefficient of a second-order fit after ``t_break`` (a higher-order
+    fit) and the ``Δχ²`` of the line over a flat fit. Missing sites give
+    NaN (gradient boosting handles them).
+
+    Parameters
+    ----------
+    t_break : str, default="t_break"
+        Meta column with the break time.
+
+    Attributes
+    ----------
+    sites_ : tuple of str
+    feature_names_ : list of str
+    n_features_in_ : int
+
+    Examples
+    --------
+    >>> from skastro.datasets import make_microlensing_alerts
+    >>> from skastro.microlensing import BrokenLineFeatures
+    >>> alerts = make_microlensing_alerts(5, n_days=15, random_state=0)
+    >>> BrokenLineFeatures().fit_transform(alerts).shape
+    (5, 27)
+    """
+
+    _parameter_constraints = {"t_break": [str]}
+
+    def __init__(self, t_break="t_break"):
+        self.t_break = t_break
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Record the sites. Returns ``self``."""
+        X = check_lightcurves(X, self, value_kind="flux")
+        self.sites_ = tuple(X.sites) if "site" in X.columns else ("",)
+        self.feature_names_ = [f"{s}_{f}" for s in self.sites_ for f in _FEATURES]
+        self.n_features_in_ = 1
+        return self
+
+    def transform(self, X):
+        """Features of shape ``(n_alerts, n_sites * 9)``."""
+        from ._preprocessing import _site_codes
+
+        check_is_fitted(self)
+        X = check_lightcurves(X, self, value_kind="flux")
+        n_sites = len(self.sites_)
+        keep = clean_mask(X)
+        site = _site_codes(X, self.sites_)[keep]
+        obj = X.object_index[keep].astype(np.int64)
+        t = X.time[keep]
+        f = np.asarray(X.value, np.float64)[keep]
+        err = np.asarray(X.error, np.float64)[keep]
+        g = obj * n_sites + site
+        n_g = len(X) * n_sites
+        if self.t_break in X.meta.columns:
+            tb = np.asarray(X.meta[self.t_break], np.float64)
+        else:
+            from ._alertfinder import alertfinder_trigger
+
+            tb = np.asarray(alertfinder_trigger(X)["t_break"], np.float64)
+        tb_g = np.repeat(tb, n_sites)
+        w = _weights(err)
+        mean0, slope = constrained_line(t, f, w, g, n_g, tb_g)
+        typ = group_median(err, g, n_g)
+        typ = np.where(np.isfinite(typ) & (typ > 0), typ, 1.0)
+        z = (f - mean0[g]) / typ[g]
+        x = np.maximum(t - tb_g[g], 0.0)
+        resid = (f - mean0[g] - slope[g] * x) / np.where(err > 0, err, typ[g])
+        pre = t < tb_g[g]
+        cnt = np.bincount(g, minlength=n_g).astype(float)
+        n_pre = np.bincount(g, weights=pre, minlength=n_g)
+        n_post = cnt - n_pre
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rms_pre = np.sqrt(np.bincount(g, weights=resid ** 2 * pre, minlength=n_g) / n_pre)
+            rms_post = np.sqrt(np.bincount(g, weights=resid ** 2 * ~pre, minlength=n_g) / n_post)
+            m1 = np.bincount(g, weights=z, minlength=n_g) / cnt
+            d = z - m1[g]
+            m2 = np.bincount(g, weights=d ** 2, minlength=n_g) / cnt
+            skew = np.bincount(g, weights=d ** 3, minlength=n_g) / cnt / m2 ** 1.5
+            kurt = np.bincount(g, weights=d ** 4, minlength=n_g) / cnt / m2 ** 2 - 3
+            # weighted fit z = a x + b x^2 after t_break
+            wp = (1.0 / np.maximum(err / typ[g], 1e-6) ** 2) * ~pre
+            s = {k: np.bincount(g, weights=wp * v, minlength=n_g) for k, v in
+                 (("xx", x * x), ("xxx", x ** 3), ("x4", x ** 4), ("xz", x * z), ("xxz", x * x * z))}
+            det = s["xx"] * s["x4"] - s["xxx"] ** 2
+            quad = np.where(np.abs(det) > 1e-12, (s["xx"] * s["xxz"] - s["xxx"] * s["xz"]) / det, 0.0)
+            wz = w * typ[g] ** 2
+            chi_flat = np.bincount(g, weights=wz * (z - np.bincount(g, weights=wz * z, minlength=n_g)[g]
+                                                   / np.bincount(g, weights=wz, minlength=n_g)[g]) ** 2,
+                                   minlength=n_g)
+            chi_line = np.bincount(g, weights=(resid ** 2), minlength=n_g)
+        feats = np.column_stack([n_pre, n_post, slope / typ, rms_pre, rms_post, skew, kurt, quad,
+                                 chi_flat - chi_line])
+        feats[cnt == 0] = np.nan
+        feats[~np.isfinite(feats)] = np.nan
+        return feats.reshape(len(X), n_sites * len(_FEATURES))
+
+    def get_feature_names_out(self, input_features=None):
+        check_is_fitted(self)
+        return np.asarray(self.feature_names_, dtype=object)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        return tags
+
+
+def make_broken_line_baseline(random_state=None):
+    """The §6 feature baseline: :class:`BrokenLineFeatures` + gradient boosting.
+
+    Returns
+    -------
+    sklearn.pipeline.Pipeline
+        ``BrokenLineFeatures`` then a class-balanced
+        :class:`~sklearn.ensemble.HistGradientBoostingClassifier`.
+
+    Examples
+    --------
+    >>> from skastro.microlensing import make_broken_line_baseline
+    >>> make_broken_line_baseline(0).steps[-1][0]
+    'histgradientboostingclassifier'
+    """
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.pipeline import make_pipeline
+
+    return make_pipeline(BrokenLineFeatures(),
+                         HistGradientBoostingClassifier(class_weight="balanced", max_iter=200,
+                                                        random_state=random_state))

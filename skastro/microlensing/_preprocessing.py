@@ -1,0 +1,374 @@
+"""LensNet's data cleaning and preprocessing (Viaña et al. 2025, §5.2 and §5.4)."""
+
+from numbers import Integral, Real
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from ..utils import check_lightcurves
+from ._alertfinder import _weights, alertfinder_trigger, constrained_line, group_median
+
+__all__ = ["LensNetPreprocessor", "clean_mask", "pad_branches", "DEFAULT_CONTEXT"]
+
+DEFAULT_CONTEXT = ("sky", "fwhm", "airmass", "psf_quality")
+_SOFT = 3.0   # flux errors where the arcsinh compression of the normalised flux sets in
+
+
+def clean_mask(X, psf_quality_range=(0.0, 100.0)):
+    """Observations that pass the §5.2 rules.
+
+    Removed: non-finite flux or error, negative flux error, PSF quality
+    outside ``psf_quality_range``, negative FWHM, and any non-finite context
+    value (NaNs are dropped, never imputed).
+
+    Returns
+    -------
+    ndarray of bool, shape (n_observations,)
+    """
+    err = np.asarray(X.error, dtype=np.float64)
+    mask = np.isfinite(np.asarray(X.value, dtype=np.float64)) & np.isfinite(err) & (err >= 0)
+    if "psf_quality" in X.columns:
+        q = np.asarray(X.column("psf_quality"), dtype=np.float64)
+        mask &= (q >= psf_quality_range[0]) & (q <= psf_quality_range[1])
+    if "fwhm" in X.columns:
+        mask &= np.asarray(X.column("fwhm"), dtype=np.float64) >= 0
+    for name in X.context_columns:
+        mask &= np.isfinite(np.asarray(X.column(name), dtype=np.float64))
+    return mask
+
+
+def _site_codes(X, sites):
+    """Codes of X's sites in the fitted ``sites`` order (-1 when X has no site column)."""
+    if "site" not in X.columns:
+        if len(sites) == 1:
+            return np.zeros(X.n_observations, dtype=np.int64)
+        raise ValueError(f"X has no 'site' column; the model was fitted on sites {list(sites)}.")
+    lookup = {name: k for k, name in enumerate(sites)}
+    unknown = [s for s in X.sites if s not in lookup]
+    if unknown:
+        raise ValueError(f"Unknown site(s) {unknown}; the model was fitted on sites {list(sites)}.")
+    table = np.array([lookup[s] for s in X.sites], dtype=np.int64)
+    return table[X.codes("site")]
+
+
+def pad_branches(X, features, sites, max_length=None, dtype=np.float32):
+    """Left zero-padded per-site arrays for :class:`~skastro.nn._branched.BranchedRNN`.
+
+    Parameters
+    ----------
+    X : LightCurves
+    features : sequence of str
+        Per-epoch columns, in order (``"time"``, ``"value"``, ``"error"`` or
+        context columns).
+    sites : sequence of str
+        Branch order; an alert with no epoch at a site gets an empty branch.
+    max_length : int, default=None
+        Keep each branch's last ``max_length`` epochs (default: the longest).
+
+    Returns
+    -------
+    x : ndarray of shape (n_alerts, n_sites, L, n_features)
+        Zeros first, then the epochs (§5.4 "padding").
+    lengths : ndarray of int64, shape (n_alerts, n_sites)
+    """
+    n_sites = len(sites)
+    site = _site_codes(X, sites)
+    obj = X.object_index
+    order = np.lexsort((site, obj))            # times already sorted within objects
+    group = obj[order].astype(np.int64) * n_sites + site[order]
+    counts = np.bincount(group, minlength=len(X) * n_sites)
+    keep = counts if max_length is None else np.minimum(counts, max_length)
+    length = int(keep.max()) if keep.size else 0
+    length = max(length, 1)
+    ends = np.cumsum(counts)
+    from_end = ends[group] - 1 - np.arange(group.size)
+    kept = from_end < keep[group]
+    g = group[kept]
+    pos = length - 1 - from_end[kept]
+    x = np.zeros((len(X) * n_sites, length, len(features)), dtype=dtype)
+    src = order[kept]
+    for k, name in enumerate(features):
+        x[g, pos, k] = np.asarray(X.column(name))[src]
+    return x.reshape(len(X), n_sites, length, len(features)), keep.reshape(len(X), n_sites)
+
+
+class LensNetPreprocessor(TransformerMixin, BaseEstimator):
+    """Clean, crop, relativise, de-outlier, fit and standardise LensNet alerts.
+
+    The §5.2 and §5.4 steps, fitted on training alerts and applied
+    identically to any later alert:
+
+    1. **Cleaning** (:func:`clean_mask`): drop epochs with a negative flux
+       error, PSF quality outside 0-100, a negative FWHM, or a NaN.
+    2. **Cropping**: keep each site's last ``max_length`` epochs.
+    3. **Time relativisation**: ``t_rel = t - t_last`` with ``t_last`` the
+       last epoch over *all* sites of the alert.
+    4. **Outlier removal**: an epoch whose flux jumps away from *both*
+       neighbours at its site (up or down) by more than ``outlier_sigma``
+       combined errors, or whose context value lies more than
+       ``10 * outlier_sigma / 5`` robust σ from the site's median.
+    5. **Fitted line** (``line_fit`` feature): per site, the error-weighted
+       historic mean before ``t_break`` and the weighted least-squares line
+       after it, constrained through ``(t_break, mean)``.
+    6. **Standardisation** of every feature with the training mean and
+       standard deviation; ``line_fit`` uses the flux statistics so that the
+       two stay comparable.
+
+    Alerts are never dropped (that would break ``Pipeline``); those with
+    fewer than ``min_valid`` clean epochs at every site are flagged with
+    ``meta["lensnet_valid"] = False`` (use :meth:`valid_mask` to filter a
+    training set first, as §5.2 does). An alert with no clean epoch at all
+    keeps one placeholder epoch whose features are all 0.
+
+    Parameters
+    ----------
+    max_length : int, default=1500
+        Epochs kept per site (the last ones).
+    context : sequence of str or None, default=("sky", "fwhm", "airmass", "psf_quality")
+        Context columns used as features (those absent from ``X`` are
+        skipped, e.g. public photometry without diagnostics); None: every
+        context column of the training alerts.
+    t_break : str, default="t_break"
+        Meta column with the AlertFinder break time. When ``X.meta`` lacks
+        it, :func:`alertfinder_trigger` estimates it.
+    outlier_sigma : float or None, default=5.0
+        Outlier threshold (None disables outlier removal).
+    flux_normalization : {"alert", "none"}, default="alert"
+        ``"alert"``: before the global standardisation, express each site's
+        flux and line in units of its median flux error ``σ̃``, relative to
+        its historic mean ``F̄``, compressed as ``asinh((F - F̄) / (3 σ̃))``
+        (so faint and bright stars and huge and small rises share one
+        scale); the flux error becomes ``σ / σ̃``. The paper standardises
+        globally only (``"none"``).
+    min_valid : int, default=10
+        Clean epochs needed at one site at least (§5.2).
+
+    Attributes
+    ----------
+    feature_names_ : list of str
+        Output features, in the order the classifier reads them.
+    mean_, scale_ : ndarray of shape (n_features,)
+        Training statistics (``line_fit`` shares the flux's).
+    sites_ : tuple of str
+        Sites seen in training.
+    n_features_in_ : int
+        Always 1 (a light-curve set).
+
+    See Also
+    --------
+    BranchedRNNClassifier : reads the output of this transformer.
+    augment_crops : §5.3 augmentation, applied before this step.
+
+    References
+    ----------
+    .. [1] Viaña, J. et al. 2025, "LensNet", §5.2 and §5.4, arXiv:2501.06293.
+
+    Examples
+    --------
+    >>> from skastro.datasets import make_microlensing_alerts
+    >>> from skastro.microlensing import LensNetPreprocessor
+    >>> alerts = make_microlensing_alerts(8, n_days=15, random_state=0)
+    >>> prep = LensNetPreprocessor().fit(alerts)
+    >>> prep.feature_names_
+    ['t_rel', 'value', 'error', 'sky', 'fwhm', 'airmass', 'psf_quality', 'line_fit']
+    >>> out = prep.transform(alerts)
+    >>> bool(abs(out.column("value").mean()) < 0.5)
+    True
+    """
+
+    _parameter_constraints = {
+        "max_length": [Interval(Integral, 1, None, closed="left")],
+        "context": [list, tuple, None],
+        "t_break": [str],
+        "outlier_sigma": [Interval(Real, 0, None, closed="neither"), None],
+        "flux_normalization": [StrOptions({"alert", "none"})],
+        "min_valid": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    def __init__(self, max_length=1500, context=DEFAULT_CONTEXT, t_break="t_break",
+                 outlier_sigma=5.0, flux_normalization="alert", min_valid=10):
+        self.max_length = max_length
+        self.context = context
+        self.t_break = t_break
+        self.outlier_sigma = outlier_sigma
+        self.flux_normalization = flux_normalization
+        self.min_valid = min_valid
+
+    # ------------------------------------------------------------------ core
+    def _prepare(self, X, context):
+        """Flat features of the kept epochs, mask, t_break and validity."""
+        n = len(X)
+        mask = clean_mask(X)
+        if "site" in X.columns:
+            site = X.codes("site").astype(np.int64)
+            n_sites = max(len(X.sites), 1)
+        else:
+            site = np.zeros(X.n_observations, dtype=np.int64)
+            n_sites = 1
+        obj = X.object_index.astype(np.int64)
+        t = X.time
+        # --- crop each site to its last max_length clean epochs
+        order = np.lexsort((site, obj))
+        gsort = obj[order] * n_sites + site[order]
+        msort = mask[order]
+        n_groups = n * n_sites
+        kept_counts = np.bincount(gsort, weights=msort, minlength=n_groups).astype(np.int64)
+        csum = np.cumsum(msort[::-1].astype(np.int64))[::-1]   # clean epochs at or after i
+        # clean epochs at or after position i within its group
+        group_end = np.cumsum(np.bincount(gsort, minlength=n_groups))
+        after_end = np.concatenate([csum, [0]])[group_end[gsort]]
+        rank_from_end = csum - after_end - 1
+        msort &= rank_from_end < self.max_length
+        mask = np.empty_like(mask)
+        mask[order] = msort
+        # --- t_break
+        if self.t_break in X.meta.columns:
+            t_break = np.asarray(X.meta[self.t_break], dtype=np.float64)
+        else:
+            t_break = np.asarray(alertfinder_trigger(X)["t_break"], dtype=np.float64)
+        # --- relative time (last epoch over all sites)
+        t_last = np.full(n, -np.inf)
+        np.maximum.at(t_last, obj[mask], t[mask])
+        t_last = np.where(np.isfinite(t_last), t_last, np.maximum.reduceat(t, X.offsets[:-1]))
+        t_break = np.where(np.isfinite(t_break), t_break, t_last)
+        t_rel = t - t_last[obj]
+        # --- outliers, site by site
+        f = np.asarray(X.value, dtype=np.float64)
+        err = np.asarray(X.error, dtype=np.float64)
+        if self.outlier_sigma is not None:
+            mask &= ~self._outliers(X, mask, obj, site, n_sites, f, err, context)
+        # --- line fit per (alert, site), with the alert's t_break
+        group = obj * n_sites + site
+        w = _weights(err) * mask
+        mean0, slope = constrained_line(t_rel, np.where(mask, f, 0.0), w, group, n_groups,
+                                        np.repeat(t_break - t_last, n_sites))
+        line = mean0[group] + slope[group] * np.maximum(t_rel - (t_break - t_last)[obj], 0.0)
+        value, error = f, err
+        if self.flux_normalization == "alert":
+            typical = group_median(err[mask], group[mask], n_groups)
+            typical = np.where(np.isfinite(typical) & (typical > 0), typical, 1.0)[group]
+            # in flux errors from the historic mean, compressed (arcsinh) so that
+            # faint wiggles and huge rises share one scale
+            value = np.arcsinh((f - mean0[group]) / typical / _SOFT)
+            line = np.arcsinh((line - mean0[group]) / typical / _SOFT)
+            error = err / typical
+        counts = np.bincount(group[mask], minlength=n_groups).reshape(n, n_sites)
+        valid = (counts >= self.min_valid).any(axis=1)
+        cols = {"t_rel": t_rel, "value": value, "error": error, "line_fit": line}
+        for name in context:
+            cols[name] = np.asarray(X.column(name), dtype=np.float64)
+        return cols, mask, valid, t_break - t_last
+
+    def _outliers(self, X, mask, obj, site, n_sites, f, err, context):
+        k = self.outlier_sigma
+        order = np.lexsort((site, obj))
+        order = order[mask[order]]
+        g = obj[order] * n_sites + site[order]
+        fs, es = f[order], err[order]
+        bad = np.zeros(order.size, bool)
+        if order.size >= 3:
+            same_prev = np.r_[False, g[1:] == g[:-1]]
+            same_next = np.r_[g[:-1] == g[1:], False]
+            d_prev = fs - np.r_[fs[0], fs[:-1]]
+            d_next = fs - np.r_[fs[1:], fs[-1]]
+            e_prev = np.hypot(es, np.r_[es[0], es[:-1]])
+            e_next = np.hypot(es, np.r_[es[1:], es[-1]])
+            spike = (same_prev & same_next & (np.sign(d_prev) == np.sign(d_next))
+                     & (np.abs(d_prev) > k * e_prev) & (np.abs(d_next) > k * e_next))
+            bad |= spike
+        n_groups = len(X) * n_sites
+        for name in context:
+            v = np.asarray(X.column(name), dtype=np.float64)[order]
+            med = group_median(v, g, n_groups)
+            mad = group_median(np.abs(v - med[g]), g, n_groups)
+            scale = 1.4826 * np.where(mad > 0, mad, np.inf)
+            bad |= np.abs(v - med[g]) > (2.0 * k) * scale[g]
+        out = np.zeros(X.n_observations, bool)
+        out[order[bad]] = True
+        return out
+
+    # ----------------------------------------------------------------- API
+    def _context_for(self, X):
+        wanted = list(X.context_columns) if self.context is None else list(self.context)
+        return [c for c in wanted if c in X.columns]
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Learn the standardisation statistics from training alerts.
+
+        Parameters
+        ----------
+        X : LightCurves
+            Flux light curves (``value_kind="flux"``).
+        y : ignored
+
+        Returns
+        -------
+        self
+        """
+        X = check_lightcurves(X, self, value_kind="flux")
+        context = self._context_for(X)
+        cols, mask, valid, _ = self._prepare(X, context)
+        names = ["t_rel", "value", "error", *context, "line_fit"]
+        use = mask & valid[X.object_index]
+        if not use.any():
+            use = mask
+        if not use.any():
+            raise ValueError("No clean epoch left in the training alerts after the §5.2 cleaning.")
+        mean = np.array([cols[c][use].mean() for c in names])
+        scale = np.array([cols[c][use].std() for c in names])
+        mean[-1], scale[-1] = mean[1], scale[1]     # the line shares the flux statistics
+        scale = np.where(scale > 0, scale, 1.0)
+        self.feature_names_ = names
+        self.context_ = context
+        self.mean_, self.scale_ = mean, scale
+        self.sites_ = tuple(X.sites) if "site" in X.columns else ("",)
+        self.n_features_in_ = 1
+        return self
+
+    def transform(self, X):
+        """Preprocess alerts with the training statistics.
+
+        Returns
+        -------
+        LightCurves
+            The kept epochs (original ``time``, ``site``) with standardised
+            feature columns ``feature_names_`` (``t_rel``, ``value``,
+            ``error``, context..., ``line_fit``); ``meta`` gains
+            ``lensnet_valid``, ``t_break_rel`` and ``n_clean``.
+        """
+        check_is_fitted(self)
+        X = check_lightcurves(X, self, value_kind="flux")
+        missing = [c for c in self.context_ if c not in X.columns]
+        if missing:
+            raise ValueError(
+                f"X lacks context column(s) {missing} that {type(self).__name__} was fitted "
+                f"with; it has {list(X.context_columns)}.")
+        cols, mask, valid, tb_rel = self._prepare(X, self.context_)
+        n_clean = np.bincount(X.object_index[mask], minlength=len(X))
+        empty = n_clean == 0
+        placeholder = np.zeros(X.n_observations, bool)
+        placeholder[X.offsets[1:][empty] - 1] = True
+        keep = mask | placeholder
+        out = {}
+        for k, name in enumerate(self.feature_names_):
+            v = (cols[name][keep] - self.mean_[k]) / self.scale_[k]
+            v[placeholder[keep]] = 0.0
+            out[name] = v.astype(np.float64)
+        result = X.select_observations(keep).with_columns(**out)
+        return result.with_meta(lensnet_valid=valid & ~empty, t_break_rel=tb_rel,
+                                n_clean=n_clean)
+
+    def valid_mask(self, X):
+        """Alerts with at least ``min_valid`` clean epochs at one site (§5.2)."""
+        X = check_lightcurves(X, self, value_kind="flux")
+        context = self._context_for(X) if not hasattr(self, "context_") else self.context_
+        return self._prepare(X, context)[2]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        return tags

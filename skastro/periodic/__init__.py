@@ -1,0 +1,20 @@
+"""Period search, robust folding and RNN sequences (Dékány & Grebel 2020)."""
+
+from ._bilstm import BiLSTMClassifier
+from ._label_cleaning import clean_labels, confident_mistakes
+from ._dual_fold import DualFoldSequencer
+from ._period_folder import FOLD_META_COLUMNS, PRESETS, PeriodFolder
+from ._selection import FoldFeatures, QUALITY_PRESETS, quality_mask
+
+__all__ = [
+    "PeriodFolder",
+    "DualFoldSequencer",
+    "BiLSTMClassifier",
+    "clean_labels",
+    "confident_mistakes",
+    "FoldFeatures",
+    "quality_mask",
+    "QUALITY_PRESETS",
+    "PRESETS",
+    "FOLD_META_COLUMNS",
+]

@@ -1,0 +1,397 @@
+"""Generalised Lomb-Scargle periodograms: a fast NUFFT kernel and a plain reference.
+
+The generalised (floating-mean, error-weighted) Lomb-Scargle periodogram of
+Zechmeister & Kürster (2009) is what Dékány & Grebel (2020, §2) search periods
+with. Two implementations compute the same "standard" normalisation
+``p(f) = 1 - chi2(f) / chi2_0``:
+
+- :func:`gls_reference` - a plain, obviously-correct sum over observations
+  for every trial frequency (the equations of Zechmeister & Kürster 2009,
+  §2), in blocks of frequencies so memory stays bounded;
+- :func:`gls_fast` - the ``nifty-ls`` FINUFFT kernel in float64 (float32
+  loses the phase precision a fine grid at high frequency needs and finds
+  wrong peaks; see DESIGN.md §7).
+
+:func:`frequency_grid` builds the regular trial grid and :func:`top_peaks`
+picks the highest distinct local maxima of a periodogram.
+"""
+
+import numpy as np
+
+__all__ = ["frequency_grid", "gls_reference", "gls_at", "gls_fast", "gls_multiband", "gls_search",
+           "mhgls_at", "top_peaks"]
+
+# FINUFFT tolerance: 1e-6 relative keeps the power good to ~1e-6 (peaks and their
+# order are unchanged; tested against the reference) and is ~20 % faster than 1e-9.
+_FINUFFT_EPS = 1e-6
+
+
+def frequency_grid(baseline, period_range, oversampling):
+    """Regular frequency grid ``fmin + df * arange(nf)`` for a period range.
+
+    Parameters
+    ----------
+    baseline : float
+        Time span of the light curve (days); the step is
+        ``df = 1 / (oversampling * baseline)``.
+    period_range : (float, float)
+        Shortest and longest trial period (days).
+    oversampling : float
+        Grid points per natural peak width ``1 / baseline``.
+
+    Returns
+    -------
+    fmin, df : float
+    nf : int
+
+    Examples
+    --------
+    >>> fmin, df, nf = frequency_grid(1826.0, (0.28, 0.98), 10)
+    >>> round(fmin, 4), nf
+    (1.0204, 46583)
+    """
+    pmin, pmax = period_range
+    fmin, fmax = 1.0 / pmax, 1.0 / pmin
+    df = 1.0 / (oversampling * baseline)
+    nf = int(np.ceil((fmax - fmin) / df)) + 1
+    return fmin, df, nf
+
+
+def _weights(dy, n):
+    if dy is None:
+        return np.full(n, 1.0 / n)
+    w = 1.0 / np.asarray(dy, dtype=np.float64) ** 2
+    return w / w.sum()
+
+
+def gls_reference(t, y, dy, fmin, df, nf, block=2048):
+    """Generalised Lomb-Scargle power, computed directly (slow reference).
+
+    Implements Zechmeister & Kürster (2009), Eqs. 4-20: with normalised
+    weights ``w_i = sigma_i^-2 / sum sigma^-2`` and ``x = 2 pi f t``,
+    ``p = (SS YC^2 + CC YS^2 - 2 CS YC YS) / (YY D)``, ``D = CC SS - CS^2``.
+
+    Parameters
+    ----------
+    t, y : ndarray of shape (n,)
+    dy : ndarray of shape (n,) or None
+    fmin, df : float
+    nf : int
+    block : int, default=2048
+        Frequencies evaluated at once (bounds memory to ``n * block``).
+
+    Returns
+    -------
+    power : ndarray of shape (nf,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> t = np.linspace(0, 20, 60)
+    >>> y = np.sin(2 * np.pi * t / 0.5)
+    >>> p = gls_reference(t, y, None, 1.0, 0.01, 200)
+    >>> round(1.0 + 0.01 * int(np.argmax(p)), 2)
+    2.0
+    """
+    out = np.empty(nf)
+    for start in range(0, nf, block):
+        f = fmin + df * np.arange(start, min(start + block, nf))
+        out[start:start + f.size] = gls_at(t, y, dy, f)
+    return out
+
+
+def gls_at(t, y, dy, freq):
+    """Generalised Lomb-Scargle power at arbitrary frequencies, by direct sums.
+
+    Parameters
+    ----------
+    t, y : ndarray of shape (n,)
+    dy : ndarray of shape (n,) or None
+    freq : ndarray of shape (m,)
+
+    Returns
+    -------
+    power : ndarray of shape (m,)
+    """
+    t = np.asarray(t, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    t = t - t.mean()
+    w = _weights(dy, t.size)
+    ybar = w @ y
+    yy = w @ (y - ybar) ** 2
+    f = np.asarray(freq, dtype=np.float64)
+    x = 2 * np.pi * np.outer(f, t)
+    c, s = np.cos(x), np.sin(x)
+    C, S = c @ w, s @ w
+    YC = (c * w) @ y - ybar * C
+    YS = (s * w) @ y - ybar * S
+    CC = (c * c) @ w - C * C
+    SS = (s * s) @ w - S * S
+    CS = (c * s) @ w - C * S
+    D = CC * SS - CS * CS
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = (SS * YC**2 + CC * YS**2 - 2 * CS * YC * YS) / (yy * D)
+    return np.where(np.isfinite(p), p, 0.0)
+
+
+def gls_fast(t, y, dy, fmin, df, nf, nthreads=1, nterms=1):
+    """Generalised Lomb-Scargle power with the nifty-ls FINUFFT kernel.
+
+    Same result as :func:`gls_reference` (to ~1e-6 in power) in a few
+    milliseconds for ~10^5 frequencies. Inputs are cast to float64 and the
+    times centred, which both keeps the phases precise and makes FINUFFT
+    faster.
+
+    Parameters
+    ----------
+    t, y : ndarray of shape (n,)
+    dy : ndarray of shape (n,) or None
+    fmin, df : float
+    nf : int
+    nthreads : int, default=1
+
+    Returns
+    -------
+    power : ndarray of shape (nf,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(1)
+    >>> t = np.sort(rng.uniform(0, 300, 80))
+    >>> y = np.sin(2 * np.pi * t / 0.7) + rng.normal(0, 0.3, 80)
+    >>> p = gls_fast(t, y, None, 1.0, 0.001, 2000)
+    >>> np.allclose(p, gls_reference(t, y, None, 1.0, 0.001, 2000), atol=1e-5)
+    True
+    """
+    import nifty_ls.finufft
+    import nifty_ls.finufft_chi2
+
+    t = np.asarray(t, dtype=np.float64)
+    t = t - 0.5 * (t[0] + t[-1])
+    y = np.ascontiguousarray(y, dtype=np.float64)
+    dy = None if dy is None else np.ascontiguousarray(dy, dtype=np.float64)
+    if nterms == 1:
+        power = nifty_ls.finufft.lombscargle(
+            t, y, float(fmin), float(df), int(nf), dy=dy, nthreads=nthreads,
+            finufft_kwargs={"eps": _FINUFFT_EPS},
+        )
+    else:
+        power = nifty_ls.finufft_chi2.lombscargle(
+            t, y, float(fmin), float(df), int(nf), dy=dy, nthreads=nthreads, nterms=int(nterms),
+            finufft_kwargs={"eps": _FINUFFT_EPS},
+        )
+    return np.nan_to_num(np.asarray(power, dtype=np.float64), nan=0.0)
+
+
+def mhgls_at(t, y, dy, freq, nterms):
+    """Multi-harmonic (``nterms`` sinusoids + mean) power at arbitrary frequencies.
+
+    ``1 - chi2(f) / chi2_0`` of the weighted least-squares fit, by explicit
+    normal equations (the reference for ``gls_fast(..., nterms=K)``).
+    """
+    from ._fourier import design_matrix
+
+    t = np.asarray(t, dtype=np.float64)
+    t = t - t.mean()
+    y = np.asarray(y, dtype=np.float64)
+    w = _weights(dy, t.size)
+    ybar = w @ y
+    yc = y - ybar
+    chi0 = w @ yc**2
+    f = np.asarray(freq, dtype=np.float64)
+    A = design_matrix(np.broadcast_to(t, (f.size, t.size)), 2 * np.pi * f, nterms)
+    Aw = A * w[None, :, None]
+    M = np.matmul(Aw.transpose(0, 2, 1), A)
+    b = np.einsum("flp,l->fp", Aw, yc)
+    M = M + 1e-12 * np.eye(M.shape[-1])
+    coef = np.linalg.solve(M, b[..., None])[..., 0]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = np.einsum("fp,fp->f", coef, b) / chi0
+    return np.where(np.isfinite(p), p, 0.0)
+
+
+def gls_multiband(t, y, dy, band_codes, fmin, df, nf, kernel=gls_fast, _n=None):
+    """Shared-period periodogram of several bands (one mean and sinusoid per band).
+
+    The power is the fractional chi-square reduction summed over bands,
+    ``P(f) = sum_b chi2_0,b p_b(f) / sum_b chi2_0,b`` — the
+    ``LombScargleMultiband`` model with ``nterms_base=0, nterms_band=1``.
+
+    Parameters
+    ----------
+    t, y, dy : ndarray of shape (n,)
+    band_codes : ndarray of int, shape (n,)
+    fmin, df : float
+    nf : int
+    kernel : callable, default=gls_fast
+        Single-band kernel (``gls_fast`` or ``gls_reference``).
+
+    Returns
+    -------
+    power : ndarray of shape (nf,)
+    """
+    total = np.zeros(nf if _n is None else _n)
+    chi0_sum = 0.0
+    for code in np.unique(band_codes):
+        sel = band_codes == code
+        if sel.sum() < 3:
+            continue
+        w = 1.0 / dy[sel] ** 2
+        ybar = np.sum(w * y[sel]) / w.sum()
+        chi0 = float(np.sum(w * (y[sel] - ybar) ** 2))
+        if chi0 <= 0:
+            continue
+        total += chi0 * kernel(t[sel], y[sel], dy[sel], fmin, df, nf)
+        chi0_sum += chi0
+    return total / chi0_sum if chi0_sum > 0 else total
+
+
+def top_peaks(power, k):
+    """Indices of the ``k`` highest local maxima of ``power``, highest first.
+
+    Examples
+    --------
+    >>> top_peaks(np.array([0., 3., 1., 0., 2., 5., 4.]), 2).tolist()
+    [5, 1]
+    """
+    p = np.asarray(power)
+    if p.size < 3:
+        return np.argsort(p)[::-1][:k]
+    is_max = np.empty(p.size, dtype=bool)
+    is_max[1:-1] = (p[1:-1] > p[:-2]) & (p[1:-1] >= p[2:])
+    is_max[0] = p[0] > p[1]
+    is_max[-1] = p[-1] > p[-2]
+    idx = np.flatnonzero(is_max)
+    if idx.size == 0:
+        return np.array([int(np.argmax(p))])
+    if idx.size > k:
+        idx = idx[np.argpartition(p[idx], -k)[-k:]]
+    return idx[np.argsort(p[idx])[::-1]]
+
+
+def gls_search(t, y, dy, fmin, df, nf, n_peaks=1, *, coarsening=3, n_candidates=12,
+               band_codes=None, nterms=1):
+    """Highest periodogram peaks on the grid ``fmin + df * arange(nf)``, fast.
+
+    Coarse-to-fine: the NUFFT periodogram runs on every ``coarsening``-th
+    grid frequency (its cost grows with the number of frequencies), the
+    ``n_candidates`` highest coarse peaks are kept, and the exact power is
+    evaluated by direct sums (:func:`gls_at`) on every fine grid frequency
+    within one coarse step of each. With ``coarsening=1`` the whole fine grid
+    is computed (exhaustive search).
+
+    A peak of width ``1 / baseline`` sampled every ``coarsening * df`` loses
+    at most ``sinc^2`` of half a coarse step of its height, so the true
+    maximum is missed only if more than ``n_candidates`` other peaks are
+    nearly as high; the benchmark checks the result against astropy's
+    exhaustive search on the full grid.
+
+    Parameters
+    ----------
+    t, y, dy : ndarray of shape (n,)
+    fmin, df : float
+    nf : int
+    n_peaks : int, default=1
+    coarsening : int, default=5
+    n_candidates : int, default=12
+    band_codes : ndarray of int, shape (n,), default=None
+        Multi-band (shared-period) power, see :func:`gls_multiband`.
+    nterms : int, default=1
+        Harmonics of the periodogram model (1: the GLS; more: the
+        multi-harmonic periodogram, nifty-ls ``finufft_chi2``).
+
+    Returns
+    -------
+    freq : ndarray of shape (<= n_peaks,)
+        Frequencies of the highest distinct peaks on the fine grid, highest first.
+    power : ndarray of shape (<= n_peaks,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(2)
+    >>> t = np.sort(rng.uniform(0, 1826, 100))
+    >>> y = np.sin(2 * np.pi * t / 0.5432) + rng.normal(0, 0.2, 100)
+    >>> fmin, df, nf = frequency_grid(np.ptp(t), (0.28, 0.98), 10)
+    >>> f, p = gls_search(t, y, None, fmin, df, nf)
+    >>> full = gls_fast(t, y, None, fmin, df, nf)
+    >>> bool(np.isclose(f[0], fmin + df * np.argmax(full)))
+    True
+    """
+    multi = band_codes is not None and np.unique(band_codes).size > 1
+
+    def exact(tt, yy, ee, freq):
+        return gls_at(tt, yy, ee, freq) if nterms == 1 else mhgls_at(tt, yy, ee, freq, nterms)
+
+    def grid_kernel(tt, yy, ee, f0, step, n):
+        return gls_fast(tt, yy, ee, f0, step, n, nterms=nterms)
+
+    def power_at(freq):
+        if multi:
+            return gls_multiband(t, y, dy, band_codes, 0.0, 0.0, 0,
+                                 kernel=lambda tt, yy, ee, *a: exact(tt, yy, ee, freq),
+                                 _n=freq.size)
+        return exact(t, y, dy, freq)
+
+    def on_grid(f0, step, n):
+        if multi:
+            return gls_multiband(t, y, dy, band_codes, f0, step, n, kernel=grid_kernel)
+        return grid_kernel(t, y, dy, f0, step, n)
+
+    power_at._from_index = lambda i: power_at(fmin + df * np.asarray(i))
+    c = max(int(coarsening), 1)
+    if c == 1 or nf <= 4 * c * n_candidates:
+        power = on_grid(fmin, df, nf)
+        idx = top_peaks(power, n_peaks)
+        if nterms > 1:
+            idx, pw = _prefer_harmonic(idx, power[idx], power_at, t.size, nterms, nf, fmin / df)
+            return fmin + df * idx, pw
+        return fmin + df * idx, power[idx]
+    nc = (nf - 1) // c + 1
+    coarse = on_grid(fmin, df * c, nc)
+    cand = top_peaks(coarse, n_candidates)
+    offsets = np.arange(-c, c + 1)
+    fine = np.clip(cand[:, None] * c + offsets[None, :], 0, nf - 1)
+    p = power_at(fmin + df * fine.ravel()).reshape(fine.shape)
+    best = np.argmax(p, axis=1)
+    f_best = fine[np.arange(cand.size), best]
+    p_best = p[np.arange(cand.size), best]
+    # distinct fine peaks, highest first
+    f_best, keep = np.unique(f_best, return_index=True)
+    p_best = p_best[keep]
+    order = np.argsort(p_best)[::-1][:n_peaks]
+    idx, pw = f_best[order], p_best[order]
+    if nterms > 1:
+        idx, pw = _prefer_harmonic(idx, pw, power_at, t.size, nterms, nf, fmin / df)
+    return fmin + df * idx, pw
+
+
+def _prefer_harmonic(idx, pw, power_at, n_points, nterms, nf, fmin_over_df):
+    """Multi-harmonic periodograms have (nearly) the same power at f, f/2 and f/3
+    for a signal with period 1/f; keep the sub-harmonic only when it fits
+    significantly better (chi-square drop, in units of the reduced chi-square,
+    above the BIC penalty ``2 * nterms * ln N``) - as for an eclipsing binary
+    with unequal minima."""
+    idx = np.asarray(idx, dtype=np.int64).copy()
+    pw = np.asarray(pw, dtype=np.float64).copy()
+    dof = max(n_points - (2 * nterms + 1), 1)
+    penalty = 2 * nterms * np.log(max(n_points, 2))
+    for j in range(idx.size):
+        chi_f = 1.0 - pw[j]
+        if chi_f <= 0:
+            continue
+        best = None
+        for m in (2, 3):  # the highest multiple that fits as well wins
+            centre = int(round(idx[j] * m + (m - 1) * fmin_over_df))  # grid index of m f
+            near = np.arange(centre - 2, centre + 3)
+            near = near[(near >= 0) & (near < nf)]
+            if near.size == 0:
+                continue
+            p_h = power_at._from_index(near)
+            k = int(np.argmax(p_h))
+            if (1.0 - p_h[k] - chi_f) / (chi_f / dof) < penalty:
+                best = (near[k], p_h[k])
+        if best is not None:
+            idx[j], pw[j] = best
+    return idx, pw

@@ -1,0 +1,244 @@
+"""The RRab-vs-rest study of Dékány & Grebel (2020, §3.4-3.5) on the simulator.
+
+Shared by ``examples/rrab_study.py`` (any scale, from the command line) and
+the ``periodic`` section of the main job (small scale). Not a public API.
+
+What it does, in one run:
+
+1. simulate light curves with :func:`skastro.datasets.make_periodic_variables`
+   and fold them once with :class:`~skastro.periodic.PeriodFolder`
+   (``preset="dekany2020"``). The folder learns nothing from the training
+   data (each light curve is folded on its own), so folding before the
+   cross-validation gives the same result as folding inside every fold, at a
+   fifth of the cost;
+2. 5-fold stratified cross-validation, on the same folds, of
+   ``DualFoldSequencer -> BiLSTMClassifier`` (the paper's network), the same
+   network without the 2P channels (the ablation) and a random forest on the
+   folder's features (``FoldFeatures``);
+3. Table 2's metrics (overall and at S/N > 60), ROC/PR curves (Fig. 8),
+   cumulative metrics against S/N (Fig. 7), learning curves (Fig. 6) and the
+   eclipsing binaries that each model calls RRab.
+"""
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+EB_LABELS = ("EC", "ESD")
+
+
+def _metrics(y, pred):
+    from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score
+
+    return {
+        "n": int(len(y)),
+        "accuracy": float(accuracy_score(y, pred)),
+        "precision": float(precision_score(y, pred, zero_division=0)),
+        "recall": float(recall_score(y, pred, zero_division=0)),
+        "f1": float(f1_score(y, pred, zero_division=0)),
+    }
+
+
+def fold_simulation(n_objects, random_state=0, n_jobs=None, log=print):
+    """Simulate and fold; return the folded LightCurves with ``fold_status == "ok"``."""
+    from ..datasets import make_periodic_variables
+    from ..periodic import PeriodFolder
+
+    t0 = time.perf_counter()
+    lcs = make_periodic_variables(n_objects, random_state=random_state)
+    folded = PeriodFolder(preset="dekany2020", n_jobs=n_jobs, random_state=random_state).fit_transform(lcs)
+    ok = (folded.meta["fold_status"] == "ok").to_numpy()
+    log(f"simulated and folded {n_objects} light curves in {time.perf_counter() - t0:.0f} s "
+        f"({ok.sum()} with a period)")
+    return folded[ok]
+
+
+def make_models(max_epochs=300, batch_size=256, lr=0.0015, hidden_sizes=(48, 32), dense_size=64,
+                n_threads=1, random_state=0, rf_trees=300):
+    """The three models compared in the study (name -> unfitted pipeline)."""
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.pipeline import make_pipeline
+
+    from ..periodic import BiLSTMClassifier, DualFoldSequencer, FoldFeatures
+
+    def net(**kw):
+        return BiLSTMClassifier(hidden_sizes=hidden_sizes, dense_size=dense_size, max_epochs=max_epochs,
+                                batch_size=batch_size, lr=lr, validation_fraction=0.15,
+                                n_threads=n_threads, random_state=random_state, **kw)
+
+    return {
+        "BiLSTM P+2P": make_pipeline(DualFoldSequencer(), net()),
+        "BiLSTM P only": make_pipeline(DualFoldSequencer(), net(channels=(0, 1))),
+        "RF features": make_pipeline(FoldFeatures(), RandomForestClassifier(
+            n_estimators=rf_trees, random_state=random_state, n_jobs=1)),
+    }
+
+
+def cross_validate_models(folded, y, models, n_splits=5, random_state=0, log=print):
+    """Out-of-fold RRab probabilities of every model and the BiLSTM histories."""
+    from sklearn.base import clone
+    from sklearn.model_selection import StratifiedKFold
+
+    cv = StratifiedKFold(n_splits, shuffle=True, random_state=random_state)
+    proba = {name: np.full(len(y), np.nan) for name in models}
+    histories = {name: [] for name in models}
+    seconds = {name: 0.0 for name in models}
+    for k, (tr, te) in enumerate(cv.split(np.zeros(len(y)), y)):
+        for name, model in models.items():
+            t0 = time.perf_counter()
+            fitted = clone(model).fit(folded[tr], y[tr])
+            proba[name][te] = fitted.predict_proba(folded[te])[:, 1]
+            seconds[name] += time.perf_counter() - t0
+            last = fitted.steps[-1][1]
+            if hasattr(last, "history_"):
+                histories[name].append(pd.DataFrame(
+                    [{key: row.get(key) for key in ("epoch", "train_loss", "valid_loss", "train_acc", "valid_acc", "dur")}
+                     for row in last.history_]))
+            log(f"fold {k + 1}/{n_splits} {name}: {time.perf_counter() - t0:.0f} s")
+    return proba, histories, seconds
+
+
+def summarise(y, snr, labels, proba):
+    """Table-2 metrics, ROC AUC / AP at S/N > 30 and > 60, and what each model does with the EBs."""
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    rows = {}
+    for name, p in proba.items():
+        pred = (p >= 0.5).astype(int)
+        r = {"all": _metrics(y, pred), "snr>60": _metrics(y[snr > 60], pred[snr > 60])}
+        for cut in (30, 60):
+            m = snr > cut
+            r[f"roc_auc_snr>{cut}"] = float(roc_auc_score(y[m], p[m]))
+            r[f"ap_snr>{cut}"] = float(average_precision_score(y[m], p[m]))
+        eb = np.isin(labels, EB_LABELS)
+        r["eb_called_rrab"] = float(pred[eb].mean()) if eb.any() else float("nan")
+        r["eb_called_rrab_snr>60"] = float(pred[eb & (snr > 60)].mean()) if (eb & (snr > 60)).any() else float("nan")
+        r["false_positives_by_class"] = {
+            str(c): int(((pred == 1) & (labels == c)).sum()) for c in np.unique(labels) if c != "RRab"
+        }
+        rows[name] = r
+    return rows
+
+
+def plot_figures(out_dir, y, snr, proba, histories, main="BiLSTM P+2P", baseline="RF features"):
+    """Figs. 6-8 of the paper for our run; returns the written paths."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from sklearn.metrics import precision_recall_curve, roc_curve
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+
+    # Fig. 6: learning curves (loss and accuracy, train and validation, per fold and mean)
+    hist = histories.get(main) or []
+    if hist:
+        fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+        for ax, key in zip(axes, ("loss", "acc")):
+            for prefix, colour in (("train", "tab:red"), ("valid", "tab:green")):
+                curves = [h[f"{prefix}_{key}"].to_numpy(float) for h in hist if h[f"{prefix}_{key}"].notna().all()]
+                for c in curves:
+                    ax.plot(np.arange(1, len(c) + 1), c, color=colour, alpha=0.25, lw=0.8)
+                if curves:
+                    n = min(len(c) for c in curves)
+                    ax.plot(np.arange(1, n + 1), np.mean([c[:n] for c in curves], axis=0), color=colour,
+                            lw=2, label=f"{'TR' if prefix == 'train' else 'CV'} mean")
+            ax.set_xlabel("epoch")
+            ax.set_ylabel("binary cross-entropy" if key == "loss" else "accuracy")
+            ax.legend()
+        fig.suptitle(f"{main}: learning curves (cf. Dékány & Grebel 2020, Fig. 6)")
+        fig.tight_layout()
+        paths.append(out_dir / "bilstm_fig6_learning_curves.png")
+        fig.savefig(paths[-1], dpi=110)
+        plt.close(fig)
+
+    # Fig. 7: cumulative metrics for S/N above a threshold
+    grid = np.quantile(snr, np.linspace(0, 0.95, 40))
+    fig, ax = plt.subplots(figsize=(6.5, 4.5))
+    for name, style in ((main, "-"), (baseline, ":")):
+        if name not in proba:
+            continue
+        pred = (proba[name] >= 0.5).astype(int)
+        vals = np.array([[_metrics(y[snr > s], pred[snr > s])[k] for k in ("accuracy", "precision", "recall", "f1")]
+                         for s in grid])
+        for j, (k, colour) in enumerate(zip(("accuracy", "precision", "recall", "F1"),
+                                            ("k", "tab:blue", "tab:orange", "tab:red"))):
+            ax.plot(grid, vals[:, j], style, color=colour, label=f"{k} ({name})")
+    ax.set_xscale("log")
+    ax.set_xlabel("S/N threshold (objects with S/N above it)")
+    ax.set_ylabel("metric")
+    ax.legend(fontsize=7, ncol=2)
+    ax.set_title("cumulative metrics vs S/N (cf. Fig. 7)")
+    fig.tight_layout()
+    paths.append(out_dir / "bilstm_fig7_cumulative_snr.png")
+    fig.savefig(paths[-1], dpi=110)
+    plt.close(fig)
+
+    # Fig. 8: ROC and precision-recall curves at S/N > 30 and > 60
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4.2))
+    for name, style in ((main, "-"), (baseline, ":")):
+        if name not in proba:
+            continue
+        for cut, colour in ((30, "tab:blue"), (60, "tab:red")):
+            m = snr > cut
+            fpr, tpr, _ = roc_curve(y[m], proba[name][m])
+            prec, rec, _ = precision_recall_curve(y[m], proba[name][m])
+            axes[0].plot(fpr, tpr, style, color=colour, label=f"{name}, S/N>{cut}")
+            axes[1].plot(rec, prec, style, color=colour, label=f"{name}, S/N>{cut}")
+    axes[0].set(xlabel="false positive rate", ylabel="true positive rate", title="ROC (cf. Fig. 8 left)")
+    axes[1].set(xlabel="recall", ylabel="precision", title="precision-recall (cf. Fig. 8 right)")
+    for ax in axes:
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    paths.append(out_dir / "bilstm_fig8_roc_pr.png")
+    fig.savefig(paths[-1], dpi=110)
+    plt.close(fig)
+    return paths
+
+
+def run_study(n_objects=3000, max_epochs=60, batch_size=256, lr=0.0015, n_splits=5, hidden_sizes=(48, 32),
+              dense_size=64, rf_trees=300, random_state=0, n_threads=1, n_jobs=None, out_dir=None, log=print):
+    """Run the whole simulator study; write figures and ``bilstm_study.json`` into ``out_dir``."""
+    t0 = time.perf_counter()
+    folded = fold_simulation(n_objects, random_state=random_state, n_jobs=n_jobs, log=log)
+    labels = folded.meta["label"].to_numpy().astype(str)
+    y = (labels == "RRab").astype(int)
+    snr = folded.meta["snr"].to_numpy(float)
+    models = make_models(max_epochs=max_epochs, batch_size=batch_size, lr=lr, hidden_sizes=hidden_sizes,
+                         dense_size=dense_size, n_threads=n_threads, random_state=random_state, rf_trees=rf_trees)
+    proba, histories, seconds = cross_validate_models(folded, y, models, n_splits=n_splits,
+                                                      random_state=random_state, log=log)
+    summary = summarise(y, snr, labels, proba)
+    result = {
+        "scale": {"n_objects": n_objects, "n_folded_ok": int(len(y)), "n_rrab": int(y.sum()),
+                  "n_snr>60": int((snr > 60).sum()), "max_epochs": max_epochs, "batch_size": batch_size,
+                  "lr": lr, "n_splits": n_splits, "hidden_sizes": list(hidden_sizes), "dense_size": dense_size,
+                  "rf_trees": rf_trees, "random_state": random_state},
+        "models": summary,
+        "fit_seconds": seconds,
+        "total_seconds": None,
+    }
+    if out_dir is not None:
+        result["figures"] = [str(p) for p in plot_figures(out_dir, y, snr, proba, histories)]
+    result["total_seconds"] = time.perf_counter() - t0
+    if out_dir is not None:
+        Path(out_dir, "bilstm_study.json").write_text(json.dumps(result, indent=2))
+    return result
+
+
+def format_table(result):
+    """Table 2 style text table of a :func:`run_study` result."""
+    lines = [f"{'model':<16} {'subset':<8} {'n':>6} {'acc':>6} {'prec':>6} {'rec':>6} {'F1':>6} "
+             f"{'AUC60':>6} {'AP60':>6} {'EB->RRab':>8}"]
+    for name, r in result["models"].items():
+        for subset in ("all", "snr>60"):
+            m = r[subset]
+            lines.append(f"{name:<16} {subset:<8} {m['n']:>6} {m['accuracy']:>6.3f} {m['precision']:>6.3f} "
+                         f"{m['recall']:>6.3f} {m['f1']:>6.3f} {r['roc_auc_snr>60']:>6.3f} {r['ap_snr>60']:>6.3f} "
+                         f"{r['eb_called_rrab' if subset == 'all' else 'eb_called_rrab_snr>60']:>8.3f}")
+    return "\n".join(lines)

@@ -1,0 +1,82 @@
+import matplotlib
+import numpy as np
+import pytest
+from sklearn.ensemble import RandomForestClassifier
+
+from skastro.datasets import make_followup_survey
+from skastro.followup import (
+    InfoGainFollowupSelector,
+    evaluate_strategies,
+    plot_strategies,
+    select_feature_subset,
+)
+
+matplotlib.use("Agg")
+
+
+@pytest.fixture(scope="module")
+def survey_xy():
+    """Simulated survey with quick spectral features (temperature, metallicity + noise)."""
+    s = make_followup_survey(900, n_wavelengths=60, random_state=0)
+    X = s.features.copy()
+    X["PeriodLS"] = np.log10(X["PeriodLS"])
+    rng = np.random.default_rng(0)
+    X["x_s0"] = (s.params["temperature"] - 6500) / 800 + 0.2 * rng.standard_normal(len(X))
+    X["x_s1"] = s.params["metallicity"] + 0.2 * rng.standard_normal(len(X))
+    return X, s.y
+
+
+def test_strategies_on_a_survey_with_known_structure(survey_xy):
+    X, y = survey_xy
+    sel = InfoGainFollowupSelector(
+        ["x_s0", "x_s1"],
+        classifier_t=RandomForestClassifier(40, min_samples_leaf=2, random_state=0),
+        n_draws=30,
+        random_state=0,
+    )
+    sizes = [9, 27, 45]  # 1 %, 3 %, 5 %
+    res, met = evaluate_strategies(sel, X, y, subset_sizes=sizes, cv=3, random_state=0, return_metrics=True)
+    assert res.shape == (6 * 3, 8)
+    acc = res.pivot(index="s", columns="strategy", values="accuracy_improvement")
+    for s in sizes:
+        for ours in ("ig+dy", "entropy+dy"):
+            assert acc.loc[s, ours] > acc.loc[s, "random"]
+            assert acc.loc[s, ours] >= acc.loc[s, "entropy"]
+    # EW/RRc confusion is resolved by spectra; RRab is clear from photometry.
+    met["y"] = y
+    ig = met.groupby("y")["IG"].mean()
+    assert ig["EW"] > ig["RRab"] + 0.2 and ig["RRc"] > ig["RRab"] + 0.2
+    # overall accuracy rises with s and the random strategy is flat in GTP gain
+    over = res[res.strategy == "entropy+dy"]["overall_accuracy"].to_numpy()
+    assert np.all(np.diff(over) >= -1e-12)
+    fig = plot_strategies(res, title="survey")
+    assert len(fig.axes) == 5
+
+
+def test_evaluate_strategies_bad_input(survey_xy):
+    X, y = survey_xy
+    sel = InfoGainFollowupSelector(["x_s0", "x_s1"], n_draws=5,
+                                   classifier_t=RandomForestClassifier(5, random_state=0)).fit(X, y)
+    with pytest.raises(ValueError, match="subset_sizes"):
+        evaluate_strategies(sel, X, y, subset_sizes=[0, 5])
+    with pytest.raises(ValueError, match="strategies"):
+        evaluate_strategies(sel, X, y, subset_sizes=[5], strategies=["best"])
+    with pytest.raises(ValueError, match="class labels"):
+        evaluate_strategies(sel, X, np.linspace(0, 1, len(y)), subset_sizes=[5])
+
+
+def test_select_feature_subset():
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 3, 300)
+    X = rng.normal(size=(300, 6))
+    X[:, 4] += 4.0 * (y == 0)  # separates class 0
+    X[:, 1] += 4.0 * (y == 1)  # separates class 1 from 2
+    res = select_feature_subset(X, y, RandomForestClassifier(20, random_state=0), cv=3, random_state=0)
+    assert sorted(res.features) == [1, 4]
+    assert sorted(res.order[:2]) == [1, 4]
+    assert res.scores.max() == res.best and res.fraction_of_improvement >= 0.9
+    with pytest.raises(ValueError, match="threshold"):
+        select_feature_subset(X, y, threshold=1.5)
+    X[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        select_feature_subset(X, y)

@@ -1,0 +1,262 @@
+"""Tests of DmDtNoveltyDetector, its kernels and the §3.2 flagging helper."""
+
+import json
+
+import numpy as np
+import pytest
+from sklearn.exceptions import NotFittedError
+
+from skastro import LightCurves
+from skastro.datasets import make_transients
+from skastro.novelty import DmDtNoveltyDetector, percentile_outliers, repeated_split_flags
+from skastro.novelty import _kernels
+
+
+@pytest.fixture(scope="module")
+def field():
+    """A field of persistent variables with a few transients (transients last)."""
+    return make_transients(n_variables=300, n_transients=6, n_epochs=(10, 25), random_state=3)
+
+
+def _random_flat(rng, n_obj=25, n_bands=4):
+    lens = rng.integers(1, 30, n_obj)
+    offsets = np.r_[0, np.cumsum(lens)]
+    # rounded times give exact ties (cross-band pairs with dt = 0 are skipped)
+    time = np.concatenate([np.sort(rng.uniform(0, 400, k)).round(1) for k in lens])
+    value = rng.normal(18, 2.5, offsets[-1])  # some dm off the grid
+    band = rng.integers(-1, n_bands, offsets[-1])  # -1: an ignored band
+    return offsets, time, value, band
+
+
+# ----------------------------------------------------------------- kernels
+def test_fast_kernel_matches_reference():
+    rng = np.random.default_rng(0)
+    offsets, time, value, band = _random_flat(rng)
+    inner = 10 ** np.linspace(-1.0, 2.0, 9)[1:-1]  # many dt off the grid on both sides
+    shape = (16, inner.size + 1, 12 + 2)
+    table = rng.normal(size=shape)
+    mu, var = rng.normal(size=shape[:2]), rng.random(shape[:2])
+    args = (offsets, time, value, band, 4, inner, -3.0, 0.5, 12)
+    fast = _kernels.pair_sums(*args, table, mu, var)
+    ref = _kernels.pair_sums_reference(*args, table, mu, var)
+    for a, b in zip(fast, ref):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-9)
+    counts = _kernels.pair_counts(*args)
+    np.testing.assert_array_equal(counts, _kernels.pair_counts_reference(*args))
+    # every pair is counted once: consecutive same-band + cross-band with t_a > t_b
+    assert counts.sum() == fast[3].sum()
+
+
+def test_estimator_scores_match_reference(field):
+    det = DmDtNoveltyDetector(score="paper").fit(field[:200])
+    X = field[200:240]
+    band = np.array([det.bands_.index(b) for b in X.bands])[X.codes("band")]
+    inner, dm_lo, width, n_dm = det._grid()
+    s, m, v, n = _kernels.pair_sums_reference(X.offsets, X.time, X.value, band, 5, inner, dm_lo,
+                                              width, n_dm, det._table, det._mu, det._var)
+    np.testing.assert_allclose(det.score_samples(X), s.sum(axis=1), rtol=1e-9, atol=1e-9)
+    np.testing.assert_array_equal(det.pair_counts(X), n)
+
+
+def test_equations_1_and_2_by_hand():
+    # one training object: band a at t=0,1,3 and band b at t=0.5
+    lcs = LightCurves.from_arrays(
+        times=[np.array([0.0, 1.0, 3.0, 0.5])], values=[np.array([10.0, 10.3, 10.1, 11.0])],
+        errors=[np.full(4, 0.01)], bands=[np.array(["a", "a", "a", "b"])],
+    )
+    det = DmDtNoveltyDetector(n_dt_bins=1, log_dt_range=(-1, 1), n_dm_bins=4, dm_range=(-2, 2),
+                              alpha=0.5, score="paper").fit(lcs)
+    assert det.channels_ == ("a", "b", "a-b", "b-a")
+    # a: consecutive dm = +0.3, -0.2 -> cells 1 + floor((dm + 2)/1) = 3, 2
+    np.testing.assert_array_equal(det.counts_[0, 0], [0, 0, 1, 1, 0, 0])
+    # a-b: t_a = 1, 3 after t_b = 0.5 -> dm = -0.7, -0.9 -> cell 2; b-a: t_b=0.5 > t_a=0 -> dm=1.0
+    np.testing.assert_array_equal(det.counts_[2, 0], [0, 0, 2, 0, 0, 0])
+    np.testing.assert_array_equal(det.counts_[3, 0], [0, 0, 0, 0, 1, 0])
+    assert det.counts_[1].sum() == 0  # a single b point has no consecutive pair
+    p = (det.counts_ + 0.5) / (det.counts_ + 0.5).sum(axis=2, keepdims=True)
+    terms = np.log(p) - np.log((p**2).sum(axis=2, keepdims=True))
+    expected = terms[0, 0, 3] + terms[0, 0, 2] + 2 * terms[2, 0, 2] + terms[3, 0, 4]
+    assert det.score_samples(lcs)[0] == pytest.approx(expected, rel=1e-12)
+    S_f = det.transform(lcs)[0]
+    assert np.isnan(S_f[1])
+    assert np.nansum(S_f) == pytest.approx(expected, rel=1e-12)
+    # the uniform distribution of an empty channel gives <L> = L: no contribution
+    assert np.allclose(terms[1], 0.0)
+
+
+# ---------------------------------------------------------- the paper's method
+@pytest.mark.parametrize("score", ["paper", "zscore"])
+def test_planted_transient_scores_in_lowest_percentile(score):
+    variables = make_transients(n_variables=400, n_transients=0, n_epochs=(15, 30),
+                                variable_mix={"RR Lyrae": 1, "eclipsing binary": 1},
+                                random_state=11)
+    transient = make_transients(n_variables=0, n_transients=1, n_epochs=(15, 30),
+                                id_prefix="sn", random_state=12)
+    lcs = LightCurves.concat([variables, transient])
+    det = DmDtNoveltyDetector(score=score).fit(lcs)  # "P-all": the transient is in the fit
+    scores = det.score_samples(lcs)
+    assert scores[-1] < np.percentile(scores[:-1], 1)
+    assert det.predict(lcs)[-1] == -1
+
+
+def test_transients_flagged_when_fit_on_variables(field):
+    tr = field.meta["is_transient"].to_numpy()
+    det = DmDtNoveltyDetector().fit(field[~tr][:200])
+    test = field[200:]
+    scores = det.score_samples(test)
+    t = tr[200:]
+    assert scores[t].max() < np.percentile(scores[~t], 5)
+
+
+def test_zscore_is_comparable_across_cadences_paper_score_is_not():
+    def population(seed, n_epochs, baseline, prefix):
+        return make_transients(n_variables=250, n_transients=0, n_epochs=n_epochs,
+                               baseline=baseline, id_prefix=prefix, random_state=seed)
+
+    # a sparse short-baseline survey mixed with a dense long-baseline one
+    train = LightCurves.concat([population(0, (4, 8), 60.0, "s"),
+                                population(1, (40, 60), 1000.0, "l")])
+    test = LightCurves.concat([population(2, (4, 8), 60.0, "ts"),
+                               population(3, (40, 60), 1000.0, "tl")])
+    short = np.r_[np.ones(250, bool), np.zeros(250, bool)]
+    flagged = {}
+    for score in ("paper", "zscore"):
+        s = DmDtNoveltyDetector(score=score).fit(train).score_samples(test)
+        flag = percentile_outliers(s, 5.0)
+        flagged[score] = flag[short].mean(), flag[~short].mean()
+    # the paper's S: the outliers are all long light curves (E[log p] < log E[p] per pair)
+    assert flagged["paper"][0] < 0.01 and flagged["paper"][1] > 0.08
+    # the z-score: both cadences flagged near the nominal 5 %
+    assert all(0.015 < f < 0.09 for f in flagged["zscore"])
+
+
+def test_isolation_forest_interface(field):
+    det = DmDtNoveltyDetector(contamination=0.1).fit(field)
+    s = det.score_samples(field)
+    np.testing.assert_allclose(det.decision_function(field), s - det.offset_)
+    pred = det.predict(field)
+    assert set(np.unique(pred)) == {-1, 1}
+    np.testing.assert_array_equal(pred == -1, s < det.offset_)
+    assert abs(np.mean(pred == -1) - 0.1) < 0.01
+    np.testing.assert_array_equal(DmDtNoveltyDetector(contamination=0.1).fit_predict(field), pred)
+    # the paper's threshold: the 2nd percentile of the sample searched
+    det.set_threshold(field[:100], contamination=0.02)
+    assert det.offset_ == pytest.approx(np.percentile(det.score_samples(field[:100]), 2))
+
+
+def test_transform_columns_and_missing_bands(field):
+    det = DmDtNoveltyDetector(score="paper").fit(field)
+    X = field[:5]
+    no_u = X.select_observations(np.asarray(X.column("band")) != "u")
+    F = det.transform(no_u)
+    names = list(det.get_feature_names_out())
+    assert F.shape == (5, 25) and len(names) == 25
+    u_cols = [i for i, c in enumerate(det.channels_) if "u" in c.split("-")]
+    assert len(u_cols) == 9 and np.isnan(F[:, u_cols]).all()
+    assert np.isfinite(np.delete(F, u_cols, axis=1)).all()
+    np.testing.assert_allclose(np.nansum(F, axis=1), det.score_samples(no_u))
+
+
+def test_explicit_bands_ignore_other_bands(field):
+    det = DmDtNoveltyDetector(bands=["g", "r"]).fit(field)
+    assert det.channels_ == ("g", "r", "g-r", "r-g")
+    assert det.transform(field).shape == (len(field), 4)
+    with pytest.raises(ValueError, match="unique"):
+        DmDtNoveltyDetector(bands=["g", "g"]).fit(field)
+
+
+def test_objects_without_pairs_score_zero(field):
+    det = DmDtNoveltyDetector().fit(field)
+    single = LightCurves.from_arrays([np.array([1.0])], [np.array([18.0])], [np.array([0.01])],
+                                     bands=[np.array(["g"])])
+    assert det.score_samples(single)[0] == 0.0
+    assert np.isnan(det.transform(single)).all()
+
+
+# ------------------------------------------------ partial_fit, merge, save/load
+def test_partial_fit_equals_fit_and_merge(field):
+    full = DmDtNoveltyDetector(score="paper").fit(field)
+    inc = DmDtNoveltyDetector(score="paper")
+    for start in range(0, len(field), 100):
+        inc.partial_fit(field[start:start + 100])
+    np.testing.assert_array_equal(inc.counts_, full.counts_)
+    assert inc.n_objects_seen_ == len(field)
+    np.testing.assert_allclose(inc.score_samples(field), full.score_samples(field))
+    a = DmDtNoveltyDetector(score="paper").fit(field[:150])
+    b = DmDtNoveltyDetector(score="paper").fit(field[150:])
+    merged = a.merge(b)
+    np.testing.assert_array_equal(merged.counts_, full.counts_)
+    np.testing.assert_allclose(merged.score_samples(field), full.score_samples(field))
+    assert a.counts_.sum() + b.counts_.sum() == merged.counts_.sum()  # inputs untouched
+    with pytest.raises(ValueError, match="grid"):
+        a.merge(DmDtNoveltyDetector(score="paper", n_dm_bins=10).fit(field[:50]))
+    with pytest.raises(TypeError, match="DmDtNoveltyDetector"):
+        a.merge("nope")
+
+
+def test_save_load_round_trip(field, tmp_path):
+    det = DmDtNoveltyDetector(n_dt_bins=12).fit(field)
+    path = tmp_path / "field.npz"
+    det.save(path)
+    again = DmDtNoveltyDetector.load(path)
+    assert again.get_params() == det.get_params()
+    np.testing.assert_array_equal(again.score_samples(field), det.score_samples(field))
+    np.testing.assert_array_equal(again.predict(field), det.predict(field))
+    again.partial_fit(field[:10])  # a loaded detector goes on learning
+    with np.load(path) as data:
+        header = json.loads(str(data["header"]))
+        assert header["format"] == "skastro-dmdt" and header["version"] == 1
+        payload = {k: data[k] for k in data.files}
+    header["version"] = 99
+    payload["header"] = np.array(json.dumps(header))
+    bad = tmp_path / "future.npz"
+    np.savez(bad, **payload)
+    with pytest.raises(ValueError, match="version 99"):
+        DmDtNoveltyDetector.load(bad)
+
+
+def test_plot_distributions(field):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    det = DmDtNoveltyDetector().fit(field)
+    fig = det.plot_distributions()
+    assert sum(ax.get_visible() for ax in fig.axes) == 15  # 5 bands + 10 colours, like Fig. 4
+    plt.close(fig)
+    with pytest.raises(ValueError, match="Unknown channel"):
+        det.plot_distributions(channels=["q"])
+
+
+# ------------------------------------------------------------- bad input
+def test_bad_parameters_and_inputs(field):
+    with pytest.raises(ValueError, match="log_dt_range"):
+        DmDtNoveltyDetector(log_dt_range=(2, 1)).fit(field)
+    with pytest.raises(ValueError, match="dm_range"):
+        DmDtNoveltyDetector(dm_range="wide").fit(field)
+    with pytest.raises(ValueError, match="contamination"):
+        DmDtNoveltyDetector(contamination=0.7).fit(field)
+    with pytest.raises(NotFittedError):
+        DmDtNoveltyDetector().score_samples(field)
+    with pytest.raises(TypeError, match="LightCurves"):
+        DmDtNoveltyDetector().fit(np.zeros((3, 4)))
+
+
+# ------------------------------------------------------------- flagging §3.2
+def test_repeated_split_flags(field):
+    tr = field.meta["is_transient"].to_numpy()
+    kwargs = dict(n_splits=6, fit_on=~tr, percentile=8.0, random_state=0)
+    flagged, counts, threshold = repeated_split_flags(DmDtNoveltyDetector(), field, **kwargs)
+    assert flagged[tr].all()  # every transient kept
+    assert counts[tr].min() == 6 > counts[~tr].max()  # scored and flagged every time
+    x = counts[counts > 0]
+    assert threshold == np.median(x) - np.median(np.abs(x - np.median(x)))
+    np.testing.assert_array_equal(flagged, counts >= threshold)
+    strict, _, _ = repeated_split_flags(DmDtNoveltyDetector(), field, strict=True, **kwargs)
+    np.testing.assert_array_equal(strict, counts > threshold)
+    assert strict[tr].all() and strict.sum() < 0.05 * len(field)
+    with pytest.raises(ValueError, match="percentile"):
+        percentile_outliers([1.0, 2.0], percentile=0)
+    with pytest.raises(ValueError, match="fit_on"):
+        repeated_split_flags(DmDtNoveltyDetector(), field, fit_on=[10_000])

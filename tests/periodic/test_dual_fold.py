@@ -1,0 +1,99 @@
+"""DualFoldSequencer: the output contract the BiLSTM codes against."""
+
+import numpy as np
+import pytest
+from skorch.helper import SliceDict
+from sklearn.model_selection import KFold
+
+from skastro import LightCurves
+from skastro.datasets import make_periodic_variables
+from skastro.periodic import DualFoldSequencer, PeriodFolder
+
+
+@pytest.fixture(scope="module")
+def folded():
+    lcs = make_periodic_variables(12, n_epochs=(30, 80), classes={"RRab": 0.5, "EC": 0.5},
+                                  random_state=3)
+    return PeriodFolder(preset="dekany2020", random_state=0).fit_transform(lcs)
+
+
+def test_contract_shapes_dtypes_and_padding(folded):
+    X = DualFoldSequencer().fit_transform(folded)
+    assert isinstance(X, SliceDict)
+    assert set(X.keys()) == {"sequence", "length", "period"}
+    seq, length, period = X["sequence"], X["length"], X["period"]
+    n = len(folded)
+    assert seq.dtype == np.float32 and seq.ndim == 3 and seq.shape[0] == n and seq.shape[2] == 4
+    assert length.dtype == np.int64 and length.shape == (n,)
+    assert period.dtype == np.float32 and period.shape == (n, 1)
+    assert seq.shape[1] == length.max()
+    np.testing.assert_allclose(period[:, 0], folded.meta["period"], rtol=1e-6)
+    # lengths count the non-outlier epochs
+    kept = np.bincount(folded.object_index[~folded.column("outlier")], minlength=n)
+    np.testing.assert_array_equal(length, kept)
+    for i in range(n):
+        L = length[i]
+        assert np.all(seq[i, L:] == 0)  # zero padding after the true length
+        assert np.all(np.diff(seq[i, :L, 1]) >= 0)  # sorted by phase at P
+        assert np.all(np.diff(seq[i, :L, 3]) >= 0)  # sorted by phase at 2P
+        lc = folded[i]
+        keep = ~lc.column("outlier")
+        m, ph, ph2 = lc.column("value_centered")[keep], lc.column("phase")[keep], lc.column("phase_2p")[keep]
+        np.testing.assert_allclose(seq[i, :L, 0], m[np.argsort(ph, kind="stable")], atol=1e-6)
+        np.testing.assert_allclose(seq[i, :L, 2], m[np.argsort(ph2, kind="stable")], atol=1e-6)
+        assert 0 <= seq[i, :L, 1].min() and seq[i, :L, 3].max() < 1
+
+
+def test_slicing_like_cross_validation(folded):
+    X = DualFoldSequencer().fit_transform(folded)
+    for train, test in KFold(3).split(np.zeros(len(folded))):
+        part = X[test]
+        assert part["sequence"].shape[0] == len(test)
+        np.testing.assert_array_equal(part["length"], X["length"][test])
+
+
+def test_max_length_pads_and_thins(folded):
+    long_T = 200
+    X = DualFoldSequencer(max_length=long_T).fit_transform(folded)
+    assert X["sequence"].shape[1] == long_T
+    T = 10
+    Y = DualFoldSequencer(max_length=T).fit_transform(folded)
+    assert Y["sequence"].shape == (len(folded), T, 4)
+    assert (Y["length"] == np.minimum(X["length"], T)).all()
+    # thinned sequences still span the cycle in phase order
+    ph = Y["sequence"][:, :, 1]
+    assert np.all(np.diff(ph, axis=1) >= 0)
+    assert np.all(ph[:, -1] - ph[:, 0] > 0.6)
+
+
+def test_keep_outliers_option(folded):
+    with_out = DualFoldSequencer(drop_outliers=False).fit_transform(folded)
+    np.testing.assert_array_equal(with_out["length"], folded.lengths)
+
+
+def test_invalid_objects_raise_or_zero():
+    rng = np.random.default_rng(0)
+    t = np.sort(rng.uniform(0, 500, 60))
+    lcs = LightCurves.from_arrays(
+        [t, t[:4]], [14 + 0.2 * np.sin(2 * np.pi * t / 0.5), np.full(4, 14.0) + [0, .1, 0, .1]],
+        [np.full(60, 0.01), np.full(4, 0.01)], ids=["ok", "few"])
+    folded = PeriodFolder(preset="dekany2020", random_state=0).fit_transform(lcs)
+    with pytest.raises(ValueError, match="few"):
+        DualFoldSequencer().fit(folded).transform(folded)
+    X = DualFoldSequencer(on_invalid="zero").fit_transform(folded)
+    assert X["length"].tolist() == [60, 1]
+    assert X["period"][1, 0] == 0 and np.all(X["sequence"][1] == 0)
+
+
+def test_bad_inputs():
+    lcs = make_periodic_variables(3, n_epochs=30, random_state=1)
+    with pytest.raises(ValueError, match="phase"):
+        DualFoldSequencer().fit(lcs)
+    with pytest.raises(TypeError, match="LightCurves"):
+        DualFoldSequencer().fit(np.zeros((3, 5, 4)))
+    multi = make_periodic_variables(3, n_epochs=60, bands=("g", "r"), random_state=1)
+    folded = PeriodFolder(preset="dekany2020", multiband=True, random_state=0).fit_transform(multi)
+    with pytest.raises(ValueError, match="band"):
+        DualFoldSequencer().fit(folded).transform(folded)
+    X = DualFoldSequencer(band="r").fit(folded).transform(folded)
+    assert X["sequence"].shape[0] == 3

@@ -1,0 +1,318 @@
+"""PeriodFolder, its kernels (fast vs reference), quality cuts and FoldFeatures."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from astropy.timeseries import LombScargle
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.model_selection import cross_val_score
+from sklearn.pipeline import make_pipeline
+
+from skastro import LightCurves
+from skastro.datasets import make_periodic_variables
+from skastro.periodic import (
+    FOLD_META_COLUMNS,
+    FoldFeatures,
+    PeriodFolder,
+    quality_mask,
+)
+from skastro.periodic._fourier import robust_fit_batched, robust_fit_reference
+from skastro.periodic._periodogram import (
+    frequency_grid,
+    gls_fast,
+    gls_multiband,
+    gls_reference,
+    top_peaks,
+)
+
+
+def _sine_curves(periods, n=80, baseline=400.0, noise=0.01, amp=0.3, seed=0, outlier=None):
+    rng = np.random.default_rng(seed)
+    times, values, errors = [], [], []
+    for p in periods:
+        t = np.sort(rng.uniform(0, baseline, n)) + 55000.0
+        m = 14.0 + amp * np.sin(2 * np.pi * t / p) + 0.1 * amp * np.sin(4 * np.pi * t / p + 1)
+        m = m + rng.normal(0, noise, n)
+        if outlier is not None:
+            m[outlier] += 1.5
+        times.append(t)
+        values.append(m)
+        errors.append(np.full(n, noise))
+    return LightCurves.from_arrays(times, values, errors)
+
+
+def _recovered(meta, tol=1e-4):
+    p, true = meta["period"].to_numpy(), meta["period_input"].to_numpy()
+    exact = np.abs(p - true) / true < tol
+    alias = (~meta["label"].isin(["RRab", "RRc"])).to_numpy() & (np.abs(p - true / 2) / (true / 2) < tol)
+    return exact | alias
+
+
+# ------------------------------------------------------------------ kernels
+def test_frequency_grid_matches_paper_grid():
+    fmin, df, nf = frequency_grid(1826.0, (0.28, 0.98), 10)
+    assert abs(df - 1 / 18260.0) < 1e-15
+    assert 46_500 < nf < 46_700  # "46,590 frequencies" (DESIGN.md §7)
+    assert fmin + df * (nf - 1) >= 1 / 0.28 - df
+
+
+def test_gls_fast_matches_reference_and_astropy():
+    rng = np.random.default_rng(3)
+    t = np.sort(rng.uniform(0, 900, 120)) + 55000
+    dy = rng.uniform(0.01, 0.05, 120)
+    y = 13 + 0.2 * np.sin(2 * np.pi * t / 0.4567) + rng.normal(0, dy)
+    fmin, df, nf = frequency_grid(np.ptp(t), (0.28, 0.98), 5)
+    fast = gls_fast(t, y, dy, fmin, df, nf)
+    ref = gls_reference(t, y, dy, fmin, df, nf)
+    np.testing.assert_allclose(fast, ref, atol=2e-5)
+    freq = fmin + df * np.arange(nf)
+    astro = LombScargle(t, y, dy).power(freq, method="cython")
+    np.testing.assert_allclose(ref, astro, atol=1e-9)
+    assert abs(1 / freq[np.argmax(fast)] - 0.4567) < 1e-4
+
+
+def test_gls_float32_input_is_promoted():
+    rng = np.random.default_rng(4)
+    t = (np.sort(rng.uniform(0, 1826, 100)) + 55000).astype(np.float32)
+    y = np.sin(2 * np.pi * t.astype(float) / 0.5123).astype(np.float32)
+    fmin, df, nf = frequency_grid(float(np.ptp(t)), (0.28, 0.98), 10)
+    p = gls_fast(t, y, None, fmin, df, nf)
+    assert p.dtype == np.float64
+    ref = gls_reference(t.astype(float), y.astype(float), None, fmin, df, nf)
+    assert np.argmax(p) == np.argmax(ref)
+
+
+def test_multiband_power_and_top_peaks():
+    rng = np.random.default_rng(5)
+    t = np.sort(rng.uniform(0, 500, 150))
+    band = rng.integers(0, 3, 150)
+    y = np.array([0.0, 1.0, 2.0])[band] + [0.3, 0.2, 0.1] @ np.eye(3)[band].T * np.sin(2 * np.pi * t / 0.61)
+    dy = np.full(150, 0.02)
+    y = y + rng.normal(0, 0.02, 150)
+    fmin, df, nf = frequency_grid(np.ptp(t), (0.3, 0.9), 5)
+    fast = gls_multiband(t, y, dy, band, fmin, df, nf)
+    ref = gls_multiband(t, y, dy, band, fmin, df, nf, kernel=gls_reference)
+    np.testing.assert_allclose(fast, ref, atol=2e-5)
+    best = top_peaks(fast, 3)
+    assert abs(1 / (fmin + df * best[0]) - 0.61) < 1e-3
+    assert np.all(np.diff(fast[best]) <= 0)
+
+
+def test_batched_robust_fit_matches_reference():
+    rng = np.random.default_rng(6)
+    G, L, F = 5, 70, 5
+    t = np.sort(rng.uniform(0, 300, (G, L)), axis=1)
+    periods = rng.uniform(0.3, 0.9, G)
+    y = 15 + 0.3 * np.sin(2 * np.pi * t / periods[:, None]) + 0.1 * np.cos(
+        4 * np.pi * t / periods[:, None]) + rng.normal(0, 0.02, (G, L))
+    y[:, 7] += 1.0  # an outlier per curve
+    dy = rng.uniform(0.015, 0.03, (G, L))
+    fold = np.tile(np.arange(L) % F, (G, 1))
+    res = robust_fit_batched(t, y, 1 / dy**2, 2 * np.pi / periods, fold, np.full(G, L),
+                             max_order=6, n_folds=F)
+    for g in range(G):
+        ref = robust_fit_reference(t[g], y[g], dy[g], periods[g], fold[g], L, max_order=6, n_folds=F)
+        assert res["order"][g] == ref["order"]
+        np.testing.assert_array_equal(res["inlier"][g], ref["inlier"])
+        np.testing.assert_allclose(res["coef"][g], ref["coef"], atol=1e-7)
+        np.testing.assert_allclose(res["cv_sse"][g], ref["cv_sse"], rtol=1e-6)
+        assert not res["inlier"][g, 7]
+
+
+# ------------------------------------------------------------ PeriodFolder
+def test_recovers_periods_and_writes_the_contract():
+    periods = [0.3123, 0.4567, 0.6789, 0.9012]
+    lcs = _sine_curves(periods, outlier=11)
+    out = PeriodFolder(preset="dekany2020", random_state=0).fit_transform(lcs)
+    meta = out.meta
+    for name in FOLD_META_COLUMNS:
+        assert name in meta.columns
+    np.testing.assert_allclose(meta["period"], periods, rtol=1e-4)
+    assert (meta["fold_status"] == "ok").all()
+    assert (meta["fourier_order"] >= 2).all()
+    np.testing.assert_allclose(meta["amplitude"], 0.6, atol=0.08)
+    np.testing.assert_allclose(meta["mean_mag"], 14.0, atol=0.01)
+    assert (meta["residual_std"] < 0.02).all()
+    snr = meta["amplitude"] * np.sqrt(meta["n_epochs"]) / meta["residual_std"]
+    np.testing.assert_allclose(meta["snr"], snr)  # Eq. 14
+    assert (meta["phase_coverage_p"] > 0.8).all() and (meta["phase_coverage_2p"] > 0.7).all()
+    assert {"phase", "phase_2p", "value_centered", "outlier"} <= set(out.columns)
+    # the planted outlier (measurement 11 of each object) is flagged
+    flagged = out.column("outlier")
+    assert flagged.sum() == len(periods)
+    assert np.all(np.abs(out.column("value_centered")[flagged]) > 1.0)
+    assert out.column("phase").min() >= 0 and out.column("phase").max() < 1
+
+
+def test_phase_alignment_eq13():
+    lcs = _sine_curves([0.55], n=120, amp=0.3)
+    out = PeriodFolder(preset="dekany2020", random_state=0).fit_transform(lcs)
+    phi, m = out.column("phase"), out.column("value_centered")
+    # first Fourier term at zero phase: m ~ A1 sin(2 pi phi) + ..., so the cosine term vanishes
+    A = np.column_stack([np.ones_like(phi), np.cos(2 * np.pi * phi), np.sin(2 * np.pi * phi),
+                         np.cos(4 * np.pi * phi), np.sin(4 * np.pi * phi)])
+    coef = np.linalg.lstsq(A, m, rcond=None)[0]
+    assert abs(coef[1]) < 0.01 and coef[2] > 0.25
+    # phase_2p folds at twice the period with the same alignment
+    np.testing.assert_allclose(np.mod(2 * out.column("phase_2p"), 1), phi, atol=1e-9)
+
+
+def test_known_periods_from_meta_column():
+    lcs = _sine_curves([0.4, 0.7], seed=1)
+    lcs = lcs.with_meta(ogle_period=np.array([0.4, 0.7]))
+    out = PeriodFolder(period_column="ogle_period", random_state=0).fit_transform(lcs)
+    np.testing.assert_array_equal(out.meta["period"], [0.4, 0.7])
+    assert not out.meta["period_searched"].any()
+    bad = lcs.with_meta(ogle_period=np.array([0.4, np.nan]))
+    with pytest.raises(ValueError, match="ogle_period"):
+        PeriodFolder(period_column="ogle_period").fit(bad).transform(bad)
+    with pytest.raises(ValueError, match="period_column"):
+        PeriodFolder(period_column="nope").fit(lcs).transform(lcs)
+
+
+def test_simulator_recovery_and_binning():
+    lcs = make_periodic_variables(120, n_epochs=100, classes={"RRab": 0.6, "EC": 0.4},
+                                  random_state=11)
+    out = PeriodFolder(preset="dekany2020", random_state=0).fit_transform(lcs)
+    meta = out.meta
+    # pawprints within ~3 minutes are binned to one point per epoch
+    # (two simulated epochs closer than 3 minutes are, rightly, one epoch)
+    diff = meta["n_epochs_input"] - meta["n_epochs"]
+    assert (diff >= 0).all() and (diff <= 2).all() and (diff == 0).mean() > 0.9
+    assert (out.column("n_measurements") >= 1).all()
+    assert "period_input" in meta.columns  # the simulator's true period is kept
+    hi = meta["snr_input"].to_numpy() > 60
+    assert hi.sum() > 50
+    assert _recovered(meta)[hi].mean() >= 0.95
+    # an eclipsing binary folded at 2P shows its two minima: fit at 2P is not worse
+    assert (meta.loc[meta["label"] == "EC", "phase_coverage_2p"] > 0.5).all()
+
+
+def test_bin_window_zero_keeps_every_measurement():
+    lcs = make_periodic_variables(6, n_epochs=40, random_state=2)
+    out = PeriodFolder(preset="dekany2020", bin_window=0.0, random_state=0).fit_transform(lcs)
+    np.testing.assert_array_equal(out.lengths, lcs.lengths)
+
+
+def test_degenerate_inputs_are_flagged_not_guessed():
+    rng = np.random.default_rng(7)
+    good_t = np.sort(rng.uniform(0, 500, 80))
+    good = 14 + 0.3 * np.sin(2 * np.pi * good_t / 0.5) + rng.normal(0, 0.01, 80)
+    few_t = np.array([1.0, 50.0, 120.0, 300.0])
+    one_night = np.sort(rng.uniform(100.0, 100.3, 40))
+    lcs = LightCurves.from_arrays(
+        [good_t, few_t, good_t, one_night],
+        [good, np.array([14.0, 14.2, 13.9, 14.1]), np.full(80, 15.0),
+         14 + 0.1 * np.sin(2 * np.pi * one_night / 0.5)],
+        [np.full(80, 0.01), np.full(4, 0.01), np.full(80, 0.01), np.full(40, 0.01)],
+        ids=["good", "few", "flat", "one_night"],
+    )
+    out = PeriodFolder(preset="dekany2020", random_state=0).fit_transform(lcs)
+    status = out.meta["fold_status"].to_dict()
+    assert status == {"good": "ok", "few": "too_few_epochs", "flat": "flat",
+                      "one_night": "short_baseline"}
+    bad = out.meta.index != "good"
+    assert out.meta.loc[bad, "period"].isna().all()
+    assert (out.meta.loc[bad, "fourier_order"] == 0).all()
+    assert np.isnan(out.column("phase")[out.object_index != 0]).all()
+    assert abs(out.meta.loc["good", "period"] - 0.5) < 1e-4
+    # flat curve: mean is still reported
+    assert out.meta.loc["flat", "mean_mag"] == pytest.approx(15.0)
+
+
+def test_bad_input_errors():
+    lcs = _sine_curves([0.5], n=30)
+    with pytest.raises(TypeError, match="LightCurves"):
+        PeriodFolder().fit(np.zeros((3, 4)))
+    bad_mag = lcs.with_columns(value=np.where(np.arange(30) == 3, np.nan, lcs.value))
+    with pytest.raises(ValueError, match="value"):
+        PeriodFolder().fit(bad_mag).transform(bad_mag)
+    bad_err = lcs.with_columns(error=np.zeros(30))
+    with pytest.raises(ValueError, match="error"):
+        PeriodFolder().fit(bad_err).transform(bad_err)
+    with pytest.raises(ValueError, match="period_range"):
+        PeriodFolder(period_range=(0.9, 0.3)).fit(lcs)
+    multi = lcs.with_columns(band=np.where(np.arange(30) % 2, "g", "r"))
+    with pytest.raises(ValueError, match="band"):
+        PeriodFolder().fit(multi).transform(multi)
+    with pytest.raises(ValueError, match="band='z'"):
+        PeriodFolder(band="z").fit(multi).transform(multi)
+    with pytest.raises(ValueError, match="aperture"):
+        PeriodFolder(aperture_columns=["mag_ap9"]).fit(lcs)
+
+
+def test_chunking_and_parallelism_do_not_change_results():
+    lcs = make_periodic_variables(14, n_epochs=50, random_state=5)
+    a = PeriodFolder(preset="dekany2020", chunk_size=100, random_state=0).fit_transform(lcs)
+    b = PeriodFolder(preset="dekany2020", chunk_size=4, n_jobs=2, random_state=0).fit_transform(lcs)
+    pd.testing.assert_frame_equal(a.to_pandas(with_meta=True), b.to_pandas(with_meta=True))
+
+
+def test_multiband_shares_one_period():
+    lcs = make_periodic_variables(12, n_epochs=120, bands=("g", "r", "i"), classes={"RRab": 1},
+                                  measurements_per_epoch=(1, 1), random_state=4)
+    out = PeriodFolder(period_range=(0.25, 1.0), oversampling=10, multiband=True, n_peaks=3,
+                       random_state=0).fit_transform(lcs)
+    meta = out.meta
+    assert np.mean(np.abs(meta["period"] - meta["period_input"]) / meta["period_input"] < 1e-3) >= 0.9
+    for b in "gri":
+        assert f"amplitude_{b}" in meta.columns
+    # pulsation amplitude falls with wavelength: g > i
+    assert (meta["amplitude_g"] > meta["amplitude_i"]).mean() > 0.8
+    assert set(out.bands) == {"g", "r", "i"}
+
+
+def test_optimal_aperture_picks_the_cleaner_column():
+    lcs = _sine_curves([0.45, 0.62], n=90, seed=9)
+    rng = np.random.default_rng(0)
+    noisy = lcs.value + rng.normal(0, 0.08, lcs.n_observations)
+    lcs = lcs.with_columns(mag_ap1=noisy, mag_ap2=lcs.value.copy())
+    out = PeriodFolder(preset="dekany2020", aperture_columns=["mag_ap1", "mag_ap2"],
+                       random_state=0).fit_transform(lcs)
+    assert out.meta["aperture"].tolist() == ["mag_ap2", "mag_ap2"]
+    assert (out.meta["residual_std"] < 0.02).all()
+
+
+def test_top_peaks_check_helps_on_sparse_rr_lyrae():
+    # ~50 epochs over 8 years (real-survey-like): checking the top peaks with the
+    # multi-harmonic fit beats trusting the GLS peak.
+    lcs = make_periodic_variables(80, n_epochs=50, baseline=2920.0, classes={"RRab": 1},
+                                  measurements_per_epoch=(1, 1), random_state=8)
+    plain = PeriodFolder(preset="dekany2020", n_peaks=1, random_state=0).fit_transform(lcs)
+    robust = PeriodFolder(preset="dekany2020", n_peaks=5, random_state=0).fit_transform(lcs)
+    r_plain, r_robust = _recovered(plain.meta, 1e-3).mean(), _recovered(robust.meta, 1e-3).mean()
+    assert r_robust >= r_plain
+    assert r_robust > 0.85
+
+
+# --------------------------------------------------------- cuts & features
+def test_quality_mask_presets():
+    meta = pd.DataFrame({
+        "snr": [80, 45, 80, 80], "n_epochs": [100, 100, 35, 100],
+        "phase_coverage_p": [0.9, 0.9, 0.9, 0.9], "phase_coverage_2p": [0.9, 0.9, 0.9, 0.9],
+        "mean_mag": [13.0, 13.0, 13.0, 16.0], "period": [0.5, 0.5, 0.5, 0.5],
+        "amplitude": [0.3, 0.3, 0.3, 1.2],
+    })
+    assert quality_mask(meta, "training").tolist() == [True, False, False, False]
+    assert quality_mask(meta, "target").tolist() == [True, True, True, False]
+    assert quality_mask(meta, "target", amplitude_max=None).tolist() == [True, True, True, True]
+    with pytest.raises(ValueError, match="snr_max"):
+        quality_mask(meta, snr_max=3)
+    with pytest.raises(ValueError, match="preset"):
+        quality_mask(meta, "nope")
+    with pytest.raises(ValueError, match="snr"):
+        quality_mask(meta.drop(columns="snr"), "training")
+
+
+def test_fold_features_in_random_forest_pipeline():
+    lcs = make_periodic_variables(60, n_epochs=60, classes={"RRab": 0.5, "EC": 0.5},
+                                  measurements_per_epoch=(1, 2), random_state=12)
+    y = (lcs.meta["label"] == "RRab").to_numpy()
+    pipe = make_pipeline(PeriodFolder(preset="dekany2020", random_state=0), FoldFeatures(),
+                         RandomForestClassifier(n_estimators=50, random_state=0))
+    scores = cross_val_score(pipe, lcs, y, cv=3)
+    assert scores.mean() > 0.75
+    feats = FoldFeatures().fit(PeriodFolder(preset="dekany2020", random_state=0).fit_transform(lcs[:5]))
+    assert feats.get_feature_names_out()[0] == "log10_period"
+    with pytest.raises(ValueError, match="PeriodFolder"):
+        FoldFeatures().fit(lcs)
