@@ -158,7 +158,7 @@ def bench_plasticc(args):
                                 n_draws=args.draws, random_state=args.seed)
     print(f"{args.splits} splits x {args.draws} draws in {time.perf_counter() - start:.0f} s")
     with pd.option_context("display.width", 140, "display.precision", 1):
-        print(res.auc.to_string(index=False))
+        print(res.auc.round(1).to_string(index=False))
 
 
 def main(argv=None):

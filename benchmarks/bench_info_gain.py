@@ -19,23 +19,15 @@ from pathlib import Path
 import numpy as np
 
 PAPER_SECONDS = 437.0
-X_T = [
-    "PeriodLS", "Freq1_harmonics_amplitude_0", "MedianAbsDev", "Q31",
-    "FluxPercentileRatioMid35", "FluxPercentileRatioMid50", "Freq1_harmonics_amplitude_1",
-]
-X_S = ["Skew", "SmallKurtosis"]
-CLASSES = ["EW", "EA", "RRab", "RRc", "RRd", "RS CVn"]
 
 
 def load_problem(data_dir, n_objects, seed):
     if data_dir is not None and (Path(data_dir) / "css_fats").is_dir():
-        from skastro.datasets import load_css_fats
+        from skastro.followup._experiments import load_css_followup
 
-        df = load_css_fats(data_dir)
-        df = df[df["label"].isin(CLASSES)].sample(n=n_objects, random_state=seed)
-        X = df[X_T + X_S].to_numpy(dtype=float)
-        X[:, 0] = np.log10(X[:, 0])
-        return X, df["label"].to_numpy(dtype=object), "CSS FATS (real)"
+        X, y = load_css_followup(data_dir)
+        rows = np.random.default_rng(seed).choice(len(y), size=min(n_objects, len(y)), replace=False)
+        return X.to_numpy()[rows], y[rows], "CSS FATS (real; log10 PeriodLS)"
     from sklearn.datasets import make_classification
 
     X, y = make_classification(

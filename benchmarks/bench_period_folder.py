@@ -32,7 +32,7 @@ import pandas as pd
 
 from skastro.datasets import make_periodic_variables
 from skastro.periodic import PeriodFolder
-from skastro.periodic._periodogram import frequency_grid, gls_fast
+from skastro.periodic._periodogram import frequency_grid, gls_search_many
 
 PAPER_RANGE = (0.28, 0.98)
 
@@ -52,11 +52,12 @@ def _per_curve(lcs):
 
 
 def _nifty_chunk(curves, oversampling=10.0):
-    out = np.empty(len(curves))
-    for i, (t, y, e) in enumerate(curves):
-        fmin, df, nf = frequency_grid(np.ptp(t), PAPER_RANGE, oversampling)
-        out[i] = 1.0 / (fmin + df * np.argmax(gls_fast(t, y, e, fmin, df, nf)))
-    return out
+    """PeriodFolder's search stage: coarse NUFFT periodograms batched 50 at a time,
+    exact power on the fine grid around the 12 best coarse peaks."""
+    grids = [frequency_grid(np.ptp(t), PAPER_RANGE, oversampling) for t, _, _ in curves]
+    freqs = gls_search_many([(t, y, e, None) for t, y, e in curves], grids[0][0],
+                            [g[1] for g in grids], [g[2] for g in grids], 1)
+    return 1.0 / freqs[:, 0]
 
 
 def nifty_search(curves, n_jobs, chunk=100):
@@ -80,33 +81,54 @@ def astropy_search(curves):
 
 
 def bench_search(args, rows):
+    """Interleaved blocks so that load changes on the shared machine hit both sides."""
     n = args.n_search
     lcs = make_periodic_variables(n, n_epochs=100, measurements_per_epoch=(1, 1), random_state=1)
     curves = _per_curve(lcs)
-    nifty_search(curves[:4], 2)  # start the worker pool
-    t0 = time.perf_counter()
-    p_fast = nifty_search(curves, 2)
-    t_fast = time.perf_counter() - t0
     n_ast = min(args.n_astropy, n)
-    t0 = time.perf_counter()
-    p_ast = astropy_search(curves[:n_ast])
-    t_ast = time.perf_counter() - t0
+    block = 100
+    # warm up: start the worker pool and import nifty-ls / astropy everywhere
+    nifty_search(curves[:40], 2, chunk=5)
+    nifty_search(curves[:2], 1)
+    astropy_search(curves[:2])
+    p_fast, p_ast = np.empty(n), np.empty(n_ast)
+    wall_fast = wall_ast = cpu_fast1 = cpu_ast = 0.0
+    n_fast1 = 0
+    for lo in range(0, n, block):
+        hi = min(lo + block, n)
+        t0 = time.perf_counter()
+        p_fast[lo:hi] = nifty_search(curves[lo:hi], 2, chunk=50)
+        wall_fast += time.perf_counter() - t0
+        if lo < n_ast:
+            h2 = min(hi, n_ast)
+            c0 = time.process_time()
+            nifty_search(curves[lo:h2], 1)  # single process: CPU time, robust to load
+            cpu_fast1 += time.process_time() - c0
+            n_fast1 += h2 - lo
+            t0, c0 = time.perf_counter(), time.process_time()
+            p_ast[lo:h2] = astropy_search(curves[lo:h2])
+            wall_ast += time.perf_counter() - t0
+            cpu_ast += time.process_time() - c0
     meta = lcs.meta
     rec_fast = recovered(p_fast[:n_ast], meta["period"][:n_ast], meta["label"][:n_ast])
     rec_ast = recovered(p_ast, meta["period"][:n_ast], meta["label"][:n_ast])
     same = np.mean(np.abs(p_fast[:n_ast] - p_ast) / p_ast < 1e-6)
-    per_fast, per_ast = t_fast / n * 1e3, t_ast / n_ast * 1e3
+    per_fast, per_ast = wall_fast / n * 1e3, wall_ast / n_ast * 1e3
+    cpu1, cpua = cpu_fast1 / n_fast1 * 1e3, cpu_ast / n_ast * 1e3
     rows += [
-        ("search", f"nifty-ls, 2 processes, {n} curves", f"{per_fast:.2f} ms/curve", ""),
-        ("search", f"astropy LombScargle auto, {n_ast} curves", f"{per_ast:.1f} ms/curve", ""),
-        ("search", "speed-up (target >= 30x)", f"{per_ast / per_fast:.1f}x",
-         "PASS" if per_ast / per_fast >= 30 else "FAIL"),
+        ("search", f"nifty-ls coarse-to-fine, 2 processes, {n} curves, wall", f"{per_fast:.2f} ms/curve", ""),
+        ("search", f"astropy LombScargle(...).power() auto, {n_ast} curves, wall",
+         f"{per_ast:.1f} ms/curve", ""),
+        ("search", "wall-clock speed-up, 2 cores vs astropy loop (target >= 30x)",
+         f"{per_ast / per_fast:.1f}x", "PASS" if per_ast / per_fast >= 30 else "FAIL"),
+        ("search", "CPU-time per curve, 1 process: nifty-ls / astropy",
+         f"{cpu1:.2f} / {cpua:.1f} ms = {cpua / cpu1:.1f}x", ""),
         ("search", f"recovery |dP|/P<1e-4 on the {n_ast} shared curves",
-         f"nifty {rec_fast.mean():.3f} vs astropy {rec_ast.mean():.3f}",
+         f"nifty {rec_fast.mean():.4f} vs astropy {rec_ast.mean():.4f}",
          "PASS" if rec_fast.mean() >= rec_ast.mean() else "FAIL"),
-        ("search", "same peak as astropy", f"{same:.3f}", ""),
+        ("search", "same grid peak as astropy (|dP|/P < 1e-6)", f"{same:.4f}", ""),
         ("search", f"recovery, all {n} curves (nifty)",
-         f"{recovered(p_fast, meta['period'], meta['label']).mean():.3f}", ""),
+         f"{recovered(p_fast, meta['period'], meta['label']).mean():.4f}", ""),
     ]
 
 
@@ -114,6 +136,13 @@ def bench_transform(args, rows):
     n = args.n_transform
     lcs = make_periodic_variables(n, n_epochs=100, random_state=2)
     rate = {}
+    folder = PeriodFolder(preset="dekany2020", random_state=0).fit(lcs)
+    folder.transform(lcs[:20])
+    c0 = time.process_time()
+    folder.transform(lcs[: n // 2])
+    cpu = (time.process_time() - c0) / (n // 2)
+    rows.append(("transform", "CPU time per curve, 1 process (load-robust)",
+                 f"{cpu * 1e3:.2f} ms = {1 / cpu:.0f} curves/s per core", ""))
     for n_jobs in (1, 2):
         folder = PeriodFolder(preset="dekany2020", n_jobs=n_jobs, random_state=0).fit(lcs)
         folder.transform(lcs[:20])  # warm up (imports, worker pool)

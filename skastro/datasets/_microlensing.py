@@ -135,6 +135,10 @@ def make_microlensing_alerts(n_alerts=600, *, class_fractions=None, sites=KMTNET
       that lifts the flux), ``"outburst"`` (a rise over hours, too fast for
       lensing).
 
+    Every star, whatever the candidate, may also carry intrinsic red noise
+    and a seeing-dependent difference-imaging residual, so that scatter and
+    FWHM correlation alone do not give the class away.
+
     A fraction ``repeat_fraction`` of the stars are candidates on two review
     dates (the same star, a later ``t_cut``): group splits by ``star_id``.
 
@@ -297,7 +301,7 @@ def _simulate_star(rng, star, label, sites, n_days, cadence_hours, missing_site_
     leak_power = rng.uniform(2.0, 4.0)
     period = np.exp(rng.uniform(np.log(0.3), np.log(30.0)))
     phase0 = rng.uniform(0, 2 * np.pi)
-    amp_var = f_source * rng.uniform(0.3, 2.0)
+    amp_var = f_source * rng.uniform(0.15, 1.5)
     planet_t = t_onset + rng.uniform(0.4, 0.95) * (t_cut - t_onset)
     planet_w = rng.uniform(0.08, 0.6)
     planet_a = rng.choice([-1, 1]) * rng.uniform(0.1, 0.5)
@@ -311,6 +315,14 @@ def _simulate_star(rng, star, label, sites, n_days, cadence_hours, missing_site_
     walk -= np.linspace(walk[0], walk[-1], grid.size) * rng.uniform(0, 1)
     walk = (walk - walk.mean()) / (walk.std() + 1e-9) * f_source * rng.uniform(0.2, 0.8)
     walk += np.clip((grid - t_onset) / rise_days, 0, None) * f_source * rng.uniform(0.5, 1.5)
+
+    # nuisances of every bulge star, whatever the candidate is: intrinsic red
+    # noise and a seeing-dependent DIA residual (imperfect kernel / blending)
+    red_amp = f_source * rng.uniform(0.0, 0.4) * (rng.uniform() < 0.5)
+    red = np.cumsum(rng.normal(0, 1, grid.size))
+    red = (red - np.linspace(red[0], red[-1], grid.size))
+    red = red / (red.std() + 1e-9) * red_amp
+    seeing_amp = f_source * rng.normal(0.0, 0.15)
 
     out = {k: [] for k in ("time", "value", "error", "site", "sky", "fwhm", "airmass",
                            "psf_quality")}
@@ -357,6 +369,7 @@ def _simulate_star(rng, star, label, sites, n_days, cadence_hours, missing_site_
             dt = t - outburst_t
             signal = outburst_a * np.where(dt > 0, 1 - np.exp(-dt / 0.15), 0.0)
             signal += 0.2 * amp_var * np.sin(2 * np.pi * t / period + phase0)
+        signal = signal + np.interp(t, grid, red) + seeing_amp * (fwhm / fwhm_ref - 1)
         total = f_blend + f_source + signal
         noise_var = 0.9 * sky * (fwhm / 4.0) ** 2 + np.clip(total, 0, None) * 0.8 + 20.0 ** 2
         sigma_true = np.sqrt(noise_var)

@@ -207,6 +207,17 @@ def plot_strategies(results, baseline="random", max_fraction=None, title=None):
     matplotlib.figure.Figure
         Five panels: GTP improvement, fraction with increased GTP, subset
         accuracy improvement, overall accuracy, false-prediction correction ratio.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from skastro.followup import plot_strategies
+    >>> res = pd.DataFrame({"strategy": ["random"] * 2 + ["entropy"] * 2, "s": [1, 2] * 2,
+    ...                     "fraction": [0.5, 1.0] * 2, "gtp_improvement": [0.0, 0.1, 0.2, 0.3],
+    ...                     "gtp_increased_ratio": 0.5, "accuracy_improvement": 0.1,
+    ...                     "overall_accuracy": 0.8, "correction_ratio": 0.1})
+    >>> len(plot_strategies(res).axes)
+    5
     """
     import matplotlib.pyplot as plt
 

@@ -5,7 +5,7 @@ from numbers import Integral, Real
 import numpy as np
 import pandas as pd
 from scipy.linalg import cho_solve, cholesky, solve_triangular
-from scipy.special import entr, logsumexp
+from scipy.special import entr, logsumexp, ndtri
 from threadpoolctl import threadpool_limits
 from sklearn.base import (
     BaseEstimator,
@@ -29,7 +29,25 @@ METRIC_COLUMNS = ("H_t", "H_ts_mean", "IG", "l_t", "l_ts_mode", "delta_y", "H_ts
 
 
 def entropy(proba, axis=-1):
-    """Shannon entropy (nats) of class probabilities along ``axis``, with 0 log 0 = 0 (Eq. 2)."""
+    """Shannon entropy (nats) of class probabilities along ``axis``, with 0 log 0 = 0 (Eq. 2).
+
+    Parameters
+    ----------
+    proba : array-like
+        Class probabilities.
+    axis : int, default=-1
+        The class axis.
+
+    Returns
+    -------
+    ndarray or float
+
+    Examples
+    --------
+    >>> from skastro.followup import entropy
+    >>> float(entropy([0.5, 0.5])), float(entropy([1.0, 0.0]))
+    (0.693..., 0.0)
+    """
     return entr(np.asarray(proba, dtype=float)).sum(axis=axis)
 
 
@@ -51,6 +69,16 @@ def strategy_scores(metrics, strategy, n_classes, random_state=None):
     Returns
     -------
     ndarray of shape (n_objects,)
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from skastro.followup import strategy_scores
+    >>> m = pd.DataFrame({"H_t": [0.9, 0.2, 0.5], "IG": [0.1, 0.05, 0.4], "delta_y": [0, 1, 0]})
+    >>> strategy_scores(m, "ig+dy", n_classes=3).argsort()[::-1].tolist()   # Δŷ = 1 first
+    [1, 2, 0]
+    >>> strategy_scores(m, "entropy", n_classes=3).argsort()[::-1].tolist()
+    [0, 2, 1]
     """
     if strategy not in STRATEGIES:
         raise ValueError(f"strategy must be one of {STRATEGIES}; got {strategy!r}.")
@@ -439,10 +467,16 @@ class InfoGainFollowupSelector(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
         return np.exp(log_r), means, self._chol_cond
 
     def _draw_noise(self, n, rng):
-        """The random numbers of the sampler, drawn once for all objects (same for both methods)."""
-        u = rng.random((n, self.n_draws))
-        eps = rng.standard_normal((n, self.n_draws, self.expensive_indices_.size))
-        return u, eps
+        """The random numbers of the sampler, drawn once for all objects (same for both methods).
+
+        One uniform block of shape (n, N, 1 + s), filled object by object: the
+        first column picks the component, the rest become standard normals by
+        the inverse CDF. Object i thus gets the same numbers whatever the
+        number of objects after it.
+        """
+        u = rng.random((n, self.n_draws, 1 + self.expensive_indices_.size))
+        eps = ndtri(np.maximum(u[:, :, 1:], np.finfo(float).tiny))
+        return u[:, :, 0], eps
 
     def _sample_rng(self):
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max, size=4)[3]

@@ -87,7 +87,8 @@ def augment_crops(X, y=None, *, n_crops=3, max_left_crop=0.8, max_right_crop=0.6
     last = X.time[X.offsets[1:] - 1]
     tb = np.clip(np.where(np.isfinite(tb), tb, last), first, last)
     obj = X.object_index
-    parts, labels = ([X.with_meta(crop_of=X.ids.to_numpy())] if keep_original else []), []
+    parts, labels = ([X.with_meta(crop_of=X.ids.to_numpy(), crop_left=first, crop_right=last)]
+                     if keep_original else []), []
     if keep_original and y is not None:
         labels.append(y)
     for k in range(n_crops):

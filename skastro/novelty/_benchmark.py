@@ -198,7 +198,7 @@ class NoveltyBenchmarkResult:
     >>> tr = make_transients(n_variables=0, n_transients=20, n_epochs=8, id_prefix="t",
     ...                      random_state=1)
     >>> result = run_novelty_benchmark(var, tr, n_splits=1, n_draws=1, n_pool=20,
-    ...                                schemes=("ind",), random_state=0)
+    ...                                schemes=("ind",), iforest_estimators=10, random_state=0)
     >>> result.info["n_train"], result.info["n_test"], result.thresholds.size
     (40, 20, 40)
     """
@@ -282,7 +282,8 @@ def run_novelty_benchmark(variables, transients, *, bands=("u", "g", "r", "i", "
     >>> var = make_transients(n_variables=90, n_transients=0, n_epochs=10, random_state=0)
     >>> tr = make_transients(n_variables=0, n_transients=30, n_epochs=10, id_prefix="t",
     ...                      random_state=1)
-    >>> result = run_novelty_benchmark(var, tr, n_splits=1, n_draws=2, n_pool=30,
+    >>> result = run_novelty_benchmark(var, tr, n_splits=1, n_draws=1, n_pool=30,
+    ...                                schemes=("iforest",), iforest_estimators=20,
     ...                                random_state=0)
     >>> result.auc[["scheme", "method"]].head(3).values.tolist()
     [['iforest-selected', 'IND'], ['iforest-selected', 'IND-z'], ['iforest-selected', 'KDE']]

@@ -31,11 +31,12 @@ The grid
 are the ``K - 1`` inner edges in days; pairs below the first or above the
 last edge fall in the first or last bin). The ``dm`` cell is 0 for
 ``dm < dm_lo`` (underflow), ``n_dm + 1`` for ``dm >= dm_lo + n_dm * w``
-(overflow) and ``1 + floor((dm - dm_lo) / w)`` otherwise.
+(overflow) and ``1 + floor((dm - dm_lo) * (1 / w))`` otherwise.
 """
 
 import bisect
 import math
+import threading
 
 import numpy as np
 
@@ -54,6 +55,12 @@ __all__ = [
     "pair_sums_reference",
     "pair_counts_reference",
 ]
+
+
+# numba's "workqueue" threading layer (the fallback when neither OpenMP nor TBB is
+# available) aborts on parallel kernels launched from several Python threads at once
+# (dask threads, threaded joblib): serialise the launches; each uses every core anyway.
+_PARALLEL_LOCK = threading.Lock()
 
 
 def n_channels(n_bands):
@@ -100,8 +107,8 @@ def _dt_bin(dt, inner):
 
 
 @_jit()
-def _dm_cell(dm, dm_lo, dm_width, n_dm):
-    x = (dm - dm_lo) / dm_width
+def _dm_cell(dm, dm_lo, inv_width, n_dm):
+    x = (dm - dm_lo) * inv_width
     if x < 0.0:
         return 0
     if x >= n_dm:
@@ -110,16 +117,20 @@ def _dm_cell(dm, dm_lo, dm_width, n_dm):
 
 
 @_jit(parallel=True)
-def _pair_sums_kernel(offsets, time, value, band, nb, inner, dm_lo, dm_width, n_dm,
+def _pair_sums_kernel(offsets, time, value, band, nb, inner, dm_lo, inv_width, n_dm,
                       table, mu, var, out_s, out_m, out_v, out_n):
     n_obj = offsets.shape[0] - 1
+    n_f = table.shape[0]
+    n_k = inner.shape[0]
+    n_c = table.shape[2]
+    flat = table.reshape(n_f * (n_k + 1) * n_c)
     for o in _prange(n_obj):
         start = offsets[o]
         stop = offsets[o + 1]
-        last = np.empty(nb, np.int64)
-        for b in range(nb):
-            last[b] = -1
-        n_k = inner.shape[0]
+        last = np.full(nb, -1, np.int64)
+        s_loc = np.zeros(n_f)
+        # pairs per (channel, dt bin): the sums of mu and var follow from them
+        cnt = np.zeros((n_f, n_k + 1), np.int64)
         for i in range(start, stop):
             a = band[i]
             if a < 0:
@@ -129,11 +140,9 @@ def _pair_sums_kernel(offsets, time, value, band, nb, inner, dm_lo, dm_width, n_
             p = last[a]
             if p >= 0:
                 k = _dt_bin(ti - time[p], inner)
-                c = _dm_cell(mi - value[p], dm_lo, dm_width, n_dm)
-                out_s[o, a] += table[a, k, c]
-                out_m[o, a] += mu[a, k]
-                out_v[o, a] += var[a, k]
-                out_n[o, a] += 1
+                c = _dm_cell(mi - value[p], dm_lo, inv_width, n_dm)
+                s_loc[a] += flat[(a * (n_k + 1) + k) * n_c + c]
+                cnt[a, k] += 1
             last[a] = i
             k = 0
             base = nb + a * (nb - 1)
@@ -147,15 +156,27 @@ def _pair_sums_kernel(offsets, time, value, band, nb, inner, dm_lo, dm_width, n_
                 while k < n_k and dt >= inner[k]:
                     k += 1
                 f = base + (b if b < a else b - 1)
-                c = _dm_cell(mi - value[j], dm_lo, dm_width, n_dm)
-                out_s[o, f] += table[f, k, c]
-                out_m[o, f] += mu[f, k]
-                out_v[o, f] += var[f, k]
-                out_n[o, f] += 1
+                c = _dm_cell(mi - value[j], dm_lo, inv_width, n_dm)
+                s_loc[f] += flat[(f * (n_k + 1) + k) * n_c + c]
+                cnt[f, k] += 1
+        for f in range(n_f):
+            out_s[o, f] = s_loc[f]
+            tm = 0.0
+            tv = 0.0
+            tn = 0
+            for k in range(n_k + 1):
+                q = cnt[f, k]
+                if q > 0:
+                    tm += q * mu[f, k]
+                    tv += q * var[f, k]
+                    tn += q
+            out_m[o, f] = tm
+            out_v[o, f] = tv
+            out_n[o, f] = tn
 
 
 @_jit()
-def _pair_counts_kernel(offsets, time, value, band, nb, inner, dm_lo, dm_width, n_dm, counts):
+def _pair_counts_kernel(offsets, time, value, band, nb, inner, dm_lo, inv_width, n_dm, counts):
     n_obj = offsets.shape[0] - 1
     last = np.empty(nb, np.int64)
     n_k = inner.shape[0]
@@ -173,7 +194,7 @@ def _pair_counts_kernel(offsets, time, value, band, nb, inner, dm_lo, dm_width, 
             p = last[a]
             if p >= 0:
                 k = _dt_bin(ti - time[p], inner)
-                c = _dm_cell(mi - value[p], dm_lo, dm_width, n_dm)
+                c = _dm_cell(mi - value[p], dm_lo, inv_width, n_dm)
                 counts[a, k, c] += 1
             last[a] = i
             k = 0
@@ -188,7 +209,7 @@ def _pair_counts_kernel(offsets, time, value, band, nb, inner, dm_lo, dm_width, 
                 while k < n_k and dt >= inner[k]:
                     k += 1
                 f = base + (b if b < a else b - 1)
-                counts[f, k, _dm_cell(mi - value[j], dm_lo, dm_width, n_dm)] += 1
+                counts[f, k, _dm_cell(mi - value[j], dm_lo, inv_width, n_dm)] += 1
 
 
 def _as_inputs(offsets, time, value, band):
@@ -229,7 +250,7 @@ def pair_counts(offsets, time, value, band, n_bands, inner_dt_edges, dm_lo, dm_w
     if counts is None:
         counts = np.zeros((n_channels(n_bands), inner.size + 1, n_dm + 2), dtype=np.int64)
     _pair_counts_kernel(*_as_inputs(offsets, time, value, band), int(n_bands), inner,
-                        float(dm_lo), float(dm_width), int(n_dm), counts)
+                        float(dm_lo), 1.0 / float(dm_width), int(n_dm), counts)
     return counts
 
 
@@ -253,12 +274,13 @@ def pair_sums(offsets, time, value, band, n_bands, inner_dt_edges, dm_lo, dm_wid
     m = np.zeros((n_obj, n_f))
     v = np.zeros((n_obj, n_f))
     n = np.zeros((n_obj, n_f), dtype=np.int64)
-    _pair_sums_kernel(offsets, time, value, band, int(n_bands),
-                      np.ascontiguousarray(inner_dt_edges, dtype=np.float64),
-                      float(dm_lo), float(dm_width), int(n_dm),
-                      np.ascontiguousarray(table, dtype=np.float64),
-                      np.ascontiguousarray(mu, dtype=np.float64),
-                      np.ascontiguousarray(var, dtype=np.float64), s, m, v, n)
+    with _PARALLEL_LOCK:
+        _pair_sums_kernel(offsets, time, value, band, int(n_bands),
+                          np.ascontiguousarray(inner_dt_edges, dtype=np.float64),
+                          float(dm_lo), 1.0 / float(dm_width), int(n_dm),
+                          np.ascontiguousarray(table, dtype=np.float64),
+                          np.ascontiguousarray(mu, dtype=np.float64),
+                          np.ascontiguousarray(var, dtype=np.float64), s, m, v, n)
     return s, m, v, n
 
 
@@ -272,8 +294,10 @@ def _reference_pairs(t, m, b, n_bands, inner, dm_lo, dm_width, n_dm):
     """Yield ``(channel, dt_bin, dm_cell)`` for every pair of one object."""
     inner = [float(x) for x in inner]
 
+    inv_width = 1.0 / dm_width
+
     def cell(dm):
-        x = (dm - dm_lo) / dm_width
+        x = (dm - dm_lo) * inv_width
         if x < 0.0:
             return 0
         if x >= n_dm:

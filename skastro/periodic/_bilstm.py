@@ -265,6 +265,11 @@ class BiLSTMClassifier(ClassifierMixin, BaseEstimator):
     channels : tuple of int or None, default=None
         Input channels to use (None: all). ``(0, 1)`` keeps only the P fold
         (the paper's ablation without the 2P channels).
+    scale_inputs : bool, default=True
+        Standardise each channel with the mean and standard deviation of the
+        training sequences (over valid steps only; padding stays zero). The
+        paper fed the raw values; scaling the ~0.1-0.5 mag magnitudes to
+        unit variance speeds up training considerably.
     use_period : bool, default=True
         Concatenate the period to the recurrent features.
     period_scaling : {"log", "none"}, default="log"
@@ -319,6 +324,9 @@ class BiLSTMClassifier(ClassifierMixin, BaseEstimator):
         Channels of the training sequences (before ``channels`` selection).
     period_mean_, period_scale_ : float
         Standardisation of the period feature.
+    channel_mean_, channel_scale_ : ndarray of shape (n_channels_used,)
+        Standardisation of the sequence channels (0 and 1 when
+        ``scale_inputs=False``).
 
     See Also
     --------
@@ -337,7 +345,7 @@ class BiLSTMClassifier(ClassifierMixin, BaseEstimator):
     ----------
     .. [1] Dékány, I. & Grebel, E. K. (2020), "Near-infrared Search for
        Fundamental-mode RR Lyrae Stars toward the Inner Bulge by Deep
-       Learning", ApJ 898, 46. :doi:`10.3847/1538-4357/ab9d7f`
+       Learning", ApJ 898, 46. doi:10.3847/1538-4357/ab9d85
 
     Examples
     --------
@@ -368,6 +376,7 @@ class BiLSTMClassifier(ClassifierMixin, BaseEstimator):
         "recurrent_dropout": [Interval(Real, 0, 1, closed="left")],
         "dense_dropout": [Interval(Real, 0, 1, closed="left")],
         "channels": ["array-like", None],
+        "scale_inputs": ["boolean"],
         "use_period": ["boolean"],
         "period_scaling": [StrOptions({"log", "none"})],
         "lr": [Interval(Real, 0, None, closed="neither")],
@@ -393,6 +402,7 @@ class BiLSTMClassifier(ClassifierMixin, BaseEstimator):
         recurrent_dropout=0.15,
         dense_dropout=0.5,
         channels=None,
+        scale_inputs=True,
         use_period=True,
         period_scaling="log",
         lr=0.0015,
@@ -415,6 +425,7 @@ class BiLSTMClassifier(ClassifierMixin, BaseEstimator):
         self.recurrent_dropout = recurrent_dropout
         self.dense_dropout = dense_dropout
         self.channels = channels
+        self.scale_inputs = scale_inputs
         self.use_period = use_period
         self.period_scaling = period_scaling
         self.lr = lr
@@ -463,6 +474,18 @@ class BiLSTMClassifier(ClassifierMixin, BaseEstimator):
         ch = self._channels(seq.shape[2])
         if ch is not None:
             seq = np.ascontiguousarray(seq[:, :, ch])
+        valid = np.arange(seq.shape[1])[None, :] < length[:, None]
+        if fitting:
+            if self.scale_inputs:
+                steps = seq[valid]
+                self.channel_mean_ = steps.mean(axis=0).astype(np.float32)
+                std = steps.std(axis=0)
+                self.channel_scale_ = np.where(std > 0, std, 1.0).astype(np.float32)
+            else:
+                self.channel_mean_ = np.zeros(seq.shape[2], np.float32)
+                self.channel_scale_ = np.ones(seq.shape[2], np.float32)
+        if self.scale_inputs:
+            seq = np.where(valid[:, :, None], (seq - self.channel_mean_) / self.channel_scale_, 0.0).astype(np.float32)
         p = np.log10(period) if self.period_scaling == "log" else period
         if fitting:
             self.period_mean_ = float(p.mean()) if self.period_scaling == "log" else 0.0

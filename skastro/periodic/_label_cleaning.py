@@ -139,7 +139,7 @@ def clean_labels(
     References
     ----------
     .. [1] Dékány, I. & Grebel, E. K. (2020), ApJ 898, 46, §3.4.
-       :doi:`10.3847/1538-4357/ab9d7f`
+       doi:10.3847/1538-4357/ab9d85
 
     Examples
     --------

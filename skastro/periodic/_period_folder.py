@@ -17,7 +17,7 @@ from ._fourier import (
     fourier_parameters,
     robust_fit_batched,
 )
-from ._periodogram import frequency_grid, gls_search
+from ._periodogram import frequency_grid, gls_search_many
 
 __all__ = ["PeriodFolder", "PRESETS", "FOLD_META_COLUMNS"]
 
@@ -614,17 +614,21 @@ def _fold_chunk(data, s, n_bands_total):
             et, ey, ee_all, eb, eo = et[e_sort], ey[e_sort], ee_all[e_sort], eb[e_sort], eo[e_sort]
             obj_start = np.searchsorted(eo, np.arange(n))
             obj_end = np.searchsorted(eo, np.arange(n), side="right")
-            for i in np.flatnonzero(ok):
+            todo = np.flatnonzero(ok)
+            curves, dfs, nfs = [], [], []
+            for i in todo:
                 a, b = obj_start[i], obj_end[i]
                 sl = np.argsort(et[a:b], kind="stable")
-                tt, yy, ee, bb = et[a:b][sl], ey[a:b][sl], ee_all[a:b][sl], eb[a:b][sl]
+                curves.append((et[a:b][sl], ey[a:b][sl], ee_all[a:b][sl], eb[a:b][sl]))
                 fmin, df, nf = frequency_grid(baseline[i], (pmin, pmax), s["oversampling"])
-                freqs, _ = gls_search(tt, yy, ee, fmin, df, nf, k,
-                                      coarsening=s["search_coarsening"],
-                                      band_codes=bb if s["multiband"] else None,
-                                      nterms=s["nterms"])
-                cand[i, : freqs.size] = 1.0 / freqs
+                dfs.append(df)
+                nfs.append(nf)
                 df_o[i] = df
+            if todo.size:
+                freqs = gls_search_many(curves, 1.0 / pmax, dfs, nfs, k,
+                                        coarsening=s["search_coarsening"], nterms=s["nterms"],
+                                        multiband=s["multiband"])
+                cand[todo] = 1.0 / freqs
         cand[~ok] = np.nan
         # dummy period for rows we will not use (keeps the batched algebra finite)
         cand_filled = np.where(np.isfinite(cand), cand, 0.5 * (pmin + pmax))

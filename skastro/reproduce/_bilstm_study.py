@@ -57,7 +57,7 @@ def fold_simulation(n_objects, random_state=0, n_jobs=None, log=print):
 
 
 def make_models(max_epochs=300, batch_size=256, lr=0.0015, hidden_sizes=(48, 32), dense_size=64,
-                n_threads=1, random_state=0, rf_trees=300):
+                n_threads=1, random_state=0, rf_trees=300, max_length=None):
     """The three models compared in the study (name -> unfitted pipeline)."""
     from sklearn.ensemble import RandomForestClassifier
     from sklearn.pipeline import make_pipeline
@@ -70,8 +70,8 @@ def make_models(max_epochs=300, batch_size=256, lr=0.0015, hidden_sizes=(48, 32)
                                 n_threads=n_threads, random_state=random_state, **kw)
 
     return {
-        "BiLSTM P+2P": make_pipeline(DualFoldSequencer(), net()),
-        "BiLSTM P only": make_pipeline(DualFoldSequencer(), net(channels=(0, 1))),
+        "BiLSTM P+2P": make_pipeline(DualFoldSequencer(max_length=max_length), net()),
+        "BiLSTM P only": make_pipeline(DualFoldSequencer(max_length=max_length), net(channels=(0, 1))),
         "RF features": make_pipeline(FoldFeatures(), RandomForestClassifier(
             n_estimators=rf_trees, random_state=random_state, n_jobs=1)),
     }
@@ -202,15 +202,23 @@ def plot_figures(out_dir, y, snr, proba, histories, main="BiLSTM P+2P", baseline
 
 
 def run_study(n_objects=3000, max_epochs=60, batch_size=256, lr=0.0015, n_splits=5, hidden_sizes=(48, 32),
-              dense_size=64, rf_trees=300, random_state=0, n_threads=1, n_jobs=None, out_dir=None, log=print):
-    """Run the whole simulator study; write figures and ``bilstm_study.json`` into ``out_dir``."""
+              dense_size=64, rf_trees=300, random_state=0, n_threads=1, n_jobs=None, out_dir=None, log=print,
+              max_length=100, folded=None):
+    """Run the whole simulator study; write figures and ``bilstm_study.json`` into ``out_dir``.
+
+    ``folded`` may pass the output of :func:`fold_simulation` for the same
+    ``n_objects`` and ``random_state`` (a cache); ``max_length`` thins the
+    sequences to at most that many phase-ordered steps (VVV's ~100 epochs).
+    """
     t0 = time.perf_counter()
-    folded = fold_simulation(n_objects, random_state=random_state, n_jobs=n_jobs, log=log)
+    if folded is None:
+        folded = fold_simulation(n_objects, random_state=random_state, n_jobs=n_jobs, log=log)
     labels = folded.meta["label"].to_numpy().astype(str)
     y = (labels == "RRab").astype(int)
     snr = folded.meta["snr"].to_numpy(float)
     models = make_models(max_epochs=max_epochs, batch_size=batch_size, lr=lr, hidden_sizes=hidden_sizes,
-                         dense_size=dense_size, n_threads=n_threads, random_state=random_state, rf_trees=rf_trees)
+                         dense_size=dense_size, n_threads=n_threads, random_state=random_state, rf_trees=rf_trees,
+                         max_length=max_length)
     proba, histories, seconds = cross_validate_models(folded, y, models, n_splits=n_splits,
                                                       random_state=random_state, log=log)
     summary = summarise(y, snr, labels, proba)
@@ -218,7 +226,7 @@ def run_study(n_objects=3000, max_epochs=60, batch_size=256, lr=0.0015, n_splits
         "scale": {"n_objects": n_objects, "n_folded_ok": int(len(y)), "n_rrab": int(y.sum()),
                   "n_snr>60": int((snr > 60).sum()), "max_epochs": max_epochs, "batch_size": batch_size,
                   "lr": lr, "n_splits": n_splits, "hidden_sizes": list(hidden_sizes), "dense_size": dense_size,
-                  "rf_trees": rf_trees, "random_state": random_state},
+                  "rf_trees": rf_trees, "random_state": random_state, "max_length": max_length},
         "models": summary,
         "fit_seconds": seconds,
         "total_seconds": None,
@@ -242,3 +250,44 @@ def format_table(result):
                          f"{m['recall']:>6.3f} {m['f1']:>6.3f} {r['roc_auc_snr>60']:>6.3f} {r['ap_snr>60']:>6.3f} "
                          f"{r['eb_called_rrab' if subset == 'all' else 'eb_called_rrab_snr>60']:>8.3f}")
     return "\n".join(lines)
+
+
+def run_plasticc(data_dir, band="r", classes=(92, 16, 53), max_epochs=40, batch_size=32, lr=0.003,
+                 n_splits=5, rf_trees=300, random_state=0, n_threads=1, n_jobs=None, min_epochs=10, log=print):
+    """PLAsTiCC check: RR Lyrae (class 92) against eclipsing binaries (16) and Miras (53), one band.
+
+    The light curves of ``band`` are folded with :class:`~skastro.periodic.PeriodFolder`
+    (GLS over 0.1-10 d), objects with a period and at least ``min_epochs``
+    epochs are kept, and the BiLSTM pipeline and the random forest on the
+    folder's features are cross-validated on the same stratified folds.
+    """
+    from ..datasets import load_plasticc
+    from ..periodic import PeriodFolder
+
+    t0 = time.perf_counter()
+    lcs = load_plasticc(data_dir, classes=list(classes))
+    codes = lcs.codes("band")
+    n_in_band = np.bincount(lcs.object_index[codes == lcs.bands.index(band)], minlength=len(lcs))
+    lcs = lcs[n_in_band >= min_epochs]
+    folded = PeriodFolder(period_range=(0.1, 10.0), oversampling=5, band=band, min_epochs=min_epochs,
+                          n_jobs=n_jobs, random_state=random_state).fit_transform(lcs)
+    folded = folded[(folded.meta["fold_status"] == "ok").to_numpy()]
+    target = folded.meta["target"].to_numpy()
+    y = (target == 92).astype(int)
+    log(f"PLAsTiCC {band}: {len(y)} objects folded ({y.sum()} RR Lyrae) in {time.perf_counter() - t0:.0f} s")
+    models = make_models(max_epochs=max_epochs, batch_size=batch_size, lr=lr, n_threads=n_threads,
+                         random_state=random_state, rf_trees=rf_trees, max_length=100)
+    models = {k: v for k, v in models.items() if k != "BiLSTM P only"}
+    proba, _, seconds = cross_validate_models(folded, y, models, n_splits=n_splits,
+                                              random_state=random_state, log=log)
+    out = {"band": band, "n_objects": int(len(y)), "n_rrl": int(y.sum()),
+           "classes": {str(c): int((target == c).sum()) for c in classes}, "max_epochs": max_epochs,
+           "median_epochs": float(np.median(folded.meta["n_epochs"])), "fit_seconds": seconds, "models": {}}
+    for name, p in proba.items():
+        pred = (p >= 0.5).astype(int)
+        out["models"][name] = _metrics(y, pred)
+        from sklearn.metrics import average_precision_score
+
+        out["models"][name]["ap"] = float(average_precision_score(y, p))
+    out["total_seconds"] = time.perf_counter() - t0
+    return out

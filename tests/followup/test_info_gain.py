@@ -107,6 +107,9 @@ def test_vectorized_and_loop_give_identical_results():
     np.testing.assert_allclose(fast["IG"], loop["IG"], rtol=0, atol=1e-12)
     np.testing.assert_array_equal(fast["delta_y"], loop["delta_y"])
     np.testing.assert_array_equal(fast["l_ts_mode"], loop["l_ts_mode"])
+    # an object's draws do not depend on how many objects follow it
+    head = sel.followup_metrics(Xn[:10], method="loop")
+    np.testing.assert_allclose(head["IG"], fast["IG"][:10], rtol=0, atol=1e-12)
     with pytest.raises(ValueError, match="method"):
         sel.followup_metrics(Xn, method="fast")
 
@@ -221,3 +224,19 @@ def test_rows_without_x_s_are_ignored_at_fit():
     b = fitted(X[:200], y[:200])
     assert a.n_fit_rows_ == 200
     np.testing.assert_allclose(a.predict_proba(X), b.predict_proba(X))
+
+
+@pytest.mark.data
+def test_css_features_give_a_useful_ranking(data_dir):
+    from skastro.followup import evaluate_strategies
+    from skastro.followup._experiments import CSS_CHEAP, CSS_EXPENSIVE, load_css_followup
+
+    X, y = load_css_followup(data_dir)
+    assert list(X.columns) == CSS_CHEAP + CSS_EXPENSIVE
+    assert len(y) > 2500 and set(y) == {"EW", "EA", "RRab", "RRc", "RRd", "RS CVn"}
+    sel = InfoGainFollowupSelector(
+        CSS_EXPENSIVE, classifier_t=RandomForestClassifier(30, random_state=0), n_draws=20, random_state=0
+    )
+    res = evaluate_strategies(sel, X, y, subset_sizes=[130], cv=3, strategies=["random", "entropy+dy"], random_state=0)
+    corr = res.set_index("strategy")["correction_ratio"]
+    assert corr["entropy+dy"] > corr["random"] + 0.15

@@ -194,6 +194,14 @@ def test_partial_fit_equals_fit_and_merge(field):
         a.merge("nope")
 
 
+def test_fit_starts_afresh(field):
+    det = DmDtNoveltyDetector().fit(field[:100]).fit(field[100:])
+    fresh = DmDtNoveltyDetector().fit(field[100:])
+    np.testing.assert_array_equal(det.counts_, fresh.counts_)
+    assert det.n_objects_seen_ == len(field) - 100
+    np.testing.assert_array_equal(det.score_samples(field), fresh.score_samples(field))
+
+
 def test_save_load_round_trip(field, tmp_path):
     det = DmDtNoveltyDetector(n_dt_bins=12).fit(field)
     path = tmp_path / "field.npz"

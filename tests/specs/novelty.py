@@ -10,7 +10,8 @@ from . import EstimatorSpec
 
 
 def _make_data(random_state):
-    lcs = make_transients(n_variables=40, n_transients=2, n_epochs=(5, 8), random_state=random_state)
+    lcs = make_transients(n_variables=40, n_transients=2, n_epochs=(5, 8),
+                          random_state=random_state)
     return lcs, None
 
 

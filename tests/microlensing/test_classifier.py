@@ -1,0 +1,127 @@
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.model_selection import TunedThresholdClassifierCV
+from sklearn.pipeline import make_pipeline
+
+from skastro import LightCurves
+from skastro.datasets import make_microlensing_alerts
+from skastro.microlensing import (BranchedRNNClassifier, LensNetPreprocessor,
+                                  accuracy_vs_threshold, balanced_threshold,
+                                  make_broken_line_baseline, per_class_accuracy,
+                                  purity_threshold)
+
+
+def _clf(**kw):
+    params = dict(hidden_size=8, dense_size=8, max_epochs=3, batch_size=32, n_threads=1,
+                  lr=1e-2, random_state=0)
+    params.update(kw)
+    return BranchedRNNClassifier(**params)
+
+
+@pytest.fixture(scope="module")
+def fitted(small_alerts):
+    y = small_alerts.meta["label_binary"].to_numpy()
+    return _clf().fit(small_alerts, y), small_alerts, y
+
+
+def test_learns_a_clear_separation():
+    # rises vs flat "No" light curves: must beat chance by far on unseen alerts
+    a = make_microlensing_alerts(120, n_days=10, cadence_hours=2.5,
+                                 class_fractions={"Yes": 0.5, "No": 0.5}, random_state=5)
+    y = a.meta["label_binary"].to_numpy()
+    clf = _clf(max_epochs=8).fit(a[:80], y[:80])
+    acc = per_class_accuracy(y[80:], clf.predict(a[80:]))["mean"]
+    assert acc > 0.7
+
+
+def test_proba_threshold_and_chunking(fitted):
+    clf, a, y = fitted
+    p = clf.predict_proba(a)
+    assert p.shape == (len(a), 2) and np.allclose(p.sum(1), 1)
+    # scores do not depend on the chunking (padding-invariant branches)
+    small = clf.set_params(chunk_size=7).predict_proba(a)
+    np.testing.assert_allclose(p, small, atol=1e-5)
+    clf.set_params(chunk_size=2048)
+    # a higher threshold never adds positives
+    low = clf.set_params(threshold=0.2).predict(a) == clf.classes_[1]
+    high = clf.set_params(threshold=0.9).predict(a) == clf.classes_[1]
+    clf.set_params(threshold=0.5)
+    assert np.all(low >= high)
+    again = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_allclose(again.predict_proba(a[:5]), p[:5])
+
+
+def test_missing_site_for_an_alert_is_an_empty_branch(fitted):
+    clf, a, y = fitted
+    one = a[[0]]
+    keep = one.column("site") != "SSO"
+    without = one.select_observations(keep)
+    p = clf.predict_proba(without)
+    assert np.isfinite(p).all()
+
+
+def test_three_classes_and_class_weights(small_alerts):
+    y3 = small_alerts.meta["label"].to_numpy()
+    clf = _clf(max_epochs=1, class_weight=None).fit(small_alerts, y3)
+    assert list(clf.classes_) == ["Maybe", "No", "Yes"]
+    assert clf.net_.module_.n_outputs == 3
+    assert clf.predict_proba(small_alerts[:4]).shape == (4, 3)
+    assert set(clf.predict(small_alerts)) <= set(clf.classes_)
+
+
+def test_sites_come_from_the_data():
+    a = make_microlensing_alerts(20, n_days=8, cadence_hours=2.5, sites=("A", "B", "C", "D"),
+                                 random_state=0)
+    clf = _clf(max_epochs=1).fit(a, a.meta["label_binary"].to_numpy())
+    assert clf.sites_ == ("A", "B", "C", "D") and len(clf.net_.module_.branches) == 4
+
+
+def test_pipeline_with_preprocessing_and_tuned_threshold(small_alerts):
+    y = small_alerts.meta["label_binary"].to_numpy()
+    pipe = make_pipeline(LensNetPreprocessor(), _clf(preprocessor="passthrough", max_epochs=1))
+    pipe.fit(small_alerts, y)
+    assert pipe.predict_proba(small_alerts).shape == (len(small_alerts), 2)
+    tuned = TunedThresholdClassifierCV(_clf(max_epochs=1), cv=2, scoring="balanced_accuracy",
+                                       thresholds=5, random_state=0)
+    tuned.fit(small_alerts, y)
+    assert 0 < tuned.best_threshold_ < 1
+    with pytest.raises(ValueError, match="passthrough"):
+        _clf(preprocessor="passthrough", n_crops=1).fit(small_alerts, y)
+
+
+def test_crops_inside_fit_only(small_alerts):
+    y = small_alerts.meta["label_binary"].to_numpy()
+    clf = _clf(max_epochs=1, n_crops=2).fit(small_alerts, y)
+    # the training set was augmented (3x batches seen), predictions keep one row per alert
+    assert clf.predict(small_alerts).shape == (len(small_alerts),)
+
+
+def test_rejects_bad_input(small_alerts):
+    y = small_alerts.meta["label_binary"].to_numpy()
+    with pytest.raises(TypeError, match="LightCurves"):
+        _clf().fit(np.zeros((3, 4)), y[:3])
+    with pytest.raises(ValueError, match="one label per alert"):
+        _clf().fit(small_alerts, y[:-1])
+    with pytest.raises(ValueError, match="2 classes"):
+        _clf().fit(small_alerts, np.full(len(y), "No"))
+    mag = LightCurves(small_alerts.offsets, {c: small_alerts.column(c) for c in small_alerts.columns},
+                      meta=small_alerts.meta, value_kind="mag")
+    with pytest.raises(ValueError, match="flux"):
+        _clf().fit(mag, y)
+
+
+def test_threshold_helpers_and_baseline(small_alerts):
+    y = np.array([0] * 50 + [1] * 50)
+    rng = np.random.default_rng(0)
+    p = np.clip(np.r_[rng.normal(0.3, 0.15, 50), rng.normal(0.7, 0.15, 50)], 0, 1)
+    curve = accuracy_vs_threshold(y, p)
+    assert curve["mean"].iloc[0] == 0.5 and curve["mean"].iloc[-1] <= 0.5
+    thr = balanced_threshold(y, p)
+    assert 0.35 < thr < 0.65 and curve["mean"].max() > 0.85
+    pur = purity_threshold(y, p, negative_accuracy=1.0)
+    assert pur >= p[:50].max() - 1e-9 and pur > thr
+    yb = small_alerts.meta["label_binary"].to_numpy()
+    base = make_broken_line_baseline(0).fit(small_alerts, yb)
+    assert base.predict_proba(small_alerts).shape == (len(yb), 2)

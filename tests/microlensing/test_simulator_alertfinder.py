@@ -1,0 +1,80 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from skastro import LightCurves
+from skastro.datasets import MICROLENSING_KINDS, make_microlensing_alerts
+from skastro.microlensing import AlertFinder, alertfinder_trigger
+
+
+def test_simulator_structure(small_alerts):
+    a = small_alerts
+    assert a.value_kind == "flux" and a.sites == ("CTIO", "SAAO", "SSO")
+    assert set(a.context_columns) == {"sky", "fwhm", "airmass", "psf_quality"}
+    meta = a.meta
+    assert set(meta["label"]) <= {"Yes", "Maybe", "No"}
+    assert all(MICROLENSING_KINDS[k] == lab for k, lab in zip(meta["kind"], meta["label"]))
+    assert ((meta["label"] == "No") == (meta["label_binary"] == "No")).all()
+    # data stop at t_cut, and t_break lies before it
+    last = a.time[a.offsets[1:] - 1]
+    assert np.all(last <= meta["t_cut"].to_numpy() + 1e-9)
+    assert np.all(meta["t_break"].to_numpy() <= last + 1e-9)
+    # repeated stars share their star_id (so group splits are needed)
+    assert meta["star_id"].duplicated().any()
+    # realistic context ranges
+    am = a.column("airmass")
+    assert am.min() >= 1.0 and am.max() <= 3.0
+    assert np.nanmedian(a.column("fwhm")) > 1
+
+
+def test_simulator_is_seeded_and_validates():
+    a = make_microlensing_alerts(6, n_days=10, random_state=1)
+    b = make_microlensing_alerts(6, n_days=10, random_state=1)
+    pd.testing.assert_frame_equal(a.to_pandas(with_meta=True), b.to_pandas(with_meta=True))
+    with pytest.raises(ValueError, match="n_alerts"):
+        make_microlensing_alerts(0)
+    with pytest.raises(ValueError, match="class_fractions"):
+        make_microlensing_alerts(5, class_fractions={"Perhaps": 1.0})
+    two = make_microlensing_alerts(5, n_days=10, sites=("A", "B"), random_state=0)
+    assert two.sites == ("A", "B")
+
+
+def test_simulator_bad_flags_and_missing_sites():
+    a = make_microlensing_alerts(40, n_days=10, bad_value_fraction=0.05,
+                                 missing_site_fraction=0.5, trigger=False, random_state=2)
+    assert (a.error < 0).any() and (a.column("fwhm") < 0).any()
+    assert (a.column("psf_quality") > 100).any() and np.isnan(a.value).any()
+    sites_per_alert = pd.Series(a.codes("site")).groupby(a.object_index).nunique()
+    assert (sites_per_alert < 3).any()
+
+
+def _planted():
+    t = np.arange(0.0, 30.0, 0.1)
+    rise = 100 + np.where(t > 26.0, 25 * (t - 26.0), 0.0)
+    rng = np.random.default_rng(0)
+    noise = rng.normal(0, 1, t.size)
+    lcs = LightCurves.from_arrays(
+        [t, t, t], [rise + noise, 100 + noise, 100 + noise + 30 * np.sin(t)],
+        [np.ones_like(t)] * 3, sites=[np.where(np.arange(t.size) % 2, "A", "B")] * 3,
+        value_kind="flux")
+    return lcs
+
+
+def test_alertfinder_recovers_break_and_rejects_flat():
+    out = alertfinder_trigger(_planted())
+    assert out["triggered"].tolist()[:2] == [True, False]
+    assert abs(out["t_break"].iloc[0] - 26.0) < 0.3
+    assert out["slope"].iloc[0] == pytest.approx(25.0, rel=0.1)
+    # a higher Δχ² threshold than the rise gives switches the trigger off
+    strict = alertfinder_trigger(_planted(), delta_chi2_threshold=1e12)
+    assert not strict["triggered"].any()
+
+
+def test_alertfinder_transformer_keeps_given_t_break():
+    lcs = _planted().with_meta(t_break=[1.0, 2.0, 3.0])
+    kept = AlertFinder().fit_transform(lcs)
+    assert kept.meta["t_break"].tolist() == [1.0, 2.0, 3.0] and "triggered" in kept.meta
+    replaced = AlertFinder(overwrite=True).fit_transform(lcs)
+    assert abs(replaced.meta["t_break"].iloc[0] - 26.0) < 0.3
+    with pytest.raises(TypeError, match="LightCurves"):
+        alertfinder_trigger(np.zeros((3, 3)))

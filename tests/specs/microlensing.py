@@ -1,0 +1,75 @@
+"""Common-check specs for LensNet (BranchedRNNClassifier and its preprocessing)."""
+
+import numpy as np
+
+from skastro import LightCurves
+from skastro.datasets import make_microlensing_alerts
+from skastro.microlensing import BranchedRNNClassifier, LensNetPreprocessor
+
+from . import EstimatorSpec
+
+_CACHE = {}
+
+
+def make_data(random_state):
+    """24 short three-site alerts (binary labels)."""
+    if random_state not in _CACHE:
+        alerts = make_microlensing_alerts(24, n_days=8, cadence_hours=2.5,
+                                          random_state=random_state)
+        _CACHE[random_state] = alerts
+    alerts = _CACHE[random_state]
+    return alerts, alerts.meta["label_binary"].to_numpy()
+
+
+def make_classifier():
+    return BranchedRNNClassifier(hidden_size=4, dense_size=4, max_epochs=2, batch_size=16,
+                                 n_threads=1, random_state=0)
+
+
+def _with(X, **columns):
+    return X.with_columns(**columns)
+
+
+def _mag(X, y):
+    return LightCurves(X.offsets, {c: X.column(c) for c in X.columns}, meta=X.meta,
+                       value_kind="mag")
+
+
+def _unknown_site(X, y):
+    sites = np.asarray(X.column("site"), dtype=object).copy()
+    sites[sites == "SSO"] = "MOA"
+    return X.with_columns(site=sites)
+
+
+def _no_context(X, y):
+    cols = {c: X.column(c) for c in ("time", "value", "error", "site")}
+    return LightCurves(X.offsets, cols, meta=X.meta, value_kind="flux")
+
+
+SPECS = [
+    EstimatorSpec(
+        make_estimator=make_classifier,
+        make_data=make_data,
+        param_grid={"hidden_size": [3, 4]},
+        scoring="accuracy",
+        bad_inputs=[
+            ("magnitudes instead of flux", _mag, ValueError),
+            ("y of the wrong length", lambda X, y: X[:-2], ValueError),
+            ("an unknown site at predict", _unknown_site, ValueError, "predict"),
+            ("context columns missing at predict", _no_context, ValueError, "predict"),
+        ],
+    ),
+    EstimatorSpec(
+        make_estimator=LensNetPreprocessor,
+        make_data=make_data,
+        param_grid={"outlier_sigma": [4.0, 6.0]},
+        pipeline_tail=lambda: [BranchedRNNClassifier(preprocessor="passthrough", hidden_size=3,
+                                                     dense_size=3, max_epochs=1, n_threads=1,
+                                                     random_state=0)],
+        scoring="accuracy",
+        bad_inputs=[
+            ("magnitudes instead of flux", _mag, ValueError),
+            ("context columns missing at transform", _no_context, ValueError, "predict"),
+        ],
+    ),
+]
