@@ -51,6 +51,9 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
 
+    import os
+
+    load_start = os.getloadavg()
     X, y, source = load_problem(args.data_dir, args.n_objects, args.seed)
     sel = InfoGainFollowupSelector(
         expensive_features=[7, 8], n_draws=args.n_draws, n_jobs=args.n_jobs, random_state=args.seed
@@ -91,6 +94,7 @@ def main(argv=None):
         ("loop / vectorised (same objects)", f"{t_loop / best_sub:.1f}x (target >= 20x)"),
         ("identical IG / delta_y / l_ts (same seed)", f"{same_ig} / {same_dy} / {same_mode} (max |dIG| = {max_dev:.1e})"),
         ("objects with delta_y = 1", f"{int(fast['delta_y'].sum())}"),
+        ("load average start / end (2 shared cores)", f"{load_start[0]:.1f} / {os.getloadavg()[0]:.1f}"),
     ]
     width = max(len(k) for k, _ in rows)
     print("\nbench_info_gain")

@@ -52,7 +52,7 @@ def _per_curve(lcs):
 
 
 def _nifty_chunk(curves, oversampling=10.0):
-    """PeriodFolder's search stage: coarse NUFFT periodograms batched 50 at a time,
+    """PeriodFolder's search stage: coarse NUFFT periodograms batched 20 at a time,
     exact power on the fine grid around the 12 best coarse peaks."""
     grids = [frequency_grid(np.ptp(t), PAPER_RANGE, oversampling) for t, _, _ in curves]
     freqs = gls_search_many([(t, y, e, None) for t, y, e in curves], grids[0][0],

@@ -5,6 +5,7 @@ if "PYTEST_XDIST_WORKER" in os.environ:
     # One BLAS/torch thread per worker: `run.sh test` runs one worker per core.
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     os.environ.setdefault("MKL_NUM_THREADS", "1")
+    os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 
 import matplotlib
 import pytest

@@ -187,9 +187,9 @@ def make_microlensing_alerts(n_alerts=600, *, class_fractions=None, sites=KMTNET
     Examples
     --------
     >>> from skastro.datasets import make_microlensing_alerts
-    >>> alerts = make_microlensing_alerts(9, n_days=15, random_state=0)
+    >>> alerts = make_microlensing_alerts(10, n_days=15, random_state=1)
     >>> len(alerts), alerts.sites, alerts.value_kind
-    (9, ('CTIO', 'SAAO', 'SSO'), 'flux')
+    (10, ('CTIO', 'SAAO', 'SSO'), 'flux')
     >>> sorted(alerts.context_columns)
     ['airmass', 'fwhm', 'psf_quality', 'sky']
     >>> sorted(set(alerts.meta["label"]))

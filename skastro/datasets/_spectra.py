@@ -144,13 +144,13 @@ def make_followup_survey(n_objects=2000, *, n_wavelengths=400, random_state=None
       differ strongly (EW: ~5,900 K, solar metallicity, broad lines; RRc:
       ~7,300 K, metal-poor), so a spectrum resolves this confusion.
     - **RRc vs RRd**: double-mode RR Lyrae look like RRc in the light-curve
-      features, and their spectra are alike too (both hot and metal-poor), so
-      a spectrum barely helps there.
+      features, and their spectra are drawn from the same distribution, so a
+      spectrum cannot separate these two (it still separates both from EW).
 
     RRab (long period, large asymmetric amplitude), EA (eclipses: large skew)
     and RS CVn (small amplitude, cool, emission cores) are mostly separable
     from photometry. A good follow-up ranking therefore puts EW/RRc-confused
-    objects first and RRc/RRd-confused ones later.
+    objects first and the photometrically clear ones last.
 
     Parameters
     ----------

@@ -1,7 +1,6 @@
 """Data preparation shared by the follow-up example, benchmark and main-job section."""
 
 import numpy as np
-import pandas as pd
 from sklearn.utils import Bunch
 
 from ._feature_subset import select_feature_subset
@@ -50,6 +49,7 @@ def simulated_followup_features(
     n_wavelengths=300,
     dims=(2, 4, 6),
     vae_params=None,
+    subset_estimator=None,
     random_state=0,
     log=print,
 ):
@@ -75,7 +75,7 @@ def simulated_followup_features(
     mu_names = [f"mu{i}" for i in range(mu.shape[1])]
     for i, name in enumerate(mu_names):
         X[name] = mu[:, i]
-    subset = select_feature_subset(X, survey.y, cv=5, random_state=random_state)
+    subset = select_feature_subset(X, survey.y, estimator=subset_estimator, cv=5, random_state=random_state)
     expensive = [f for f in subset.features if f in mu_names]
     if not expensive:
         expensive = [f for f in subset.order if f in mu_names][:1]

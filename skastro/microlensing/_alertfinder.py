@@ -226,8 +226,8 @@ def alertfinder_trigger(X, *, n_high=3, n_sigma=3.0, delta_chi2_threshold=100.0)
     >>> out = alertfinder_trigger(lcs)
     >>> out["triggered"].tolist()
     [True, False]
-    >>> round(float(out["t_break"].iloc[0]), 1)
-    35.0
+    >>> bool(abs(out["t_break"].iloc[0] - 35.0) < 0.2)
+    True
     """
     X = check_lightcurves(X, "alertfinder_trigger", value_kind="flux")
     for name, v in (("n_high", n_high),):

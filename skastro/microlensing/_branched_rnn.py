@@ -156,6 +156,9 @@ class BranchedRNNClassifier(ClassifierMixin, BaseEstimator):
     n_dense : int, default=1
         Number of hidden dense layers.
     dropout : float, default=0.1
+    pooling : {"last", "last+mean"}, default="last"
+        Branch encoding: the LSTM output at the last real epoch (the paper),
+        or that and the mean output over the real epochs.
     lr : float, default=3e-3
         Adam learning rate (the paper's 1e-6 needs thousands of GPU epochs).
     max_epochs : int, default=20
@@ -236,6 +239,7 @@ class BranchedRNNClassifier(ClassifierMixin, BaseEstimator):
         "dense_size": [Interval(Integral, 1, None, closed="left")],
         "n_dense": [Interval(Integral, 0, None, closed="left")],
         "dropout": [Interval(Real, 0, 1, closed="left")],
+        "pooling": [StrOptions({"last", "last+mean"})],
         "lr": [Interval(Real, 0, None, closed="neither")],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
@@ -249,7 +253,8 @@ class BranchedRNNClassifier(ClassifierMixin, BaseEstimator):
     }
 
     def __init__(self, preprocessor=None, n_crops=0, max_left_crop=0.8, max_right_crop=0.6,
-                 hidden_size=32, num_layers=1, dense_size=64, n_dense=1, dropout=0.1, lr=3e-3,
+                 hidden_size=32, num_layers=1, dense_size=64, n_dense=1, dropout=0.1,
+                 pooling="last", lr=3e-3,
                  max_epochs=20, batch_size=64, class_weight="balanced", threshold=0.5,
                  chunk_size=2048, n_threads=None, device="cpu", verbose=0, random_state=None):
         self.preprocessor = preprocessor
@@ -261,6 +266,7 @@ class BranchedRNNClassifier(ClassifierMixin, BaseEstimator):
         self.dense_size = dense_size
         self.n_dense = n_dense
         self.dropout = dropout
+        self.pooling = pooling
         self.lr = lr
         self.max_epochs = max_epochs
         self.batch_size = batch_size
@@ -372,6 +378,7 @@ class BranchedRNNClassifier(ClassifierMixin, BaseEstimator):
             module__dense_size=self.dense_size,
             module__n_dense=self.n_dense,
             module__dropout=self.dropout,
+            module__pooling=self.pooling,
             module__n_outputs=1 if binary else n_classes,
             criterion=criterion,
             optimizer=torch.optim.Adam,

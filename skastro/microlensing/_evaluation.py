@@ -122,7 +122,7 @@ def purity_threshold(y_true, proba, *, pos_label=None, negative_accuracy=0.99):
     --------
     >>> from skastro.microlensing import purity_threshold
     >>> float(purity_threshold([0, 0, 0, 1], [0.1, 0.2, 0.8, 0.9], negative_accuracy=1.0))
-    0.805
+    0.801
     """
     curve = accuracy_vs_threshold(y_true, proba, pos_label=pos_label,
                                   thresholds=np.linspace(0, 1, 1001))
@@ -141,6 +141,16 @@ def accuracy_vs_visibility(estimator, X, y, fractions=None, *, t_break="t_break"
     -------
     pandas.DataFrame
         Index: the fractions; columns: the classes and ``mean``.
+
+    Examples
+    --------
+    >>> from skastro.datasets import make_microlensing_alerts
+    >>> from skastro.microlensing import accuracy_vs_visibility, make_broken_line_baseline
+    >>> alerts = make_microlensing_alerts(30, n_days=12, random_state=0)
+    >>> y = alerts.meta["label_binary"].to_numpy()
+    >>> model = make_broken_line_baseline(0).fit(alerts, y)
+    >>> accuracy_vs_visibility(model, alerts, y, [0.0, 1.0]).shape
+    (2, 3)
     """
     fractions = np.linspace(0, 1, 6) if fractions is None else np.asarray(fractions, float)
     rows = {}
@@ -163,6 +173,13 @@ def plot_confusion_matrices(results, *, normalize="true", ax=None):
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> from skastro.microlensing import plot_confusion_matrices
+    >>> fig = plot_confusion_matrices({"binary": (["No", "Yes", "Yes"], ["No", "Yes", "No"])})
+    >>> len(fig.axes)
+    1
     """
     import matplotlib.pyplot as plt
     from sklearn.metrics import ConfusionMatrixDisplay

@@ -27,6 +27,16 @@ def clean_mask(X, psf_quality_range=(0.0, 100.0)):
     Returns
     -------
     ndarray of bool, shape (n_observations,)
+
+    Examples
+    --------
+    >>> from skastro.datasets import make_microlensing_alerts
+    >>> from skastro.microlensing import clean_mask
+    >>> alerts = make_microlensing_alerts(5, n_days=15, bad_value_fraction=0.05,
+    ...                                   random_state=0)
+    >>> mask = clean_mask(alerts)
+    >>> bool((alerts.error[mask] >= 0).all()), bool(mask.all())
+    (True, False)
     """
     err = np.asarray(X.error, dtype=np.float64)
     mask = np.isfinite(np.asarray(X.value, dtype=np.float64)) & np.isfinite(err) & (err >= 0)
@@ -73,6 +83,17 @@ def pad_branches(X, features, sites, max_length=None, dtype=np.float32):
     x : ndarray of shape (n_alerts, n_sites, L, n_features)
         Zeros first, then the epochs (§5.4 "padding").
     lengths : ndarray of int64, shape (n_alerts, n_sites)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skastro import LightCurves
+    >>> from skastro.microlensing import pad_branches
+    >>> lcs = LightCurves.from_arrays([np.arange(3.0)], [np.ones(3)], [np.ones(3)],
+    ...                               sites=[np.array(["A", "A", "B"])], value_kind="flux")
+    >>> x, lengths = pad_branches(lcs, ["time"], ("A", "B", "C"))
+    >>> x[0, :, :, 0].tolist(), lengths.tolist()
+    ([[0.0, 1.0], [0.0, 2.0], [0.0, 0.0]], [[2, 1, 0]])
     """
     n_sites = len(sites)
     site = _site_codes(X, sites)
@@ -215,9 +236,8 @@ class LensNetPreprocessor(TransformerMixin, BaseEstimator):
         gsort = obj[order] * n_sites + site[order]
         msort = mask[order]
         n_groups = n * n_sites
-        kept_counts = np.bincount(gsort, weights=msort, minlength=n_groups).astype(np.int64)
-        csum = np.cumsum(msort[::-1].astype(np.int64))[::-1]   # clean epochs at or after i
-        # clean epochs at or after position i within its group
+        # clean epochs at or after each position, then within its own group
+        csum = np.cumsum(msort[::-1].astype(np.int64))[::-1]
         group_end = np.cumsum(np.bincount(gsort, minlength=n_groups))
         after_end = np.concatenate([csum, [0]])[group_end[gsort]]
         rank_from_end = csum - after_end - 1

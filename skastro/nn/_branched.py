@@ -28,6 +28,10 @@ class BranchedRNN(nn.Module):
     n_outputs : int, default=1
         1 for a binary task (one logit, sigmoid), else one logit per class
         (softmax).
+    pooling : {"last", "last+mean"}, default="last"
+        Branch encoding: the LSTM output at the last real epoch (the paper's
+        final encoded state) or that concatenated with the mean output over
+        the real epochs (still padding-invariant).
 
     Notes
     -----
@@ -52,8 +56,11 @@ class BranchedRNN(nn.Module):
     """
 
     def __init__(self, n_sites, n_features, hidden_size=32, num_layers=1, dense_size=64,
-                 n_dense=1, dropout=0.1, n_outputs=1):
+                 n_dense=1, dropout=0.1, n_outputs=1, pooling="last"):
         super().__init__()
+        if pooling not in ("last", "last+mean"):
+            raise ValueError(f"pooling must be 'last' or 'last+mean'; got {pooling!r}.")
+        self.pooling = pooling
         self.n_sites = int(n_sites)
         self.n_outputs = int(n_outputs)
         self.branches = nn.ModuleList(
@@ -61,7 +68,8 @@ class BranchedRNN(nn.Module):
                     dropout=dropout if num_layers > 1 else 0.0)
             for _ in range(self.n_sites)
         )
-        layers, width = [], self.n_sites * (hidden_size + 1)
+        per_site = hidden_size * (2 if pooling == "last+mean" else 1) + 1
+        layers, width = [], self.n_sites * per_site
         for _ in range(n_dense):
             layers += [nn.Dropout(dropout), nn.Linear(width, dense_size), nn.ReLU()]
             width = dense_size
@@ -89,6 +97,10 @@ class BranchedRNN(nn.Module):
             out, _ = lstm(xs)
             last = out[rows, (n - 1).clamp(min=0)]
             codes.append(last * present.unsqueeze(1))
+            if self.pooling == "last+mean":
+                real = (steps.unsqueeze(0) < n.unsqueeze(1)).to(out.dtype).unsqueeze(-1)
+                mean = (out * real).sum(1) / n.clamp(min=1).unsqueeze(1).to(out.dtype)
+                codes.append(mean)
             codes.append(present.unsqueeze(1))
         return torch.cat(codes, dim=1)
 

@@ -82,7 +82,11 @@ class _SequenceDataset:
     def batch(self, idx):
         import torch
 
-        idx = torch.as_tensor(idx)
+        idx = np.asarray(idx)
+        if len(idx) and idx[-1] - idx[0] == len(idx) - 1 and np.all(np.diff(idx) == 1):
+            idx = slice(int(idx[0]), int(idx[-1]) + 1)  # inference batches: a view, no copy
+        else:
+            idx = torch.as_tensor(idx)
         length = self.length[idx]
         T = int(length.max())  # trim the padding beyond the longest sequence of the batch
         X = {"sequence": self.sequence[idx, :T], "length": length, "period": self.period[idx]}

@@ -56,9 +56,9 @@ _FOURIER_META = ("fourier_A1", "fourier_A2", "fourier_A3", "fourier_A4",
 _EXTRA_META = ("fold_status", "period_searched", "fit_loss")
 _N_MODEL_PHASES = 256
 _MAD = 1.4826
-# measurements farther than this many robust sigmas from the median are dropped
-# before the period search (a 1-2 mag blend outlier dominates a GLS of 50 points)
-_PRE_CLIP = 5.0
+# groups where more than this fraction of measurements lie beyond pre_clip_sigma are
+# not pre-clipped (deep eclipses are signal)
+_PRE_CLIP_MAX_FRACTION = 0.10
 
 
 class PeriodFolder(TransformerMixin, BaseEstimator):
@@ -138,6 +138,13 @@ class PeriodFolder(TransformerMixin, BaseEstimator):
         normalised residuals; None disables the rejection.
     max_iter : int, default=5
         Sigma-clipping iterations.
+    pre_clip_sigma : float or None, default=5.0
+        Before the period search, drop measurements farther than this many
+        robust standard deviations (MAD) from the median (a 1-2 mag blend
+        outlier dominates a periodogram of 50 points); skipped for a light
+        curve with more than 10 % of its points beyond it (deep eclipses are
+        signal). None disables it. Pre-clipped points stay rejected in the
+        Fourier fit.
     refine_period : bool, default=True
         Refine searched periods by minimising the Fourier fit's chi-square.
     nterms : int, default=None
@@ -238,6 +245,7 @@ class PeriodFolder(TransformerMixin, BaseEstimator):
         "n_folds": [Interval(numbers.Integral, 2, None, closed="left"), None],
         "clip_sigma": [Interval(numbers.Real, 0, None, closed="neither"), None],
         "max_iter": [Interval(numbers.Integral, 0, None, closed="left")],
+        "pre_clip_sigma": [Interval(numbers.Real, 0, None, closed="neither"), None],
         "refine_period": ["boolean"],
         "nterms": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "search_coarsening": [Interval(numbers.Integral, 1, None, closed="left")],
@@ -254,7 +262,8 @@ class PeriodFolder(TransformerMixin, BaseEstimator):
 
     def __init__(self, preset=None, *, period_range=None, oversampling=None, period_column=None,
                  n_peaks=None, min_order=1, max_order=None, n_folds=None, clip_sigma=4.0,
-                 max_iter=5, refine_period=True, nterms=None, search_coarsening=3, bin_window=None, multiband=False, band=None,
+                 max_iter=5, pre_clip_sigma=5.0, refine_period=True, nterms=None,
+                 search_coarsening=3, bin_window=None, multiband=False, band=None,
                  aperture_columns=None, min_epochs=8, chunk_size=200, n_jobs=None,
                  random_state=None, verbose=0):
         self.preset = preset
@@ -267,6 +276,7 @@ class PeriodFolder(TransformerMixin, BaseEstimator):
         self.n_folds = n_folds
         self.clip_sigma = clip_sigma
         self.max_iter = max_iter
+        self.pre_clip_sigma = pre_clip_sigma
         self.refine_period = refine_period
         self.nterms = nterms
         self.search_coarsening = search_coarsening
@@ -302,6 +312,7 @@ class PeriodFolder(TransformerMixin, BaseEstimator):
                 f"min_order ({self.min_order}) must not exceed max_order ({base['max_order']})."
             )
         base.update(min_order=self.min_order, clip_sigma=self.clip_sigma, max_iter=self.max_iter,
+                    pre_clip_sigma=self.pre_clip_sigma,
                     refine_period=self.refine_period, multiband=self.multiband,
                     search_coarsening=self.search_coarsening,
                     min_epochs=self.min_epochs)
@@ -516,12 +527,13 @@ def _fold_chunk(data, s, n_bands_total):
     lengths = np.diff(offsets)
     obj = np.repeat(np.arange(n), lengths)
     t = np.asarray(data["time"], dtype=np.float64)
-    band = np.asarray(data["band"], dtype=np.int64)
-    if not s["multiband"]:
-        band = np.zeros_like(band)
+    band_label = np.asarray(data["band"], dtype=np.int64)
+    # single-band mode: one group per object (the label is kept for the output)
+    band = band_label if s["multiband"] else np.zeros_like(band_label)
     # ----- sort by (object, band, time) and group into epochs
     order = np.lexsort((t, band, obj))
     t_s, b_s, o_s = t[order], band[order], obj[order]
+    label_s = band_label[order]
     gkey = o_s * (n_bands_total + 1) + b_s
     new_group = np.r_[True, gkey[1:] != gkey[:-1]] if t_s.size else np.zeros(0, bool)
     new_epoch = new_group | np.r_[True, np.diff(t_s) > s["bin_window"]] if t_s.size else new_group
@@ -531,7 +543,7 @@ def _fold_chunk(data, s, n_bands_total):
     E = int(epoch[-1]) + 1 if t_s.size else 0
     g_start = np.flatnonzero(new_group)
     g_obj = o_s[g_start]
-    g_band = b_s[g_start]
+    g_band = label_s[g_start]
     g_len = np.diff(np.r_[g_start, t_s.size])
     pos = np.arange(t_s.size) - np.repeat(g_start, g_len)
     e_group = group[np.flatnonzero(new_epoch)]
@@ -585,10 +597,15 @@ def _fold_chunk(data, s, n_bands_total):
         # ----- gross outliers (beyond pre_clip robust sigmas of the median) never
         # enter the periodogram or the fit
         pre_keep = np.ones(t_s.size, dtype=bool)
-        if s["clip_sigma"] is not None and t_s.size:
+        if s["pre_clip_sigma"] is not None and t_s.size:
             med = _group_median(y_s, group, G)
             mad = _MAD * _group_median(np.abs(y_s - med[group]), group, G)
-            pre_keep = (np.abs(y_s - med[group]) <= _PRE_CLIP * mad[group]) | (mad[group] <= 0)
+            pre_keep = ((np.abs(y_s - med[group]) <= s["pre_clip_sigma"] * mad[group])
+                        | (mad[group] <= 0))
+            # more than _PRE_CLIP_MAX_FRACTION beyond the bound is signal (deep eclipses), not
+            # outliers: keep that group whole
+            frac_out = np.bincount(group, weights=(~pre_keep).astype(float), minlength=G) / g_len
+            pre_keep |= (frac_out > _PRE_CLIP_MAX_FRACTION)[group]
         w_pad = np.where(_padded(pre_keep, group, pos, G, L, fill=False), w_pad, 0.0)
 
         # ----- period: known, or GLS peaks

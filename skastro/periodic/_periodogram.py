@@ -382,7 +382,7 @@ def _refine(fine, power_at, n_peaks, nterms, n_points, nf, fmin, df):
 
 
 def gls_search_many(curves, fmin, dfs, nfs, n_peaks=1, *, coarsening=3, n_candidates=12,
-                    nterms=1, multiband=False, batch=50):
+                    nterms=1, multiband=False, batch=20):
     """:func:`gls_search` for many light curves, the coarse stage batched.
 
     nifty-ls transforms a batch of series that share one time array; the
@@ -402,7 +402,7 @@ def gls_search_many(curves, fmin, dfs, nfs, n_peaks=1, *, coarsening=3, n_candid
     n_peaks, coarsening, n_candidates, nterms : int
     multiband : bool
         Shared-period power over bands (chi-square-weighted sum).
-    batch : int, default=50
+    batch : int, default=20
 
     Returns
     -------

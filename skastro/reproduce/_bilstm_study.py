@@ -77,27 +77,44 @@ def make_models(max_epochs=300, batch_size=256, lr=0.0015, hidden_sizes=(48, 32)
     }
 
 
-def cross_validate_models(folded, y, models, n_splits=5, random_state=0, log=print):
-    """Out-of-fold RRab probabilities of every model and the BiLSTM histories."""
+def _fit_one(model, folded, y, tr, te):
     from sklearn.base import clone
+
+    t0 = time.perf_counter()
+    fitted = clone(model).fit(folded[tr], y[tr])
+    p = fitted.predict_proba(folded[te])[:, 1]
+    last = fitted.steps[-1][1]
+    history = None
+    if hasattr(last, "history_"):
+        history = pd.DataFrame([{key: row.get(key) for key in
+                                 ("epoch", "train_loss", "valid_loss", "train_acc", "valid_acc", "dur")}
+                                for row in last.history_])
+    return p, history, time.perf_counter() - t0
+
+
+def cross_validate_models(folded, y, models, n_splits=5, random_state=0, log=print, n_jobs=None):
+    """Out-of-fold RRab probabilities of every model and the BiLSTM histories.
+
+    ``n_jobs`` runs the (fold, model) fits in parallel processes (joblib).
+    """
+    from joblib import Parallel, delayed
     from sklearn.model_selection import StratifiedKFold
 
     cv = StratifiedKFold(n_splits, shuffle=True, random_state=random_state)
+    splits = list(cv.split(np.zeros(len(y)), y))
+    tasks = [(k, name) for k in range(n_splits) for name in models]
+    results = Parallel(n_jobs=n_jobs)(
+        delayed(_fit_one)(models[name], folded, y, *splits[k]) for k, name in tasks
+    )
     proba = {name: np.full(len(y), np.nan) for name in models}
     histories = {name: [] for name in models}
     seconds = {name: 0.0 for name in models}
-    for k, (tr, te) in enumerate(cv.split(np.zeros(len(y)), y)):
-        for name, model in models.items():
-            t0 = time.perf_counter()
-            fitted = clone(model).fit(folded[tr], y[tr])
-            proba[name][te] = fitted.predict_proba(folded[te])[:, 1]
-            seconds[name] += time.perf_counter() - t0
-            last = fitted.steps[-1][1]
-            if hasattr(last, "history_"):
-                histories[name].append(pd.DataFrame(
-                    [{key: row.get(key) for key in ("epoch", "train_loss", "valid_loss", "train_acc", "valid_acc", "dur")}
-                     for row in last.history_]))
-            log(f"fold {k + 1}/{n_splits} {name}: {time.perf_counter() - t0:.0f} s")
+    for (k, name), (p, history, sec) in zip(tasks, results):
+        proba[name][splits[k][1]] = p
+        if history is not None:
+            histories[name].append(history)
+        seconds[name] += sec
+        log(f"fold {k + 1}/{n_splits} {name}: {sec:.0f} s")
     return proba, histories, seconds
 
 
@@ -203,7 +220,7 @@ def plot_figures(out_dir, y, snr, proba, histories, main="BiLSTM P+2P", baseline
 
 def run_study(n_objects=3000, max_epochs=60, batch_size=256, lr=0.0015, n_splits=5, hidden_sizes=(48, 32),
               dense_size=64, rf_trees=300, random_state=0, n_threads=1, n_jobs=None, out_dir=None, log=print,
-              max_length=100, folded=None):
+              max_length=100, folded=None, n_jobs_cv=None):
     """Run the whole simulator study; write figures and ``bilstm_study.json`` into ``out_dir``.
 
     ``folded`` may pass the output of :func:`fold_simulation` for the same
@@ -220,7 +237,7 @@ def run_study(n_objects=3000, max_epochs=60, batch_size=256, lr=0.0015, n_splits
                          dense_size=dense_size, n_threads=n_threads, random_state=random_state, rf_trees=rf_trees,
                          max_length=max_length)
     proba, histories, seconds = cross_validate_models(folded, y, models, n_splits=n_splits,
-                                                      random_state=random_state, log=log)
+                                                      random_state=random_state, log=log, n_jobs=n_jobs_cv)
     summary = summarise(y, snr, labels, proba)
     result = {
         "scale": {"n_objects": n_objects, "n_folded_ok": int(len(y)), "n_rrab": int(y.sum()),
@@ -253,7 +270,8 @@ def format_table(result):
 
 
 def run_plasticc(data_dir, band="r", classes=(92, 16, 53), max_epochs=40, batch_size=32, lr=0.003,
-                 n_splits=5, rf_trees=300, random_state=0, n_threads=1, n_jobs=None, min_epochs=10, log=print):
+                 n_splits=5, rf_trees=300, random_state=0, n_threads=1, n_jobs=None, min_epochs=10, log=print,
+                 n_jobs_cv=None):
     """PLAsTiCC check: RR Lyrae (class 92) against eclipsing binaries (16) and Miras (53), one band.
 
     The light curves of ``band`` are folded with :class:`~skastro.periodic.PeriodFolder`
@@ -279,7 +297,7 @@ def run_plasticc(data_dir, band="r", classes=(92, 16, 53), max_epochs=40, batch_
                          random_state=random_state, rf_trees=rf_trees, max_length=100)
     models = {k: v for k, v in models.items() if k != "BiLSTM P only"}
     proba, _, seconds = cross_validate_models(folded, y, models, n_splits=n_splits,
-                                              random_state=random_state, log=log)
+                                              random_state=random_state, log=log, n_jobs=n_jobs_cv)
     out = {"band": band, "n_objects": int(len(y)), "n_rrl": int(y.sum()),
            "classes": {str(c): int((target == c).sum()) for c in classes}, "max_epochs": max_epochs,
            "median_epochs": float(np.median(folded.meta["n_epochs"])), "fit_seconds": seconds, "models": {}}

@@ -115,7 +115,7 @@ def run(ctx):
     ig = met_a.groupby("y")["IG"].mean()
     rows.append(Row("sim: mean IG(x_t) by class (EW/RRc confusable, RRab clear)",
                     ", ".join(f"{c} {v:.2f}" for c, v in ig.items()), "",
-                    "expected: EW, RRc high; RRab, EA low"))
+                    "expected: EW, RRc, RRd (confusable with EW in photometry, not in spectra) high; RRab, EA low"))
     rows += _strategy_rows(res_a, len(sim.y), "sim", {})
 
     # ---------------- (b) CSS FATS features (real)

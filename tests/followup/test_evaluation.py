@@ -80,3 +80,19 @@ def test_select_feature_subset():
     X[0, 0] = np.nan
     with pytest.raises(ValueError, match="NaN"):
         select_feature_subset(X, y)
+
+
+def test_simulated_followup_features_pipeline():
+    from skastro.followup._experiments import simulated_followup_features
+
+    logs = []
+    sim = simulated_followup_features(
+        n_objects=400, n_spectra=150, n_wavelengths=60, dims=(2, 3),
+        vae_params=dict(max_epochs=3), subset_estimator=RandomForestClassifier(10, random_state=0),
+        random_state=0, log=logs.append,
+    )
+    assert sim.latent.latent_dim in (2, 3)
+    assert sim.expensive and all(c.startswith("mu") for c in sim.expensive)
+    assert list(sim.X.columns) == sim.cheap + sim.expensive
+    assert len(sim.X) == len(sim.y) == 400 and np.isfinite(sim.X.to_numpy()).all()
+    assert len(logs) == 2

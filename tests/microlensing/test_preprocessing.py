@@ -85,9 +85,10 @@ def test_pad_branches_left_zero_padding_and_missing_site():
         pad_branches(a, ["time"], ("A",))
 
 
-def test_branched_module_is_padding_invariant_and_handles_empty_branch():
+@pytest.mark.parametrize("pooling", ["last", "last+mean"])
+def test_branched_module_is_padding_invariant_and_handles_empty_branch(pooling):
     torch.manual_seed(0)
-    net = BranchedRNN(n_sites=2, n_features=3, hidden_size=5, dense_size=6).eval()
+    net = BranchedRNN(n_sites=2, n_features=3, hidden_size=5, dense_size=6, pooling=pooling).eval()
     x = torch.randn(2, 2, 6, 3)
     lengths = torch.tensor([[6, 2], [3, 0]])
     x[1, :, :3] = 0

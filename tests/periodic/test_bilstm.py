@@ -239,3 +239,21 @@ def test_bad_targets_parameters_and_unfitted_use():
     clf = small(max_epochs=1).fit(X, y)
     with pytest.raises(ValueError, match="channels"):
         clf.predict(bad(X, sequence=X["sequence"][:, :, :3]))
+
+
+def test_full_pipeline_on_simulated_light_curves_pickles_to_identical_predictions():
+    from sklearn.pipeline import make_pipeline
+
+    from skastro.datasets import make_periodic_variables
+    from skastro.periodic import DualFoldSequencer, PeriodFolder
+
+    lcs = make_periodic_variables(40, n_epochs=40, classes={"RRab": 0.5, "EC": 0.5}, random_state=0)
+    y = lcs.meta["label"].to_numpy()
+    pipe = make_pipeline(PeriodFolder(preset="dekany2020", random_state=0), DualFoldSequencer(max_length=30),
+                         small(max_epochs=2))
+    pipe.fit(lcs, y)
+    proba = pipe.predict_proba(lcs)
+    assert proba.shape == (40, 2) and list(pipe.classes_) == ["EC", "RRab"]
+    again = pickle.loads(pickle.dumps(pipe))
+    np.testing.assert_array_equal(again.predict_proba(lcs), proba)
+    np.testing.assert_array_equal(again.predict(lcs), pipe.predict(lcs))

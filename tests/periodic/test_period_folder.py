@@ -23,6 +23,7 @@ from skastro.periodic._periodogram import (
     gls_multiband,
     gls_reference,
     gls_search,
+    gls_search_many,
     mhgls_at,
     top_peaks,
 )
@@ -94,6 +95,24 @@ def test_coarse_to_fine_search_equals_exhaustive_search():
         full = gls_fast(t, y, e, fmin, df, nf)
         assert f_fast[0] == pytest.approx(fmin + df * np.argmax(full), abs=1e-12)
         assert p_fast[0] == pytest.approx(full.max(), abs=1e-5)
+
+
+@pytest.mark.parametrize("multiband", [False, True])
+def test_batched_search_on_union_times_equals_one_by_one(multiband):
+    bands = ("g", "r") if multiband else ("Ks",)
+    lcs = make_periodic_variables(30, n_epochs=(40, 120), bands=bands,
+                                  measurements_per_epoch=(1, 1), random_state=22)
+    curves, dfs, nfs = [], [], []
+    for i in range(len(lcs)):
+        lc = lcs[i]
+        curves.append((lc.time, lc.value, lc.error, lc.codes("band") if multiband else None))
+        fmin, df, nf = frequency_grid(np.ptp(lc.time), (0.28, 0.98), 10)
+        dfs.append(df)
+        nfs.append(nf)
+    batched = gls_search_many(curves, fmin, dfs, nfs, 2, multiband=multiband, batch=16)
+    for i, (t, y, e, b) in enumerate(curves):
+        alone, _ = gls_search(t, y, e, fmin, dfs[i], nfs[i], 2, band_codes=b)
+        assert batched[i, 0] == pytest.approx(alone[0], abs=1e-12)
 
 
 def test_multiharmonic_kernel_matches_reference_and_prefers_the_harmonic():
@@ -227,6 +246,25 @@ def test_simulator_recovery_and_binning():
     assert (meta.loc[meta["label"] == "EC", "phase_coverage_2p"] > 0.5).all()
 
 
+def test_pre_clip_drops_blends_but_not_eclipses_from_the_search():
+    rng = np.random.default_rng(13)
+    t = np.sort(rng.uniform(0, 2000, 60)) + 55000
+    P = 0.6123
+    phase = np.mod(t / P, 1)
+    # an eclipse-like curve: flat, with a 1-mag dip over 30 % of the cycle (more than
+    # 10 % of the points beyond 5 robust sigmas: signal, not pre-clipped)
+    algol = 14 + 1.0 * np.exp(-0.5 * ((phase - 0.5) / 0.06) ** 2) + rng.normal(0, 0.01, 60)
+    # an RR Lyrae-like sinusoid with two 2-mag blend outliers
+    rr = 14 + 0.3 * np.sin(2 * np.pi * phase) + rng.normal(0, 0.01, 60)
+    rr[[5, 40]] += 2.0
+    lcs = LightCurves.from_arrays([t, t], [algol, rr], [np.full(60, 0.01)] * 2)
+    out = PeriodFolder(preset="dekany2020", random_state=0).fit_transform(lcs)
+    assert abs(out.meta["period"].iloc[0] - P) < 1e-4
+    assert abs(out.meta["period"].iloc[1] - P) < 1e-4
+    flagged = out.column("outlier") & (out.object_index == 1)
+    assert flagged.sum() == 2 and np.all(out.column("value")[flagged] > 15.0)
+
+
 def test_bin_window_zero_keeps_every_measurement():
     lcs = make_periodic_variables(6, n_epochs=40, random_state=2)
     out = PeriodFolder(preset="dekany2020", bin_window=0.0, random_state=0).fit_transform(lcs)
@@ -278,6 +316,16 @@ def test_bad_input_errors():
         PeriodFolder(band="z").fit(multi).transform(multi)
     with pytest.raises(ValueError, match="aperture"):
         PeriodFolder(aperture_columns=["mag_ap9"]).fit(lcs)
+
+
+def test_object_without_the_chosen_band_is_named():
+    lcs = _sine_curves([0.5, 0.6], n=40)
+    bands = np.where(np.arange(80) < 40, "g", "r")  # object 0 only g, object 1 only r
+    lcs = lcs.with_columns(band=bands)
+    with pytest.raises(ValueError, match=r"Objects \[0\] have no observation"):
+        PeriodFolder(band="r").fit(lcs).transform(lcs)
+    out = PeriodFolder(band="r").fit(lcs[[1]]).transform(lcs[[1]])
+    assert out.bands == ("r",)
 
 
 def test_chunking_and_parallelism_do_not_change_results():
