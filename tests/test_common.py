@@ -142,7 +142,7 @@ def test_in_pipeline_grid_search_and_cross_val(spec):
 def test_rejects_wrong_input_type(spec):
     X, y = spec.make_data(0)
     if not isinstance(X, LightCurves):
-        pytest.skip("feature-matrix estimator: covered by parametrize_with_checks")
+        pytest.skip("takes feature matrices or sequence dicts, not LightCurves: its own tests cover wrong input types")
     est = spec.make_estimator()
     with pytest.raises(TypeError, match="LightCurves"):
         _fit(est, X.to_padded()[0], y)

@@ -182,7 +182,7 @@ def make_microlensing_alerts(n_alerts=600, *, class_fractions=None, sites=KMTNET
     ----------
     .. [1] Viaña, J. et al. 2025, "LensNet: Enhancing Real-time Microlensing
        Event Discovery with Recurrent Neural Networks in the Korea
-       Microlensing Telescope Network", §3-5, arXiv:2501.06293.
+       Microlensing Telescope Network", §3-5, 2025 preprint (identifier not in our copy of the paper).
 
     Examples
     --------

@@ -210,7 +210,7 @@ def alertfinder_trigger(X, *, n_high=3, n_sigma=3.0, delta_chi2_threshold=100.0)
     ----------
     .. [1] Viaña, J. et al. 2025, "LensNet: Enhancing Real-time Microlensing
        Event Discovery with Recurrent Neural Networks in the Korea
-       Microlensing Telescope Network", §3.2, doi:10.48550/arXiv.2501.06293
+       Microlensing Telescope Network", §3.2, 2025 preprint (identifier not in our copy of the paper)
     .. [2] Kim, H.-W. et al. 2018, "The KMTNet AlertFinder", arXiv:1806.07545.
 
     Examples
@@ -303,7 +303,7 @@ class AlertFinder(TransformerMixin, BaseEstimator):
 
     References
     ----------
-    .. [1] Viaña, J. et al. 2025, LensNet, §3.2, doi:10.48550/arXiv.2501.06293
+    .. [1] Viaña, J. et al. 2025, LensNet, §3.2, 2025 preprint (identifier not in our copy of the paper)
 
     Examples
     --------

@@ -60,7 +60,7 @@ def augment_crops(X, y=None, *, n_crops=3, max_left_crop=0.8, max_right_crop=0.6
 
     References
     ----------
-    .. [1] Viaña, J. et al. 2025, "LensNet", §5.3, arXiv:2501.06293.
+    .. [1] Viaña, J. et al. 2025, "LensNet", §5.3, 2025 preprint (identifier not in our copy of the paper).
 
     Examples
     --------

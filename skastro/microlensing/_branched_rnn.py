@@ -213,7 +213,7 @@ class BranchedRNNClassifier(ClassifierMixin, BaseEstimator):
     ----------
     .. [1] Viaña, J. et al. 2025, "LensNet: Enhancing Real-time Microlensing
        Event Discovery with Recurrent Neural Networks in the Korea
-       Microlensing Telescope Network", arXiv:2501.06293.
+       Microlensing Telescope Network", 2025 preprint (identifier not in our copy of the paper).
 
     Examples
     --------

@@ -185,7 +185,7 @@ class LensNetPreprocessor(TransformerMixin, BaseEstimator):
 
     References
     ----------
-    .. [1] Viaña, J. et al. 2025, "LensNet", §5.2 and §5.4, arXiv:2501.06293.
+    .. [1] Viaña, J. et al. 2025, "LensNet", §5.2 and §5.4, 2025 preprint (identifier not in our copy of the paper).
 
     Examples
     --------
