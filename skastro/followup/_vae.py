@@ -1,6 +1,5 @@
 """Spectral features by a fully-connected VAE (Astudillo et al. 2020, §5.3 and Appendix A)."""
 
-from contextlib import contextmanager
 from numbers import Integral, Real
 
 import numpy as np
@@ -10,20 +9,7 @@ from sklearn.utils import Bunch
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-
-@contextmanager
-def _torch_threads(n):
-    import torch
-
-    if n is None:
-        yield
-        return
-    before = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
+from ..nn._utils import torch_threads
 
 
 def normalize_spectra(X):
@@ -212,14 +198,14 @@ class SpectrumVAE(TransformerMixin, BaseEstimator):
             device=resolve_device(self.device),
             verbose=self.verbose,
         )
-        with _torch_threads(self.n_threads):
+        with torch_threads(self.n_threads):
             self.net_.fit(X, None)
         return self
 
     def _forward(self, X):
         check_is_fitted(self)
         X = self._prepare(X, reset=False)
-        with _torch_threads(self.n_threads):
+        with torch_threads(self.n_threads):
             recon, mu, _ = self.net_.forward(X, training=False)
         return X, recon.numpy().astype(np.float64), mu.numpy().astype(np.float64)
 

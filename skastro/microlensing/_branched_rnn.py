@@ -1,6 +1,5 @@
 """LensNet's branched RNN classifier (Viaña et al. 2025, §6-8)."""
 
-from contextlib import contextmanager
 from numbers import Integral, Real
 
 import numpy as np
@@ -13,6 +12,7 @@ from sklearn.utils.validation import check_is_fitted
 from ..utils import check_lightcurves
 from ._augmentation import augment_crops
 from ._preprocessing import LensNetPreprocessor, pad_branches
+from ..nn._utils import torch_threads
 
 __all__ = ["BranchedRNNClassifier"]
 
@@ -63,21 +63,6 @@ class _BucketIterator:
         else:
             for i in range(0, n, self.batch_size):
                 yield self.dataset.batch(np.arange(i, min(i + self.batch_size, n)))
-
-
-@contextmanager
-def _torch_threads(n):
-    if n is None:
-        yield
-        return
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(int(n))
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def _make_net_class():
@@ -394,7 +379,7 @@ class BranchedRNNClassifier(ClassifierMixin, BaseEstimator):
             verbose=int(self.verbose),
             **criterion_kwargs,
         )
-        with _torch_threads(self.n_threads):
+        with torch_threads(self.n_threads):
             net.fit(_AlertDataset(x, lengths, y_t), None)
         self.net_ = net
         self.history_ = net.history
@@ -410,7 +395,7 @@ class BranchedRNNClassifier(ClassifierMixin, BaseEstimator):
         n_out = 1 if len(self.classes_) == 2 else len(self.classes_)
         logits = np.empty((len(X), n_out))
         order = np.argsort(X.lengths, kind="stable")       # similar lengths share a chunk
-        with torch.inference_mode(), _torch_threads(self.n_threads):
+        with torch.inference_mode(), torch_threads(self.n_threads):
             for start in range(0, len(X), self.chunk_size):
                 idx = order[start:start + self.chunk_size]
                 x, lengths = self._arrays(X[idx])

@@ -1,5 +1,7 @@
 """Small torch helpers shared by the skorch estimators."""
 
+from contextlib import contextmanager
+
 import numpy as np
 
 
@@ -22,3 +24,22 @@ def seed_torch(random_state):
     seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
     torch.manual_seed(seed)
     return seed
+
+
+@contextmanager
+def torch_threads(n):
+    """Run the block with ``n`` torch CPU threads (None: unchanged), then restore.
+
+    Small recurrent nets are much faster with one thread on a busy 2-core CPU.
+    """
+    if n is None:
+        yield
+        return
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(int(n))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

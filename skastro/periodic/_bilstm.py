@@ -1,7 +1,6 @@
 """BiLSTMClassifier: the RRab light-curve classifier of Dékány & Grebel (2020, §3.4)."""
 
 from collections.abc import Mapping
-from contextlib import contextmanager
 from numbers import Integral, Real
 
 import numpy as np
@@ -10,6 +9,8 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
+
+from ..nn._utils import torch_threads
 
 __all__ = ["BiLSTMClassifier"]
 
@@ -133,22 +134,6 @@ class _BucketIterator:
     def __iter__(self):
         for idx in self._batches():
             yield self.dataset.batch(idx)
-
-
-@contextmanager
-def _torch_threads(n):
-    """Run the block with ``n`` torch CPU threads (None: unchanged), then restore."""
-    if n is None:
-        yield
-        return
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(int(n))
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def _silent(*args, **kwargs):
@@ -606,7 +591,7 @@ class BiLSTMClassifier(ClassifierMixin, BaseEstimator):
             verbose=int(self.verbose),
             **criterion_kwargs,
         )
-        with _torch_threads(self.n_threads):
+        with torch_threads(self.n_threads):
             net.fit(train, None)
         net.train_split = None  # do not keep (and pickle) the validation data
         self.net_ = net
@@ -622,7 +607,7 @@ class BiLSTMClassifier(ClassifierMixin, BaseEstimator):
         seq, length, period = self._prepare(X)
         order = np.argsort(-length, kind="stable")  # similar lengths share a batch
         ds = _SequenceDataset(seq[order], length[order], period[order])
-        with torch.inference_mode(), _torch_threads(self.n_threads):
+        with torch.inference_mode(), torch_threads(self.n_threads):
             out = self.net_.forward(ds, training=False).numpy()
         logits = np.empty_like(out)
         logits[order] = out
