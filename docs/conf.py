@@ -19,3 +19,6 @@ numpydoc_class_members_toctree = False
 templates_path = []
 exclude_patterns = ["_build"]
 html_theme = "alabaster"
+# Methods inherited from scikit-learn (e.g. ClassifierMixin.score) carry
+# :ref: links to labels that exist only in scikit-learn's own documentation.
+suppress_warnings = ["ref.ref"]
