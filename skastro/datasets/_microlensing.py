@@ -82,7 +82,9 @@ def _site_epochs(rng, site, t_start, t_end, cadence_h, index):
     airmass = np.clip(airmass, 1.0, 3.0)
     fwhm = seeing * airmass ** 0.6 * rng.lognormal(0, 0.08, t.size) / _PIXEL
     moon = 1 + 0.6 * np.cos(2 * np.pi * (t - 9340.0) / 29.53) ** 2
-    twilight = 1 + 2.0 * np.exp(-((night_len / 2 - np.abs(hour)) / 0.02))
+    # brighter within ~30 min of the night's edge, at most 3x (unclipped, epochs
+    # just past the edge got skies of 10^4-10^7 x the median)
+    twilight = 1 + 2.0 * np.exp(-np.maximum(night_len / 2 - np.abs(hour), 0.0) / 0.02)
     sky = sky * moon * twilight * airmass ** 0.5 * rng.lognormal(0, 0.05, t.size)
     return t, fwhm, sky, airmass
 
@@ -137,7 +139,9 @@ def make_microlensing_alerts(n_alerts=600, *, class_fractions=None, sites=KMTNET
 
     Every star, whatever the candidate, may also carry intrinsic red noise
     and a seeing-dependent difference-imaging residual, so that scatter and
-    FWHM correlation alone do not give the class away.
+    FWHM correlation alone do not give the class away. As in the paper's
+    "Yes" sample (§4.1: only "clear" or "probable" events), a "Yes" star's
+    red noise is at most a quarter of the lensed flux at ``t_cut``.
 
     A fraction ``repeat_fraction`` of the stars are candidates on two review
     dates (the same star, a later ``t_cut``): group splits by ``star_id``.
@@ -176,7 +180,8 @@ def make_microlensing_alerts(n_alerts=600, *, class_fractions=None, sites=KMTNET
         ``fwhm``, ``airmass``, ``psf_quality``. ``meta`` holds ``label``
         (Yes/Maybe/No), ``label_binary`` (``"Yes/Maybe"`` or ``"No"``),
         ``kind``, ``star_id``, ``t_cut``, ``t_break``, ``t_onset`` (the true
-        start of the rise) and, for events, ``t0``, ``tE``, ``u0``.
+        start of the rise), ``red_noise_amp`` (r.m.s. of the star's intrinsic
+        red noise, flux units) and, for events, ``t0``, ``tE``, ``u0``.
 
     References
     ----------
@@ -319,9 +324,16 @@ def _simulate_star(rng, star, label, sites, n_days, cadence_hours, missing_site_
     # nuisances of every bulge star, whatever the candidate is: intrinsic red
     # noise and a seeing-dependent DIA residual (imperfect kernel / blending)
     red_amp = f_source * rng.uniform(0.0, 0.4) * (rng.uniform() < 0.5)
+    if label == "Yes":
+        # §4.1 keeps only "clear"/"probable" events as "Yes": the rise at t_cut
+        # stands out above the star's own variability (uncapped, weak events
+        # on strongly varying stars were "Yes" labels their light curves denied)
+        lensed = f_source * (_magnification(t_cut, meta["t0"], meta["tE"], meta["u0"]) - 1)
+        red_amp = min(red_amp, 0.25 * lensed)
     red = np.cumsum(rng.normal(0, 1, grid.size))
     red = (red - np.linspace(red[0], red[-1], grid.size))
     red = red / (red.std() + 1e-9) * red_amp
+    meta["red_noise_amp"] = red_amp
     seeing_amp = f_source * rng.normal(0.0, 0.15)
 
     out = {k: [] for k in ("time", "value", "error", "site", "sky", "fwhm", "airmass",

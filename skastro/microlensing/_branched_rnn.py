@@ -148,6 +148,14 @@ class BranchedRNNClassifier(ClassifierMixin, BaseEstimator):
         Adam learning rate (the paper's 1e-6 needs thousands of GPU epochs).
     max_epochs : int, default=20
     batch_size : int, default=64
+    validation_fraction : float in (0, 1) or None, default=None
+        Hold out this fraction of the training alerts (grouped by
+        ``meta["star_id"]`` when present, before any crop) and stop when
+        their class-weighted loss has not improved for ``n_iter_no_change``
+        epochs, keeping the weights of the best epoch. None: train
+        ``max_epochs`` epochs on every alert.
+    n_iter_no_change : int, default=5
+        Patience of the early stopping.
     class_weight : "balanced" or None, default="balanced"
         Weight the loss by inverse class frequency (§7).
     threshold : float in (0, 1), default=0.5
@@ -180,6 +188,8 @@ class BranchedRNNClassifier(ClassifierMixin, BaseEstimator):
         The trained net; ``net_.module_`` is a
         :class:`~skastro.nn._branched.BranchedRNN`.
     history_ : skorch.History
+        Per-epoch ``train_loss`` (and ``valid_loss`` with
+        ``validation_fraction``).
     n_features_in_ : int
         Number of per-epoch features.
 
@@ -193,6 +203,11 @@ class BranchedRNNClassifier(ClassifierMixin, BaseEstimator):
     -----
     Encodings are read at each branch's last real epoch, so an alert's score
     does not depend on how much it was padded (nor on its batch).
+
+    The paper (§7) states Adam, a learning rate of 1e-6, batches of 2,048,
+    class weights and thousands of GPU epochs, but no layer sizes, dropout
+    or number of dense layers; the sizes here are small CPU-friendly
+    defaults, and ``lr``/``batch_size`` are set for tens of CPU epochs.
 
     References
     ----------
@@ -228,6 +243,8 @@ class BranchedRNNClassifier(ClassifierMixin, BaseEstimator):
         "lr": [Interval(Real, 0, None, closed="neither")],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither"), None],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "class_weight": [StrOptions({"balanced"}), None],
         "threshold": [Interval(Real, 0, 1, closed="neither")],
         "chunk_size": [Interval(Integral, 1, None, closed="left")],
@@ -240,7 +257,8 @@ class BranchedRNNClassifier(ClassifierMixin, BaseEstimator):
     def __init__(self, preprocessor=None, n_crops=0, max_left_crop=0.8, max_right_crop=0.6,
                  hidden_size=32, num_layers=1, dense_size=64, n_dense=1, dropout=0.1,
                  pooling="last", lr=3e-3,
-                 max_epochs=20, batch_size=64, class_weight="balanced", threshold=0.5,
+                 max_epochs=20, batch_size=64, validation_fraction=None, n_iter_no_change=5,
+                 class_weight="balanced", threshold=0.5,
                  chunk_size=2048, n_threads=None, device="cpu", verbose=0, random_state=None):
         self.preprocessor = preprocessor
         self.n_crops = n_crops
@@ -255,6 +273,8 @@ class BranchedRNNClassifier(ClassifierMixin, BaseEstimator):
         self.lr = lr
         self.max_epochs = max_epochs
         self.batch_size = batch_size
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
         self.class_weight = class_weight
         self.threshold = threshold
         self.chunk_size = chunk_size
@@ -324,6 +344,17 @@ class BranchedRNNClassifier(ClassifierMixin, BaseEstimator):
         if not passthrough and X.value_kind != "flux":
             raise ValueError(f"{type(self).__name__} expects value_kind='flux' alerts; got "
                              f"{X.value_kind!r}.")
+        X_val = y_val = None
+        if self.validation_fraction is not None:
+            # held out before cropping, by star: no crop or star on both sides
+            from sklearn.model_selection import GroupShuffleSplit
+
+            groups = (X.meta["star_id"].to_numpy() if "star_id" in X.meta.columns
+                      else np.arange(len(X)))
+            split = GroupShuffleSplit(1, test_size=self.validation_fraction,
+                                      random_state=rs.randint(np.iinfo(np.int32).max))
+            tr, va = next(split.split(np.zeros(len(X)), y_enc, groups))
+            X, X_val, y_enc, y_val = X[tr], X[va], y_enc[tr], y_enc[va]
         if self.n_crops:
             X, y_enc = augment_crops(X, y_enc, n_crops=self.n_crops,
                                      max_left_crop=self.max_left_crop,
@@ -336,6 +367,8 @@ class BranchedRNNClassifier(ClassifierMixin, BaseEstimator):
             prep = LensNetPreprocessor() if self.preprocessor is None else clone(self.preprocessor)
             self.preprocessor_ = prep.fit(X)
             X = self.preprocessor_.transform(X)
+            if X_val is not None:
+                X_val = self.preprocessor_.transform(X_val)
             self.features_ = list(self.preprocessor_.feature_names_)
         self.sites_ = tuple(X.sites) if "site" in X.columns else ("",)
         x, lengths = pad_branches(X, self.features_, self.sites_)
@@ -352,6 +385,17 @@ class BranchedRNNClassifier(ClassifierMixin, BaseEstimator):
             if self.class_weight == "balanced":
                 w = len(y_enc) / (n_classes * np.maximum(counts, 1))
                 criterion_kwargs["criterion__weight"] = torch.tensor(w, dtype=torch.float32)
+        train_split, callbacks = None, None
+        if X_val is not None:
+            from skorch.callbacks import EarlyStopping
+            from skorch.helper import predefined_split
+
+            xv, lv = pad_branches(X_val, self.features_, self.sites_)
+            yv = y_val.astype(np.float32 if binary else np.int64)
+            train_split = predefined_split(_AlertDataset(xv, lv, yv))
+            callbacks = [("early_stopping", EarlyStopping(
+                patience=self.n_iter_no_change, load_best=True,
+                sink=print if self.verbose else _silent))]
         seed_torch(rs)
         loader_rng = np.random.RandomState(rs.randint(np.iinfo(np.int32).max))
         net = _make_net_class()(
@@ -374,7 +418,8 @@ class BranchedRNNClassifier(ClassifierMixin, BaseEstimator):
             iterator_train__shuffle=True,
             iterator_train__rng=loader_rng,
             iterator_valid=_BucketIterator,
-            train_split=None,
+            train_split=train_split,
+            callbacks=callbacks,
             device=resolve_device(self.device),
             verbose=int(self.verbose),
             **criterion_kwargs,

@@ -112,21 +112,55 @@ def balanced_threshold(y_true, proba, *, pos_label=None):
     return float(curve["threshold"].to_numpy()[best[best.size // 2]])
 
 
-def purity_threshold(y_true, proba, *, pos_label=None, negative_accuracy=0.99):
+def purity_threshold(y_true, proba, *, pos_label=None, negative_accuracy=0.99,
+                     confidence=None):
     """Smallest threshold at which the "No" accuracy reaches ``negative_accuracy``.
 
     LensNet's 0.955 (§8.3): nearly no "No" alert is passed on, at the cost of
     missing some real ones. Choose it on validation data.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n,)
+    proba : array-like of shape (n,) or (n, 2)
+    pos_label : label, default=None
+    negative_accuracy : float, default=0.99
+    confidence : float in (0, 1), default=None
+        None: the observed "No" accuracy must reach ``negative_accuracy``.
+        Otherwise its one-sided Clopper-Pearson lower bound at this
+        confidence must, so that the purity also holds on unseen alerts
+        (the observed rate on a few hundred "No" alerts is a noisy estimate
+        of a 1 % tail).
+
+    Returns
+    -------
+    float
+        On a grid of step 0.001; 1.0 when no threshold qualifies.
 
     Examples
     --------
     >>> from skastro.microlensing import purity_threshold
     >>> float(purity_threshold([0, 0, 0, 1], [0.1, 0.2, 0.8, 0.9], negative_accuracy=1.0))
     0.801
+    >>> float(purity_threshold([0] * 300 + [1], [0.5] * 3 + [0.1] * 297 + [0.9]))
+    0.101
+    >>> float(purity_threshold([0] * 300 + [1], [0.5] * 3 + [0.1] * 297 + [0.9], confidence=0.9))
+    0.501
     """
     curve = accuracy_vs_threshold(y_true, proba, pos_label=pos_label,
                                   thresholds=np.linspace(0, 1, 1001))
-    ok = np.flatnonzero(curve["negative"].to_numpy() >= negative_accuracy)
+    neg = curve["negative"].to_numpy()
+    if confidence is not None:
+        from scipy.stats import beta
+
+        if not 0 < confidence < 1:
+            raise ValueError(f"confidence must be in (0, 1) or None; got {confidence!r}.")
+        pos, _ = _binary(y_true, proba, pos_label)
+        n = int((~pos).sum())
+        k = np.rint(neg * n)
+        with np.errstate(invalid="ignore"):
+            neg = np.where(k > 0, beta.ppf(1 - confidence, k, n - k + 1), 0.0)
+    ok = np.flatnonzero(neg >= negative_accuracy)
     return float(curve["threshold"].to_numpy()[ok[0]]) if ok.size else 1.0
 
 

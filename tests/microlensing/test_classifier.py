@@ -3,6 +3,7 @@ import pickle
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from sklearn.model_selection import TunedThresholdClassifierCV
 from sklearn.pipeline import make_pipeline
 
@@ -143,3 +144,31 @@ def test_threshold_helpers_and_baseline(small_alerts):
     yb = small_alerts.meta["label_binary"].to_numpy()
     base = make_broken_line_baseline(0).fit(small_alerts, yb)
     assert base.predict_proba(small_alerts).shape == (len(yb), 2)
+
+
+def test_early_stopping_keeps_the_best_epoch(small_alerts):
+    y = small_alerts.meta["label_binary"].to_numpy()
+    clf = _clf(max_epochs=12, validation_fraction=0.3, n_iter_no_change=2, n_crops=1,
+               lr=3e-2).fit(small_alerts, y)
+    loss = np.asarray(clf.history_[:, "valid_loss"])
+    assert 1 <= len(loss) <= 12
+    stop = dict(clf.net_.callbacks_)["early_stopping"]
+    assert stop.best_epoch_ == int(np.argmin(loss)) + 1
+    # the fitted weights are the best epoch's, not the last one's
+    for name, value in clf.net_.module_.state_dict().items():
+        torch.testing.assert_close(value, stop.best_model_weights_[name])
+    assert clf.predict(small_alerts).shape == (len(y),)
+
+
+def test_purity_threshold_with_confidence():
+    rng = np.random.default_rng(1)
+    y = np.r_[np.zeros(400, int), np.ones(100, int)]
+    p = np.r_[rng.uniform(0, 1, 400) ** 3, rng.uniform(0.3, 1, 100)]
+    plain = purity_threshold(y, p, negative_accuracy=0.99)
+    sure = purity_threshold(y, p, negative_accuracy=0.99, confidence=0.95)
+    curve = accuracy_vs_threshold(y, p, thresholds=[plain, sure])
+    assert curve["negative"].iloc[0] >= 0.99 and sure > plain
+    # 400 "No" alerts, all right, only bound the accuracy below by ~0.9925 at 95 %
+    assert curve["negative"].iloc[1] > 0.99
+    with pytest.raises(ValueError, match="confidence"):
+        purity_threshold(y, p, confidence=1.5)

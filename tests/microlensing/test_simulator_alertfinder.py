@@ -78,3 +78,17 @@ def test_alertfinder_transformer_keeps_given_t_break():
     assert abs(replaced.meta["t_break"].iloc[0] - 26.0) < 0.3
     with pytest.raises(TypeError, match="LightCurves"):
         alertfinder_trigger(np.zeros((3, 3)))
+
+
+def test_simulator_sky_is_bounded_and_yes_rises_stand_out():
+    a = make_microlensing_alerts(120, n_days=12, trigger=False, random_state=4)
+    # twilight brightens the sky at most ~3x (x moon, airmass, noise); it used to blow
+    # up to 10^4-10^7 x the median just past the night's edge
+    sky = a.column("sky")
+    assert sky.max() < 20 * np.median(sky)
+    # "Yes" stars: intrinsic red noise at most a quarter of the lensed flux at t_cut (§4.1)
+    m = a.meta[(a.meta["label"] == "Yes") & a.meta.index.str.endswith("-0")]   # first review
+    u = np.hypot(m["u0"], (m["t_cut"] - m["t0"]) / m["tE"])
+    lensed = 10 ** (-0.4 * (m["I_source"] - 28.0)) * ((u ** 2 + 2) / np.sqrt(u ** 2 * (u ** 2 + 4)) - 1)
+    assert len(m) > 20 and np.all(m["red_noise_amp"] <= 0.25 * lensed + 1e-9)
+    assert (a.meta["red_noise_amp"] > 0).any()
