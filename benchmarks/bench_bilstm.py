@@ -4,8 +4,9 @@ Both sides run the same network (``skastro.nn._bilstm.BiLSTMModule`` with the
 paper's sizes) in the same process, alternating repetitions so that load from
 other users of the machine hits both alike. The plain loop is what one would
 write by hand: the whole padded ``(n, T, 4)`` tensor, shuffled mini-batches of
-256, Adam with the Keras-style decay, no packing. The estimator adds input
-validation, skorch's training loop, packing and length bucketing.
+256, Adam with the Keras-style decay, padding read as data. The estimator adds
+input validation, skorch's training loop, the length mask (padding never enters
+a state) and length bucketing.
 
 Targets (issue 4): one training epoch within 1.25x of the plain loop;
 inference >= 5,000 curves/s and within 1.25x of the plain loop.
@@ -125,7 +126,7 @@ def main(argv=None):
         for name, (X, y) in cases:
             rows.append(run_case(name, X, y, repeats, threads))
             print(_format([rows[-1]], header=len(rows) == 1), flush=True)
-        # what bucketing buys on variable lengths (packing alone, random batches)
+        # what bucketing buys on variable lengths (the length mask alone, random batches)
         X, y = cases[1][1]
         rows.append(run_case("variable, no bucketing", X, y, 1, threads, bucket=False))
         print(_format([rows[-1]], header=False), flush=True)

@@ -46,6 +46,11 @@ class BiLSTMModule(nn.Module):
         Dropout after the dense layer.
     n_side : int, default=1
         Scalar side inputs concatenated after the recurrent block (the period).
+    init : {"keras", "torch"}, default="keras"
+        Initial weights. ``"keras"``: the Keras defaults the paper trained
+        with (Glorot-uniform input and dense kernels, orthogonal recurrent
+        kernels, zero biases except a forget-gate bias of 1). ``"torch"``:
+        PyTorch's uniform(±1/√h) defaults.
 
     Examples
     --------
@@ -71,8 +76,11 @@ class BiLSTMModule(nn.Module):
         recurrent_dropout=0.15,
         dense_dropout=0.5,
         n_side=1,
+        init="keras",
     ):
         super().__init__()
+        if init not in ("keras", "torch"):
+            raise ValueError(f"init must be 'keras' or 'torch'; got {init!r}.")
         hidden_sizes = tuple(int(h) for h in hidden_sizes)
         if not hidden_sizes:
             raise ValueError("hidden_sizes must list at least one biLSTM layer; got ().")
@@ -96,6 +104,22 @@ class BiLSTMModule(nn.Module):
             self.dense = nn.Identity()
         self.dense_dropout = nn.Dropout(dense_dropout)
         self.output = nn.Linear(size, int(n_outputs))
+        if init == "keras":
+            self._keras_init()
+
+    @torch.no_grad()
+    def _keras_init(self):
+        for lstm in (*self.fwd, *self.bwd):
+            h = lstm.hidden_size
+            nn.init.xavier_uniform_(lstm.weight_ih_l0)
+            nn.init.orthogonal_(lstm.weight_hh_l0)
+            nn.init.zeros_(lstm.bias_ih_l0)
+            nn.init.zeros_(lstm.bias_hh_l0)
+            lstm.bias_ih_l0[h : 2 * h] = 1.0  # gate order i, f, g, o: Keras' unit_forget_bias
+        for layer in self.modules():
+            if isinstance(layer, nn.Linear):
+                nn.init.xavier_uniform_(layer.weight)
+                nn.init.zeros_(layer.bias)
 
     @staticmethod
     def _reverse_index(length, T, device):

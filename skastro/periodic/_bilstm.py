@@ -251,6 +251,10 @@ class BiLSTMClassifier(ClassifierMixin, BaseEstimator):
         Dropout rate after each biLSTM layer.
     dense_dropout : float, default=0.5
         Dropout rate after the dense layer.
+    init : {"keras", "torch"}, default="keras"
+        Initial weights: the Keras defaults the paper trained with
+        (Glorot-uniform kernels, orthogonal recurrent kernels, forget-gate
+        bias 1) or PyTorch's defaults.
     channels : tuple of int or None, default=None
         Input channels to use (None: all). ``(0, 1)`` keeps only the P fold
         (the paper's ablation without the 2P channels).
@@ -364,6 +368,7 @@ class BiLSTMClassifier(ClassifierMixin, BaseEstimator):
         "input_dropout": [Interval(Real, 0, 1, closed="left")],
         "recurrent_dropout": [Interval(Real, 0, 1, closed="left")],
         "dense_dropout": [Interval(Real, 0, 1, closed="left")],
+        "init": [StrOptions({"keras", "torch"})],
         "channels": ["array-like", None],
         "scale_inputs": ["boolean"],
         "use_period": ["boolean"],
@@ -390,6 +395,7 @@ class BiLSTMClassifier(ClassifierMixin, BaseEstimator):
         input_dropout=0.05,
         recurrent_dropout=0.15,
         dense_dropout=0.5,
+        init="keras",
         channels=None,
         scale_inputs=True,
         use_period=True,
@@ -413,6 +419,7 @@ class BiLSTMClassifier(ClassifierMixin, BaseEstimator):
         self.input_dropout = input_dropout
         self.recurrent_dropout = recurrent_dropout
         self.dense_dropout = dense_dropout
+        self.init = init
         self.channels = channels
         self.scale_inputs = scale_inputs
         self.use_period = use_period
@@ -575,6 +582,7 @@ class BiLSTMClassifier(ClassifierMixin, BaseEstimator):
             module__recurrent_dropout=self.recurrent_dropout,
             module__dense_dropout=self.dense_dropout,
             module__n_side=1 if self.use_period else 0,
+            module__init=self.init,
             criterion=criterion,
             optimizer=torch.optim.Adam,
             lr=self.lr,

@@ -59,8 +59,8 @@ class DualFoldSequencer(TransformerMixin, BaseEstimator):
 
     - ``"sequence"``: float32 array ``(n, T, 4)``, channels
       ``[m_P, phi_P, m_2P, phi_2P]``, zero-padded after each object's length;
-    - ``"length"``: int64 array ``(n,)``, the true sequence lengths (pack the
-      sequences with them so no information leaks through the padding);
+    - ``"length"``: int64 array ``(n,)``, the true sequence lengths (mask or
+      pack the sequences with them so no information leaks through the padding);
     - ``"period"``: float32 array ``(n, 1)``, the period in days.
 
     References

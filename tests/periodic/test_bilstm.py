@@ -57,6 +57,23 @@ def test_module_parameter_counts_match_table_1():
     assert rows["output"] == (65, 65)
 
 
+def test_keras_initialisation():
+    keras = BiLSTMModule(hidden_sizes=(6,), dense_size=5)
+    lstm = keras.fwd[0]
+    h = lstm.hidden_size
+    forget = torch.zeros(4 * h)
+    forget[h:2 * h] = 1.0            # gate order i, f, g, o
+    torch.testing.assert_close(lstm.bias_ih_l0.detach(), forget)
+    torch.testing.assert_close(lstm.bias_hh_l0.detach(), torch.zeros(4 * h))
+    w = lstm.weight_hh_l0.detach()   # (4h, h), orthonormal columns
+    torch.testing.assert_close(w.T @ w, torch.eye(h), atol=1e-5, rtol=0)
+    assert torch.all(keras.output.bias == 0)
+    torch_init = BiLSTMModule(hidden_sizes=(6,), dense_size=5, init="torch")
+    assert torch.any(torch_init.fwd[0].bias_ih_l0 != 0)
+    with pytest.raises(ValueError, match="init"):
+        BiLSTMModule(init="glorot")
+
+
 def test_module_ignores_padding_whatever_its_content():
     torch.manual_seed(0)
     net = BiLSTMModule(hidden_sizes=(6, 5), dense_size=7).eval()
