@@ -7,7 +7,8 @@ from sklearn.metrics import confusion_matrix
 from sklearn.utils.validation import check_is_fitted
 
 from ..utils import check_lightcurves
-from ._alertfinder import _weights, constrained_line, group_median
+from ..utils._grouped import group_median
+from ._alertfinder import _weights, constrained_line
 from ._augmentation import crop_to_visibility
 from ._preprocessing import clean_mask
 

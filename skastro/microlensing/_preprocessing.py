@@ -9,7 +9,8 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ..utils import check_lightcurves
-from ._alertfinder import _weights, alertfinder_trigger, constrained_line, group_median
+from ..utils._grouped import group_median
+from ._alertfinder import _weights, alertfinder_trigger, constrained_line
 
 __all__ = ["LensNetPreprocessor", "clean_mask", "pad_branches", "DEFAULT_CONTEXT"]
 

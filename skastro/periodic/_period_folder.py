@@ -11,6 +11,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._lightcurves import LightCurves
 from ..utils import check_lightcurves
+from ..utils._grouped import group_median
 from ._fourier import (
     _fit_orders,
     design_matrix,
@@ -598,8 +599,8 @@ def _fold_chunk(data, s, n_bands_total):
         # enter the periodogram or the fit
         pre_keep = np.ones(t_s.size, dtype=bool)
         if s["pre_clip_sigma"] is not None and t_s.size:
-            med = _group_median(y_s, group, G)
-            mad = _MAD * _group_median(np.abs(y_s - med[group]), group, G)
+            med = group_median(y_s, group, G)
+            mad = _MAD * group_median(np.abs(y_s - med[group]), group, G)
             pre_keep = ((np.abs(y_s - med[group]) <= s["pre_clip_sigma"] * mad[group])
                         | (mad[group] <= 0))
             # more than _PRE_CLIP_MAX_FRACTION beyond the bound is signal (deep eclipses), not
@@ -794,20 +795,6 @@ def _fold_chunk(data, s, n_bands_total):
             "e_obj": e_obj, "e_band": g_band[e_group],
         })
     return per_aperture
-
-
-def _group_median(values, group, G):
-    """Median of ``values`` within each group (groups are contiguous and sorted)."""
-    order = np.lexsort((values, group))
-    v = values[order]
-    counts = np.bincount(group, minlength=G)
-    starts = np.r_[0, np.cumsum(counts)[:-1]]
-    lo = starts + (counts - 1) // 2
-    hi = starts + counts // 2
-    out = np.full(G, np.nan)
-    has = counts > 0
-    out[has] = 0.5 * (v[lo[has]] + v[hi[has]])
-    return out
 
 
 def _reference_groups(g_obj, g_nep, n):

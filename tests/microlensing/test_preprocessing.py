@@ -126,25 +126,3 @@ def test_crops_share_the_interval_across_sites_and_keep_labels(small_alerts):
     zero = crop_to_visibility(a, 0.0)
     assert np.all(zero.time[zero.offsets[1:] - 1] <= np.maximum(tb, zero.time[zero.offsets[:-1]]) + 1e-9)
 
-
-def test_group_median_matches_reference():
-    from skastro.microlensing._alertfinder import _group_median_reference, group_median
-
-    rng = np.random.default_rng(0)
-    group = rng.integers(0, 30, 500)
-    group[group == 7] = 8                      # an empty group gives NaN
-    values = rng.normal(size=500)
-    for g in (group, np.sort(group)):
-        fast = group_median(values, g, 31)
-        np.testing.assert_array_equal(fast, _group_median_reference(values, g, 31))
-        assert np.isnan(fast[7]) and np.isnan(fast[30])
-        assert fast[3] == np.median(values[g == 3])
-    # in blocks of a few groups (bounded memory), the same answer
-    import skastro.microlensing._alertfinder as af
-
-    old, af._MEDIAN_BLOCK = af._MEDIAN_BLOCK, 50
-    try:
-        np.testing.assert_array_equal(group_median(values, group, 31),
-                                      _group_median_reference(values, group, 31))
-    finally:
-        af._MEDIAN_BLOCK = old
