@@ -20,7 +20,7 @@ own), so this equals folding inside each fold at a fifth of the cost.
 Examples::
 
     python examples/rrab_study.py --quick                    # ~5 min on 2 busy cores
-    python examples/rrab_study.py --n-objects 2500 --max-epochs 30 --batch-size 32 --lr 0.003
+    python examples/rrab_study.py --n-jobs-cv 2              # the study of the docs, ~1 h on 2 cores
     python examples/rrab_study.py --n-objects 40000 --max-epochs 300 --batch-size 256 --lr 0.0015  # the paper's scale
     python examples/rrab_study.py --plasticc ../shared/data
 """
@@ -34,9 +34,9 @@ from skastro.reproduce._bilstm_study import format_table, run_plasticc, run_stud
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--n-objects", type=int, default=2500, help="simulated light curves (default 2500)")
-    parser.add_argument("--max-epochs", type=int, default=30, help="training epochs (paper: 300)")
-    parser.add_argument("--batch-size", type=int, default=32, help="mini-batch (paper: 256)")
+    parser.add_argument("--n-objects", type=int, default=12000, help="simulated light curves")
+    parser.add_argument("--max-epochs", type=int, default=60, help="training epochs (paper: 300)")
+    parser.add_argument("--batch-size", type=int, default=64, help="mini-batch (paper: 256)")
     parser.add_argument("--lr", type=float, default=0.003, help="initial Adam learning rate (paper: 0.0015)")
     parser.add_argument("--max-length", type=int, default=100, help="sequence steps kept (phase-thinned)")
     parser.add_argument("--n-splits", type=int, default=5)
