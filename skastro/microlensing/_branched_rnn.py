@@ -12,7 +12,7 @@ from sklearn.utils.validation import check_is_fitted
 from ..utils import check_lightcurves
 from ._augmentation import augment_crops
 from ._preprocessing import LensNetPreprocessor, pad_branches
-from ..nn._utils import torch_threads
+from ..nn._utils import _silent, torch_threads
 
 __all__ = ["BranchedRNNClassifier"]
 
@@ -93,10 +93,6 @@ def __getattr__(name):  # unpickling looks the skorch subclass up by name
     if name == "_BranchedNet":
         return _make_net_class()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def _silent(*args, **kwargs):
-    """A sink that prints nothing (picklable)."""
 
 
 # ---------------------------------------------------------------------- estimator

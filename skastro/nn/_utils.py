@@ -5,6 +5,10 @@ from contextlib import contextmanager
 import numpy as np
 
 
+def _silent(*args, **kwargs):
+    """A skorch sink that prints nothing (picklable, unlike a lambda)."""
+
+
 def resolve_device(device):
     """Map ``"auto"`` to ``"cuda"`` when available, else ``"cpu"``; check the rest."""
     import torch

@@ -10,7 +10,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
-from ..nn._utils import torch_threads
+from ..nn._utils import _silent, torch_threads
 
 __all__ = ["BiLSTMClassifier"]
 
@@ -134,10 +134,6 @@ class _BucketIterator:
     def __iter__(self):
         for idx in self._batches():
             yield self.dataset.batch(idx)
-
-
-def _silent(*args, **kwargs):
-    """A sink that prints nothing (picklable, unlike a lambda)."""
 
 
 class _KerasDecay:
