@@ -143,15 +143,19 @@ class BranchedRNNClassifier(ClassifierMixin, BaseEstimator):
     lr : float, default=3e-3
         Adam learning rate (the paper's 1e-6 needs thousands of GPU epochs).
     max_epochs : int, default=20
+        Training epochs (an upper bound when ``early_stopping=True``).
     batch_size : int, default=64
+    early_stopping : bool, default=False
+        Stop when the validation loss (class-weighted) has not improved for
+        ``n_iter_no_change`` epochs and restore the best epoch's weights.
     validation_fraction : float in (0, 1) or None, default=None
-        Hold out this fraction of the training alerts (grouped by
-        ``meta["star_id"]`` when present, before any crop) and stop when
-        their class-weighted loss has not improved for ``n_iter_no_change``
-        epochs, keeping the weights of the best epoch. None: train
-        ``max_epochs`` epochs on every alert.
+        Fraction of the training alerts held out, grouped by
+        ``meta["star_id"]`` when present and before any crop, to monitor
+        ``valid_loss`` in ``history_``. None: 0.1 when
+        ``early_stopping=True``, else no split (as in
+        :class:`~skastro.periodic.BiLSTMClassifier`).
     n_iter_no_change : int, default=5
-        Patience of the early stopping.
+        Patience of the early stopping, in epochs.
     class_weight : "balanced" or None, default="balanced"
         Weight the loss by inverse class frequency (§7).
     threshold : float in (0, 1), default=0.5
@@ -239,6 +243,7 @@ class BranchedRNNClassifier(ClassifierMixin, BaseEstimator):
         "lr": [Interval(Real, 0, None, closed="neither")],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither"), None],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "class_weight": [StrOptions({"balanced"}), None],
@@ -253,7 +258,8 @@ class BranchedRNNClassifier(ClassifierMixin, BaseEstimator):
     def __init__(self, preprocessor=None, n_crops=0, max_left_crop=0.8, max_right_crop=0.6,
                  hidden_size=32, num_layers=1, dense_size=64, n_dense=1, dropout=0.1,
                  pooling="last", lr=3e-3,
-                 max_epochs=20, batch_size=64, validation_fraction=None, n_iter_no_change=5,
+                 max_epochs=20, batch_size=64, early_stopping=False, validation_fraction=None,
+                 n_iter_no_change=5,
                  class_weight="balanced", threshold=0.5,
                  chunk_size=2048, n_threads=None, device="cpu", verbose=0, random_state=None):
         self.preprocessor = preprocessor
@@ -269,6 +275,7 @@ class BranchedRNNClassifier(ClassifierMixin, BaseEstimator):
         self.lr = lr
         self.max_epochs = max_epochs
         self.batch_size = batch_size
+        self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.class_weight = class_weight
@@ -341,13 +348,16 @@ class BranchedRNNClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"{type(self).__name__} expects value_kind='flux' alerts; got "
                              f"{X.value_kind!r}.")
         X_val = y_val = None
-        if self.validation_fraction is not None:
+        fraction = self.validation_fraction
+        if fraction is None and self.early_stopping:
+            fraction = 0.1
+        if fraction is not None:
             # held out before cropping, by star: no crop or star on both sides
             from sklearn.model_selection import GroupShuffleSplit
 
             groups = (X.meta["star_id"].to_numpy() if "star_id" in X.meta.columns
                       else np.arange(len(X)))
-            split = GroupShuffleSplit(1, test_size=self.validation_fraction,
+            split = GroupShuffleSplit(1, test_size=fraction,
                                       random_state=rs.randint(np.iinfo(np.int32).max))
             tr, va = next(split.split(np.zeros(len(X)), y_enc, groups))
             X, X_val, y_enc, y_val = X[tr], X[va], y_enc[tr], y_enc[va]
@@ -383,12 +393,14 @@ class BranchedRNNClassifier(ClassifierMixin, BaseEstimator):
                 criterion_kwargs["criterion__weight"] = torch.tensor(w, dtype=torch.float32)
         train_split, callbacks = None, None
         if X_val is not None:
-            from skorch.callbacks import EarlyStopping
             from skorch.helper import predefined_split
 
             xv, lv = pad_branches(X_val, self.features_, self.sites_)
             yv = y_val.astype(np.float32 if binary else np.int64)
             train_split = predefined_split(_AlertDataset(xv, lv, yv))
+        if self.early_stopping:
+            from skorch.callbacks import EarlyStopping
+
             callbacks = [("early_stopping", EarlyStopping(
                 patience=self.n_iter_no_change, load_best=True,
                 sink=print if self.verbose else _silent))]

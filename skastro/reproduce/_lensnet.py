@@ -29,7 +29,7 @@ def _model(max_epochs, n_crops, random_state, max_length, **params):
     # "last+mean" pooling and one crop per alert did best in our runs (issue 5 note);
     # early stopping on a tenth of the training stars picks the epoch
     kwargs = dict(hidden_size=32, dense_size=32, lr=5e-3, batch_size=32, pooling="last+mean",
-                  validation_fraction=0.1, n_iter_no_change=5)
+                  early_stopping=True, validation_fraction=0.1, n_iter_no_change=5)
     kwargs.update(params)
     return BranchedRNNClassifier(
         preprocessor=LensNetPreprocessor(max_length=max_length), n_crops=n_crops,

@@ -148,8 +148,8 @@ def test_threshold_helpers_and_baseline(small_alerts):
 
 def test_early_stopping_keeps_the_best_epoch(small_alerts):
     y = small_alerts.meta["label_binary"].to_numpy()
-    clf = _clf(max_epochs=12, validation_fraction=0.3, n_iter_no_change=2, n_crops=1,
-               lr=3e-2).fit(small_alerts, y)
+    clf = _clf(max_epochs=12, early_stopping=True, validation_fraction=0.3, n_iter_no_change=2,
+               n_crops=1, lr=3e-2).fit(small_alerts, y)
     loss = np.asarray(clf.history_[:, "valid_loss"])
     assert 1 <= len(loss) <= 12
     stop = dict(clf.net_.callbacks_)["early_stopping"]
@@ -158,6 +158,13 @@ def test_early_stopping_keeps_the_best_epoch(small_alerts):
     for name, value in clf.net_.module_.state_dict().items():
         torch.testing.assert_close(value, stop.best_model_weights_[name])
     assert clf.predict(small_alerts).shape == (len(y),)
+
+
+def test_validation_fraction_alone_only_monitors(small_alerts):
+    y = small_alerts.meta["label_binary"].to_numpy()
+    clf = _clf(max_epochs=3, validation_fraction=0.3).fit(small_alerts, y)
+    assert len(clf.history_) == 3 and np.all(np.isfinite(clf.history_[:, "valid_loss"]))
+    assert "early_stopping" not in dict(clf.net_.callbacks_)
 
 
 def test_purity_threshold_with_confidence():
