@@ -20,21 +20,12 @@ Run::
 """
 
 import argparse
-import time
 
 import numpy as np
 from joblib import Parallel, delayed
-from sklearn.base import clone
-from sklearn.metrics import f1_score, precision_score, recall_score
 from sklearn.model_selection import train_test_split
 
-from skastro.reproduce._bilstm_study import fold_simulation, make_models
-
-
-def _fit_predict(model, folded, y, train, test):
-    t0 = time.perf_counter()
-    proba = clone(model).fit(folded[train], y[train]).predict_proba(folded[test])[:, 1]
-    return proba, time.perf_counter() - t0
+from skastro.reproduce._bilstm_study import _fit_one, _metrics, fold_simulation, make_models
 
 
 def main(argv=None):
@@ -63,7 +54,7 @@ def main(argv=None):
     models = {name: models[name] for name in ("BiLSTM P+2P", "RF features")}
     tasks = [(name, n) for n in args.train_sizes for name in models]
     results = Parallel(n_jobs=args.n_jobs)(
-        delayed(_fit_predict)(models[name], folded, y, train[:n], test) for name, n in tasks)
+        delayed(_fit_one)(models[name], folded, y, train[:n], test) for name, n in tasks)
 
     high = meta["snr"].to_numpy(float)[test] > 60
     y_test, labels_test = y[test][high], labels[test][high]
@@ -72,12 +63,13 @@ def main(argv=None):
           f"{args.max_epochs} epochs, batch 64, lr 0.003, 100 steps")
     print("share with a fitted Fourier order <= 2 at S/N > 60: "
           + ", ".join(f"{c} {low_order[labels_test == c].mean():.2f}" for c in np.unique(labels_test)))
-    for (name, n), (proba, seconds) in zip(tasks, results):
+    for (name, n), (proba, _, seconds) in zip(tasks, results):
         pred = (proba[high] >= 0.5).astype(int)
+        m = _metrics(y_test, pred)
         fp = (pred == 1) & (y_test == 0)
         by_class = dict(zip(*np.unique(labels_test[fp], return_counts=True)))
-        print(f"{name:<12} train {n:>6}: F1 {f1_score(y_test, pred):.4f} "
-              f"(precision {precision_score(y_test, pred):.4f}, recall {recall_score(y_test, pred):.4f}); "
+        print(f"{name:<12} train {n:>6}: F1 {m['f1']:.4f} "
+              f"(precision {m['precision']:.4f}, recall {m['recall']:.4f}); "
               f"false positives {fp.sum()} ({', '.join(f'{k} {v}' for k, v in by_class.items())}; "
               f"Fourier order <= 2: {(fp & low_order).sum()}), false negatives "
               f"{((pred == 0) & (y_test == 1)).sum()}; {seconds:.0f} s")

@@ -188,8 +188,8 @@ class BranchedRNNClassifier(ClassifierMixin, BaseEstimator):
         The trained net; ``net_.module_`` is a
         :class:`~skastro.nn._branched.BranchedRNN`.
     history_ : skorch.History
-        Per-epoch ``train_loss`` (and ``valid_loss`` with
-        ``validation_fraction``).
+        Per-epoch ``train_loss`` (and ``valid_loss`` with a validation
+        split: ``validation_fraction`` or ``early_stopping=True``).
     n_features_in_ : int
         Number of per-epoch features.
 
