@@ -11,6 +11,7 @@ import pickle
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn import config_context
 from sklearn.base import BaseEstimator, clone
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV, KFold, cross_val_score
@@ -162,3 +163,53 @@ def test_rejects_bad_input(spec):
             _fit(est, X, y)
             with pytest.raises(error):
                 _output(est, make_bad(X, y))
+
+
+def _transform_output(est, X, y):
+    """``fit_transform`` when the estimator has it, else ``fit`` then ``transform``."""
+    if hasattr(est, "fit_transform"):
+        return est.fit_transform(X) if y is None else est.fit_transform(X, y)
+    return _fit(est, X, y).transform(X)
+
+
+def _as_comparable(out):
+    if isinstance(out, LightCurves):
+        return out.to_pandas(with_meta=True)
+    if isinstance(out, pd.DataFrame):
+        return out.to_numpy()
+    if hasattr(out, "keys"):
+        return {k: np.asarray(out[k]) for k in out.keys()}
+    return np.asarray(out)
+
+
+@pytest.mark.parametrize("how", ["set_output", "set_config"])
+def test_pandas_output(spec, how):
+    """``transform_output="pandas"`` gives a table for array outputs, the container otherwise.
+
+    Transformers returning LightCurves or a SliceDict opt out of the wrapping
+    (skastro.utils._set_output.ContainerTransformerMixin); the others return
+    a DataFrame whose columns are ``get_feature_names_out()``.
+    """
+    X, y = spec.make_data(0)
+    if not hasattr(spec.make_estimator(), "transform"):
+        pytest.skip("not a transformer")
+    default = _transform_output(spec.make_estimator(), X, y)
+    est = spec.make_estimator()
+    if how == "set_output":
+        out = _transform_output(est.set_output(transform="pandas"), X, y)
+    else:
+        with config_context(transform_output="pandas"):
+            out = _transform_output(est, X, y)
+    if isinstance(default, np.ndarray):
+        assert isinstance(out, pd.DataFrame)
+        assert list(out.columns) == list(est.get_feature_names_out())
+    else:
+        assert type(out) is type(default)
+    _assert_same(_as_comparable(out), _as_comparable(default))
+
+
+def test_pandas_output_in_pipeline(spec):
+    """``Pipeline.set_output(transform="pandas")`` works on a pipeline holding the estimator."""
+    X, y = spec.make_data(0)
+    pipe = make_pipeline(spec.make_estimator(), *spec.pipeline_tail()).set_output(transform="pandas")
+    _output(_fit(pipe, X, y), X)

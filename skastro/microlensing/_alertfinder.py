@@ -8,11 +8,12 @@ from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
 from ..utils import check_lightcurves
+from ..utils._set_output import ContainerTransformerMixin
 from ..utils._grouped import group_median
 
 __all__ = ["alertfinder_trigger", "AlertFinder"]
@@ -257,7 +258,7 @@ def alertfinder_trigger(X, *, n_high=3, n_sigma=3.0, delta_chi2_threshold=100.0)
     )
 
 
-class AlertFinder(TransformerMixin, BaseEstimator):
+class AlertFinder(ContainerTransformerMixin, BaseEstimator):
     """The §3.2 AlertFinder trigger as a transformer.
 
     ``transform`` returns the light curves with the trigger results added to

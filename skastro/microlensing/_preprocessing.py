@@ -4,11 +4,12 @@ from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ..utils import check_lightcurves
+from ..utils._set_output import ContainerTransformerMixin
 from ..utils._grouped import group_median
 from ._alertfinder import _weights, alertfinder_trigger, constrained_line
 
@@ -117,7 +118,7 @@ def pad_branches(X, features, sites, max_length=None, dtype=np.float32):
     return x.reshape(len(X), n_sites, length, len(features)), keep.reshape(len(X), n_sites)
 
 
-class LensNetPreprocessor(TransformerMixin, BaseEstimator):
+class LensNetPreprocessor(ContainerTransformerMixin, BaseEstimator):
     """Clean, crop, relativise, de-outlier, fit and standardise LensNet alerts.
 
     The §5.2 and §5.4 steps, fitted on training alerts and applied

@@ -5,7 +5,7 @@ from numbers import Integral, Real
 from pathlib import Path
 
 import numpy as np
-from sklearn.base import BaseEstimator, OutlierMixin, _fit_context
+from sklearn.base import BaseEstimator, OutlierMixin, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
@@ -31,7 +31,7 @@ def _check_range(value, name):
     return lo, hi
 
 
-class DmDtNoveltyDetector(OutlierMixin, BaseEstimator):
+class DmDtNoveltyDetector(OutlierMixin, TransformerMixin, BaseEstimator):
     r"""Novelty detector from population dm-dt distributions (Soraisam et al. 2020).
 
     ``fit`` builds, for every passband ``f = a`` and every ordered pair of

@@ -3,18 +3,19 @@
 import numbers
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ..utils import check_lightcurves
+from ..utils._set_output import ContainerTransformerMixin
 
 __all__ = ["DualFoldSequencer"]
 
 _NEEDED = ("phase", "phase_2p", "value_centered")
 
 
-class DualFoldSequencer(TransformerMixin, BaseEstimator):
+class DualFoldSequencer(ContainerTransformerMixin, BaseEstimator):
     """Turn folded light curves into the dual-fold sequences of Dékány & Grebel (2020).
 
     Each object becomes the sequence ``x<t> = (m, phi_P, m', phi_2P)``
@@ -62,6 +63,11 @@ class DualFoldSequencer(TransformerMixin, BaseEstimator):
     - ``"length"``: int64 array ``(n,)``, the true sequence lengths (mask or
       pack the sequences with them so no information leaks through the padding);
     - ``"period"``: float32 array ``(n, 1)``, the period in days.
+
+    The output stays this ``SliceDict`` under
+    ``set_output(transform="pandas")`` or
+    ``sklearn.set_config(transform_output="pandas")`` (the setting is
+    accepted and ignored: there is no table to give).
 
     References
     ----------

@@ -4,13 +4,14 @@ import numbers
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._lightcurves import LightCurves
 from ..utils import check_lightcurves
+from ..utils._set_output import ContainerTransformerMixin
 from ..utils._grouped import group_median
 from ._fourier import (
     _fit_orders,
@@ -62,7 +63,7 @@ _MAD = 1.4826
 _PRE_CLIP_MAX_FRACTION = 0.10
 
 
-class PeriodFolder(TransformerMixin, BaseEstimator):
+class PeriodFolder(ContainerTransformerMixin, BaseEstimator):
     """Find periods, fit robust Fourier series, bin per epoch and phase-fold.
 
     For every light curve (Dékány & Grebel 2020, §2 and §3.2):
@@ -101,6 +102,12 @@ class PeriodFolder(TransformerMixin, BaseEstimator):
     ``fit_loss``. Input metadata columns with any of these names are kept
     under ``"<name>_input"`` (e.g. a simulator's true ``period`` becomes
     ``period_input``).
+
+    The output stays a :class:`~skastro.LightCurves` under
+    ``set_output(transform="pandas")`` or
+    ``sklearn.set_config(transform_output="pandas")``: the next step needs
+    the folded curves, so the setting is accepted and ignored here (tables
+    come from :class:`FoldFeatures`).
 
     Degenerate light curves are never given a period silently: an object
     with fewer than ``min_epochs`` epochs (``fold_status="too_few_epochs"``),
