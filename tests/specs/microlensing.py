@@ -1,10 +1,17 @@
-"""Common-check specs for LensNet (BranchedRNNClassifier and its preprocessing)."""
+"""Common-check specs for LensNet (BranchedRNNClassifier, its preprocessing, AlertFinder and
+the broken-line baseline)."""
 
 import numpy as np
+from sklearn.ensemble import HistGradientBoostingClassifier
 
 from skastro import LightCurves
 from skastro.datasets import make_microlensing_alerts
-from skastro.microlensing import BranchedRNNClassifier, LensNetPreprocessor
+from skastro.microlensing import (
+    AlertFinder,
+    BranchedRNNClassifier,
+    BrokenLineFeatures,
+    LensNetPreprocessor,
+)
 
 from . import EstimatorSpec
 
@@ -46,6 +53,10 @@ def _no_context(X, y):
     return LightCurves(X.offsets, cols, meta=X.meta, value_kind="flux")
 
 
+def _small_boosting():
+    return HistGradientBoostingClassifier(max_iter=10, random_state=0)
+
+
 SPECS = [
     EstimatorSpec(
         make_estimator=make_classifier,
@@ -70,6 +81,25 @@ SPECS = [
         bad_inputs=[
             ("magnitudes instead of flux", _mag, ValueError),
             ("context columns missing at transform", _no_context, ValueError, "predict"),
+        ],
+    ),
+    EstimatorSpec(
+        make_estimator=lambda: AlertFinder(overwrite=True),
+        make_data=make_data,
+        param_grid={"n_sigma": [2.0, 3.0]},
+        pipeline_tail=lambda: [BrokenLineFeatures(), _small_boosting()],
+        scoring="accuracy",
+        bad_inputs=[("magnitudes instead of flux", _mag, ValueError)],
+    ),
+    EstimatorSpec(
+        make_estimator=BrokenLineFeatures,
+        make_data=make_data,
+        param_grid={"t_break": ["t_break", "absent"]},  # absent: AlertFinder estimates it
+        pipeline_tail=lambda: [_small_boosting()],
+        scoring="accuracy",
+        bad_inputs=[
+            ("magnitudes instead of flux", _mag, ValueError),
+            ("an unknown site at transform", _unknown_site, ValueError, "predict"),
         ],
     ),
 ]
