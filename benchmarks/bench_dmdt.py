@@ -145,7 +145,7 @@ def bench_plasticc(args):
     import pandas as pd
 
     from skastro.datasets import load_plasticc
-    from skastro.novelty import run_novelty_benchmark, select_plasticc
+    from skastro.experiments import run_novelty_benchmark, select_plasticc
 
     lcs = load_plasticc(args.plasticc)
     if args.ddf_only:

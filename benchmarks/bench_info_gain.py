@@ -23,7 +23,7 @@ PAPER_SECONDS = 437.0
 
 def load_problem(data_dir, n_objects, seed):
     if data_dir is not None and (Path(data_dir) / "css_fats").is_dir():
-        from skastro.followup._experiments import load_css_followup
+        from skastro.experiments import load_css_followup
 
         X, y = load_css_followup(data_dir)
         rows = np.random.default_rng(seed).choice(len(y), size=min(n_objects, len(y)), replace=False)

@@ -35,9 +35,9 @@ def _rss_mb():
 
 
 def accuracy_part(args):
-    from skastro.reproduce._lensnet import run_experiment
+    from skastro.experiments import run_lensnet_experiment
 
-    res = run_experiment(n_alerts=args.n_alerts, n_days=args.n_days, max_epochs=args.epochs,
+    res = run_lensnet_experiment(n_alerts=args.n_alerts, n_days=args.n_days, max_epochs=args.epochs,
                          n_crops=args.crops, max_length=args.max_length, multiclass=True,
                          visibility=False, random_state=args.seed, log=print,
                          n_threads=args.threads)

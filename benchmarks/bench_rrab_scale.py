@@ -25,7 +25,7 @@ import numpy as np
 from joblib import Parallel, delayed
 from sklearn.model_selection import train_test_split
 
-from skastro.reproduce._bilstm_study import _fit_one, _metrics, fold_simulation, make_models
+from skastro.experiments import binary_metrics, fit_and_score, fold_rrab_simulation, make_rrab_models
 
 
 def main(argv=None):
@@ -41,7 +41,7 @@ def main(argv=None):
     if args.quick:
         args.n_objects, args.train_sizes, args.max_epochs = 4000, [1000, 3200], 10
 
-    folded = fold_simulation(args.n_objects, random_state=args.random_state, n_jobs=args.n_jobs)
+    folded = fold_rrab_simulation(args.n_objects, random_state=args.random_state, n_jobs=args.n_jobs)
     meta = folded.meta
     labels = meta["label"].to_numpy().astype(str)
     y = (labels == "RRab").astype(int)
@@ -49,12 +49,12 @@ def main(argv=None):
                                    random_state=args.random_state)
     if max(args.train_sizes) > len(train):
         parser.error(f"--train-sizes must be <= {len(train)} (80 % of the folded curves)")
-    models = make_models(max_epochs=args.max_epochs, batch_size=64, lr=0.003, max_length=100,
-                         random_state=args.random_state)
+    models = make_rrab_models(max_epochs=args.max_epochs, batch_size=64, lr=0.003, max_length=100,
+                              random_state=args.random_state)
     models = {name: models[name] for name in ("BiLSTM P+2P", "RF features")}
     tasks = [(name, n) for n in args.train_sizes for name in models]
     results = Parallel(n_jobs=args.n_jobs)(
-        delayed(_fit_one)(models[name], folded, y, train[:n], test) for name, n in tasks)
+        delayed(fit_and_score)(models[name], folded, y, train[:n], test) for name, n in tasks)
 
     high = meta["snr"].to_numpy(float)[test] > 60
     y_test, labels_test = y[test][high], labels[test][high]
@@ -65,7 +65,7 @@ def main(argv=None):
           + ", ".join(f"{c} {low_order[labels_test == c].mean():.2f}" for c in np.unique(labels_test)))
     for (name, n), (proba, _, seconds) in zip(tasks, results):
         pred = (proba[high] >= 0.5).astype(int)
-        m = _metrics(y_test, pred)
+        m = binary_metrics(y_test, pred)
         fp = (pred == 1) & (y_test == 0)
         by_class = dict(zip(*np.unique(labels_test[fp], return_counts=True)))
         print(f"{name:<12} train {n:>6}: F1 {m['f1']:.4f} "

@@ -21,8 +21,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
+from skastro.experiments import CSS_EXPENSIVE, load_css_followup, simulated_followup_features
 from skastro.followup import InfoGainFollowupSelector, evaluate_strategies, plot_strategies
-from skastro.followup._experiments import CSS_EXPENSIVE, load_css_followup, simulated_followup_features
 
 
 def study(X, y, expensive, name, out, n_draws, seed):

@@ -29,7 +29,7 @@ import argparse
 import json
 from pathlib import Path
 
-from skastro.reproduce._bilstm_study import format_table, run_plasticc, run_study
+from skastro.experiments import format_rrab_table, run_rrab_plasticc, run_rrab_study
 
 
 def main(argv=None):
@@ -56,20 +56,20 @@ def main(argv=None):
     args.out.mkdir(parents=True, exist_ok=True)
 
     if not args.skip_simulator:
-        result = run_study(n_objects=args.n_objects, max_epochs=args.max_epochs, batch_size=args.batch_size,
-                           lr=args.lr, n_splits=args.n_splits, rf_trees=args.rf_trees,
-                           random_state=args.random_state, n_threads=args.n_threads, n_jobs=args.n_jobs,
-                           out_dir=args.out, max_length=args.max_length, n_jobs_cv=args.n_jobs_cv)
+        result = run_rrab_study(n_objects=args.n_objects, max_epochs=args.max_epochs, batch_size=args.batch_size,
+                                lr=args.lr, n_splits=args.n_splits, rf_trees=args.rf_trees,
+                                random_state=args.random_state, n_threads=args.n_threads, n_jobs=args.n_jobs,
+                                out_dir=args.out, max_length=args.max_length, n_jobs_cv=args.n_jobs_cv)
         print("\nsimulator, out-of-fold predictions (cf. Table 2: CV acc 0.990, prec 0.985, rec 0.992, F1 0.988)")
-        print(format_table(result))
+        print(format_rrab_table(result))
         print(f"scale: {json.dumps(result['scale'])}")
         print(f"fit seconds: {json.dumps({k: round(v) for k, v in result['fit_seconds'].items()})}, "
               f"total {result['total_seconds']:.0f} s; figures in {args.out}")
     if args.plasticc is not None:
-        pl = run_plasticc(args.plasticc, band=args.plasticc_band, max_epochs=args.max_epochs,
-                          batch_size=args.batch_size, lr=args.lr, n_splits=args.n_splits,
-                          rf_trees=args.rf_trees, random_state=args.random_state, n_threads=args.n_threads,
-                          n_jobs=args.n_jobs, n_jobs_cv=args.n_jobs_cv)
+        pl = run_rrab_plasticc(args.plasticc, band=args.plasticc_band, max_epochs=args.max_epochs,
+                               batch_size=args.batch_size, lr=args.lr, n_splits=args.n_splits,
+                               rf_trees=args.rf_trees, random_state=args.random_state, n_threads=args.n_threads,
+                               n_jobs=args.n_jobs, n_jobs_cv=args.n_jobs_cv)
         (args.out / "bilstm_plasticc.json").write_text(json.dumps(pl, indent=2))
         print(f"\nPLAsTiCC band {pl['band']}: {pl['n_objects']} objects {pl['classes']}")
         for name, m in pl["models"].items():

@@ -11,7 +11,7 @@ import skastro
 
 API = (Path(__file__).resolve().parents[1] / "docs" / "api.rst").read_text()
 SUBPACKAGES = ["skastro.datasets", "skastro.periodic", "skastro.microlensing",
-               "skastro.novelty", "skastro.followup", "skastro.utils"]
+               "skastro.novelty", "skastro.followup", "skastro.experiments", "skastro.utils"]
 
 
 def documented():

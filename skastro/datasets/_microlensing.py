@@ -260,7 +260,7 @@ def make_microlensing_alerts(n_alerts=600, *, class_fractions=None, sites=KMTNET
                                      sites=columns["site"], meta=meta, context=context,
                                      value_kind="flux")
     if trigger:
-        from ..microlensing._alertfinder import alertfinder_trigger
+        from ..microlensing import alertfinder_trigger
 
         found = alertfinder_trigger(alerts)
         alerts = alerts.with_meta(found[["t_break", "triggered", "delta_chi2", "trigger_site"]])

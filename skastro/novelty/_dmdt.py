@@ -114,7 +114,7 @@ class DmDtNoveltyDetector(OutlierMixin, TransformerMixin, BaseEstimator):
     See Also
     --------
     skastro.novelty.repeated_split_flags : The §3.2 repeated-split flagging.
-    skastro.novelty.run_novelty_benchmark : The §5 comparison with KDE and Isolation Forest.
+    skastro.experiments.run_novelty_benchmark : The §5 comparison with KDE and Isolation Forest.
     sklearn.ensemble.IsolationForest : The interface followed here.
 
     Notes

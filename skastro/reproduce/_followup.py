@@ -11,7 +11,7 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 
 from ..followup import InfoGainFollowupSelector, evaluate_strategies, plot_strategies
-from ..followup._experiments import (
+from ..experiments import (
     CSS_CHEAP,
     CSS_EXPENSIVE,
     load_css_followup,

@@ -9,13 +9,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from ..datasets import load_plasticc, make_transients
-from ..novelty import (
-    PAPER_AUC,
-    DmDtNoveltyDetector,
-    repeated_split_flags,
-    run_novelty_benchmark,
-    select_plasticc,
-)
+from ..experiments import PAPER_AUC, run_novelty_benchmark, select_plasticc
+from ..novelty import DmDtNoveltyDetector, repeated_split_flags
 from . import Row
 
 TITLE = "Novelty: dm-dt likelihood scores vs KDE and Isolation Forest (Soraisam et al. 2020)"

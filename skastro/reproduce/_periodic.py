@@ -158,15 +158,15 @@ def _plasticc(ctx):
 
 def _classifier(ctx):
     """The BiLSTM RRab classifier (§3.4-3.5): 5-fold CV against a random forest, and the 2P ablation."""
-    from ._bilstm_study import run_plasticc, run_study
+    from ..experiments import run_rrab_plasticc, run_rrab_study
 
     if ctx.full:   # the study of the BiLSTM user guide (~50 min on 2 cores)
         scale = dict(n_objects=12000, max_epochs=60, batch_size=64, n_splits=5, n_jobs_cv=2)
     else:
         scale = dict(n_objects=800, max_epochs=20, batch_size=32, n_splits=3, max_length=60,
                      n_jobs_cv=2)
-    result = run_study(lr=0.003, rf_trees=200, random_state=ctx.random_state,
-                       out_dir=ctx.out_dir, log=ctx.log, **scale)
+    result = run_rrab_study(lr=0.003, rf_trees=200, random_state=ctx.random_state,
+                            out_dir=ctx.out_dir, log=ctx.log, **scale)
     m = result["models"]
     net, ablation, rf = m["BiLSTM P+2P"], m["BiLSTM P only"], m["RF features"]
     s = result["scale"]
@@ -186,9 +186,9 @@ def _classifier(ctx):
             f"P-only F1 (S/N > 60) {ablation['snr>60']['f1']:.3f}"),
     ]
     if ctx.data_dir is not None:
-        pl = run_plasticc(ctx.data_dir, band="r", max_epochs=scale["max_epochs"],
-                          batch_size=scale["batch_size"], lr=0.003,
-                          n_splits=scale["n_splits"], rf_trees=200, random_state=ctx.random_state, log=ctx.log)
+        pl = run_rrab_plasticc(ctx.data_dir, band="r", max_epochs=scale["max_epochs"],
+                               batch_size=scale["batch_size"], lr=0.003,
+                               n_splits=scale["n_splits"], rf_trees=200, random_state=ctx.random_state, log=ctx.log)
         rows.append(Row("PLAsTiCC RR Lyrae vs EB + Mira, r band, F1: BiLSTM / RF",
                         f"{pl['models']['BiLSTM P+2P']['f1']:.3f} / {pl['models']['RF features']['f1']:.3f}",
                         "", f"{pl['n_objects']} objects, {pl['n_rrl']} RR Lyrae, CV"))

@@ -83,7 +83,7 @@ def test_select_feature_subset():
 
 
 def test_simulated_followup_features_pipeline():
-    from skastro.followup._experiments import simulated_followup_features
+    from skastro.experiments import simulated_followup_features
 
     logs = []
     sim = simulated_followup_features(

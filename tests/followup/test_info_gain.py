@@ -229,7 +229,7 @@ def test_rows_without_x_s_are_ignored_at_fit():
 @pytest.mark.data
 def test_css_features_give_a_useful_ranking(data_dir):
     from skastro.followup import evaluate_strategies
-    from skastro.followup._experiments import CSS_CHEAP, CSS_EXPENSIVE, load_css_followup
+    from skastro.experiments import CSS_CHEAP, CSS_EXPENSIVE, load_css_followup
 
     X, y = load_css_followup(data_dir)
     assert list(X.columns) == CSS_CHEAP + CSS_EXPENSIVE

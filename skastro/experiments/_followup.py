@@ -1,10 +1,16 @@
-"""Data preparation shared by the follow-up example, benchmark and main-job section."""
+"""The follow-up problems of Astudillo et al. (2020): the CSS cross-match and a simulated survey.
+
+Shared by ``examples/followup_css.py``, ``benchmarks/bench_info_gain.py`` and
+the ``followup`` section of ``skastro reproduce``.
+"""
 
 import numpy as np
 from sklearn.utils import Bunch
 
-from ._feature_subset import select_feature_subset
-from ._vae import SpectrumVAE, choose_latent_dim
+from ..followup import SpectrumVAE, choose_latent_dim, select_feature_subset
+
+__all__ = ["CSS_CHEAP", "CSS_EXPENSIVE", "CSS_CLASSES", "load_css_followup",
+           "simulated_followup_features"]
 
 #: x_t of Astudillo et al. (2020), §8.1.
 CSS_CHEAP = [
@@ -32,6 +38,29 @@ def load_css_followup(data_dir):
 
     ``PeriodLS`` is replaced by its log10 (the mixture models log-period far
     better; random forests do not care).
+
+    Parameters
+    ----------
+    data_dir : path
+        Folder holding the CSS FATS table (see :func:`~skastro.datasets.load_css_fats`).
+
+    Returns
+    -------
+    X : DataFrame
+        Columns :data:`CSS_CHEAP` (x_t) then :data:`CSS_EXPENSIVE` (x_s),
+        rows with finite values of the :data:`CSS_CLASSES` classes.
+    y : ndarray of object
+        Class labels.
+
+    Examples
+    --------
+    Needs the CSS FATS table (real data, not shipped; see the README):
+
+    >>> from skastro.experiments import load_css_followup
+    >>> load_css_followup("/nonexistent")
+    Traceback (most recent call last):
+    ...
+    FileNotFoundError: CSS FATS features not found at /nonexistent/css_fats/fats.csv. ...
     """
     from ..datasets import load_css_fats
 
@@ -58,7 +87,43 @@ def simulated_followup_features(
     A VAE is trained on a separate spectra-only sample (as the paper's 20,602
     SDSS spectra), its latent size chosen by test R² (§5.3); the survey's
     spectra are encoded to μ(z), and x_s is the part of μ(z) chosen with the
-    light-curve features by :func:`select_feature_subset` (at least one μ).
+    light-curve features by :func:`~skastro.followup.select_feature_subset`
+    (at least one μ).
+
+    Parameters
+    ----------
+    n_objects : int, default=2000
+        Survey objects (:func:`~skastro.datasets.make_followup_survey`).
+    n_spectra : int, default=2000
+        Spectra of the separate VAE training sample (80 % train, 20 % test).
+    n_wavelengths : int, default=300
+    dims : tuple of int, default=(2, 4, 6)
+        Latent sizes tried.
+    vae_params : dict, default=None
+        :class:`~skastro.followup.SpectrumVAE` settings overriding the defaults.
+    subset_estimator : estimator, default=None
+        Classifier of the feature-subset search (None: its default).
+    random_state : int, default=0
+    log : callable, default=print
+
+    Returns
+    -------
+    Bunch
+        ``X`` (x_t columns then x_s), ``y``, ``expensive`` and ``cheap``
+        column names, ``latent`` (the latent-size choice), ``subset`` (the
+        feature-subset search) and ``survey`` (the simulated survey).
+
+    Examples
+    --------
+    A small run; skipped by the doctest run (about half a minute: VAE training
+    and a feature-subset search):
+
+    >>> from skastro.experiments import simulated_followup_features
+    >>> res = simulated_followup_features(n_objects=150, n_spectra=60, n_wavelengths=30,
+    ...                                   dims=(2,), vae_params={"max_epochs": 2},
+    ...                                   log=lambda m: None)  # doctest: +SKIP
+    >>> res.X.shape[0], res.expensive[0].startswith("mu")  # doctest: +SKIP
+    (150, True)
     """
     from ..datasets import make_followup_survey, make_spectra
 

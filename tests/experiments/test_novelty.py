@@ -5,7 +5,7 @@ import pytest
 from sklearn.neighbors import KernelDensity
 
 from skastro.datasets import make_transients
-from skastro.novelty import (
+from skastro.experiments import (
     PAPER_AUC,
     exact_gaussian_kde_logpdf,
     run_novelty_benchmark,

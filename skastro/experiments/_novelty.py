@@ -20,7 +20,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_random_state
 
 from .._lightcurves import LightCurves
-from ._dmdt import DmDtNoveltyDetector
+from ..novelty import DmDtNoveltyDetector
 
 __all__ = [
     "PAPER_AUC",
@@ -67,7 +67,7 @@ def exact_gaussian_kde_logpdf(train, X, bandwidth):
     Examples
     --------
     >>> import numpy as np
-    >>> from skastro.novelty import exact_gaussian_kde_logpdf
+    >>> from skastro.experiments import exact_gaussian_kde_logpdf
     >>> float(exact_gaussian_kde_logpdf(np.zeros((1, 1)), np.array([[30.0]]), 1.0)[0])
     -450.918...
     """
@@ -112,7 +112,7 @@ def select_plasticc(lcs, *, bands=("u", "g", "r", "i", "z"), max_error=0.1, min_
     --------
     >>> import numpy as np
     >>> from skastro.datasets import make_transients
-    >>> from skastro.novelty import select_plasticc
+    >>> from skastro.experiments import select_plasticc
     >>> lcs = make_transients(n_variables=6, n_transients=3, n_epochs=5, random_state=0)
     >>> lcs = lcs.with_meta(target=np.r_[[88] * 6, [90] * 3])  # PLAsTiCC class codes
     >>> variables, transients = select_plasticc(lcs)
@@ -152,7 +152,7 @@ def summary_features(lcs, bands):
     Examples
     --------
     >>> from skastro.datasets import make_transients
-    >>> from skastro.novelty import summary_features
+    >>> from skastro.experiments import summary_features
     >>> lcs = make_transients(n_variables=4, n_transients=0, n_epochs=10, random_state=0)
     >>> F = summary_features(lcs, bands=("g", "r"))
     >>> F.shape, F[:, 0].tolist()  # 10 g-band points each
@@ -193,7 +193,7 @@ class NoveltyBenchmarkResult:
     Examples
     --------
     >>> from skastro.datasets import make_transients
-    >>> from skastro.novelty import run_novelty_benchmark
+    >>> from skastro.experiments import run_novelty_benchmark
     >>> var = make_transients(n_variables=60, n_transients=0, n_epochs=8, random_state=0)
     >>> tr = make_transients(n_variables=0, n_transients=20, n_epochs=8, id_prefix="t",
     ...                      random_state=1)
@@ -278,7 +278,7 @@ def run_novelty_benchmark(variables, transients, *, bands=("u", "g", "r", "i", "
     Examples
     --------
     >>> from skastro.datasets import make_transients
-    >>> from skastro.novelty import run_novelty_benchmark
+    >>> from skastro.experiments import run_novelty_benchmark
     >>> var = make_transients(n_variables=90, n_transients=0, n_epochs=10, random_state=0)
     >>> tr = make_transients(n_variables=0, n_transients=30, n_epochs=10, id_prefix="t",
     ...                      random_state=1)

@@ -1,7 +1,9 @@
 """The RRab-vs-rest study of Dékány & Grebel (2020, §3.4-3.5) on the simulator.
 
-Shared by ``examples/rrab_study.py`` (any scale, from the command line) and
-the ``periodic`` section of the main job (small scale). Not a public API.
+Public in :mod:`skastro.experiments`: ``examples/rrab_study.py`` runs it at
+any scale from the command line, ``benchmarks/bench_rrab_scale.py`` reuses
+its pieces, and the ``periodic`` section of ``skastro reproduce`` runs it at
+small scale.
 
 What it does, in one run:
 
@@ -30,7 +32,25 @@ import pandas as pd
 EB_LABELS = ("EC", "ESD")
 
 
-def _metrics(y, pred):
+def binary_metrics(y, pred):
+    """Accuracy, precision, recall and F1 of binary predictions (Table 2's columns).
+
+    Parameters
+    ----------
+    y, pred : array-like of shape (n,)
+        True and predicted labels (1 = RRab).
+
+    Returns
+    -------
+    dict
+        ``n``, ``accuracy``, ``precision``, ``recall`` and ``f1`` (0 where undefined).
+
+    Examples
+    --------
+    >>> from skastro.experiments import binary_metrics
+    >>> binary_metrics([0, 1, 1, 0], [0, 1, 0, 0])["recall"]
+    0.5
+    """
     from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score
 
     return {
@@ -42,8 +62,31 @@ def _metrics(y, pred):
     }
 
 
-def fold_simulation(n_objects, random_state=0, n_jobs=None, log=print):
-    """Simulate and fold; return the folded LightCurves with ``fold_status == "ok"``."""
+def fold_rrab_simulation(n_objects, random_state=0, n_jobs=None, log=print):
+    """Simulate VVV-like variables and fold them with the paper's PeriodFolder settings.
+
+    Parameters
+    ----------
+    n_objects : int
+        Light curves simulated (:func:`~skastro.datasets.make_periodic_variables`).
+    random_state : int, default=0
+    n_jobs : int, default=None
+        Processes for :class:`~skastro.periodic.PeriodFolder`.
+    log : callable, default=print
+        Receives a progress line.
+
+    Returns
+    -------
+    LightCurves
+        The folded light curves with ``fold_status == "ok"``.
+
+    Examples
+    --------
+    >>> from skastro.experiments import fold_rrab_simulation
+    >>> folded = fold_rrab_simulation(8, log=lambda m: None)
+    >>> bool((folded.meta["fold_status"] == "ok").all()), "phase_2p" in folded.columns
+    (True, True)
+    """
     from ..datasets import make_periodic_variables
     from ..periodic import PeriodFolder
 
@@ -56,9 +99,33 @@ def fold_simulation(n_objects, random_state=0, n_jobs=None, log=print):
     return folded[ok]
 
 
-def make_models(max_epochs=300, batch_size=256, lr=0.0015, hidden_sizes=(48, 32), dense_size=64,
+def make_rrab_models(max_epochs=300, batch_size=256, lr=0.0015, hidden_sizes=(48, 32), dense_size=64,
                 n_threads=1, random_state=0, rf_trees=300, max_length=None):
-    """The three models compared in the study (name -> unfitted pipeline)."""
+    """The three models compared in the study, unfitted.
+
+    ``DualFoldSequencer -> BiLSTMClassifier`` (the paper's network), the same
+    network on the fold at ``P`` only (the ablation) and a random forest on
+    :class:`~skastro.periodic.FoldFeatures`.
+
+    Parameters
+    ----------
+    max_epochs, batch_size, lr, hidden_sizes, dense_size, n_threads, random_state
+        :class:`~skastro.periodic.BiLSTMClassifier` settings.
+    rf_trees : int, default=300
+        Trees of the random forest.
+    max_length : int, default=None
+        :class:`~skastro.periodic.DualFoldSequencer` ``max_length``.
+
+    Returns
+    -------
+    dict of str to Pipeline
+
+    Examples
+    --------
+    >>> from skastro.experiments import make_rrab_models
+    >>> list(make_rrab_models())
+    ['BiLSTM P+2P', 'BiLSTM P only', 'RF features']
+    """
     from sklearn.ensemble import RandomForestClassifier
     from sklearn.pipeline import make_pipeline
 
@@ -77,7 +144,41 @@ def make_models(max_epochs=300, batch_size=256, lr=0.0015, hidden_sizes=(48, 32)
     }
 
 
-def _fit_one(model, folded, y, tr, te):
+def fit_and_score(model, folded, y, tr, te):
+    """Fit a clone of ``model`` on the rows ``tr`` and score the rows ``te``.
+
+    Parameters
+    ----------
+    model : Pipeline
+        One of :func:`make_rrab_models`.
+    folded : LightCurves
+        Folded light curves.
+    y : ndarray of shape (n,)
+        Binary labels.
+    tr, te : array of int
+        Training and test rows.
+
+    Returns
+    -------
+    proba : ndarray of shape (len(te),)
+        Probability of the positive class.
+    history : DataFrame or None
+        Per-epoch losses of a network (None for the forest).
+    seconds : float
+        Wall time of the fit and the scoring.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skastro.experiments import fit_and_score, fold_rrab_simulation, make_rrab_models
+    >>> folded = fold_rrab_simulation(20, log=lambda m: None)
+    >>> y = (folded.meta["label"] == "RRab").to_numpy().astype(int)
+    >>> rows = np.arange(len(y))
+    >>> model = make_rrab_models(rf_trees=10)["RF features"]
+    >>> proba, history, _ = fit_and_score(model, folded, y, rows[::2], rows[1::2])
+    >>> proba.shape == rows[1::2].shape, history is None
+    (True, True)
+    """
     from sklearn.base import clone
 
     t0 = time.perf_counter()
@@ -104,7 +205,7 @@ def cross_validate_models(folded, y, models, n_splits=5, random_state=0, log=pri
     splits = list(cv.split(np.zeros(len(y)), y))
     tasks = [(k, name) for k in range(n_splits) for name in models]
     results = Parallel(n_jobs=n_jobs)(
-        delayed(_fit_one)(models[name], folded, y, *splits[k]) for k, name in tasks
+        delayed(fit_and_score)(models[name], folded, y, *splits[k]) for k, name in tasks
     )
     proba = {name: np.full(len(y), np.nan) for name in models}
     histories = {name: [] for name in models}
@@ -125,7 +226,7 @@ def summarise(y, snr, labels, proba):
     rows = {}
     for name, p in proba.items():
         pred = (p >= 0.5).astype(int)
-        r = {"all": _metrics(y, pred), "snr>60": _metrics(y[snr > 60], pred[snr > 60])}
+        r = {"all": binary_metrics(y, pred), "snr>60": binary_metrics(y[snr > 60], pred[snr > 60])}
         for cut in (30, 60):
             m = snr > cut
             r[f"roc_auc_snr>{cut}"] = float(roc_auc_score(y[m], p[m]))
@@ -181,7 +282,7 @@ def plot_figures(out_dir, y, snr, proba, histories, main="BiLSTM P+2P", baseline
         if name not in proba:
             continue
         pred = (proba[name] >= 0.5).astype(int)
-        vals = np.array([[_metrics(y[snr > s], pred[snr > s])[k] for k in ("accuracy", "precision", "recall", "f1")]
+        vals = np.array([[binary_metrics(y[snr > s], pred[snr > s])[k] for k in ("accuracy", "precision", "recall", "f1")]
                          for s in grid])
         for j, (k, colour) in enumerate(zip(("accuracy", "precision", "recall", "F1"),
                                             ("k", "tab:blue", "tab:orange", "tab:red"))):
@@ -218,24 +319,61 @@ def plot_figures(out_dir, y, snr, proba, histories, main="BiLSTM P+2P", baseline
     return paths
 
 
-def run_study(n_objects=3000, max_epochs=60, batch_size=256, lr=0.0015, n_splits=5, hidden_sizes=(48, 32),
-              dense_size=64, rf_trees=300, random_state=0, n_threads=1, n_jobs=None, out_dir=None, log=print,
-              max_length=100, folded=None, n_jobs_cv=None):
+def run_rrab_study(n_objects=3000, max_epochs=60, batch_size=256, lr=0.0015, n_splits=5,
+                   hidden_sizes=(48, 32), dense_size=64, rf_trees=300, random_state=0, n_threads=1,
+                   n_jobs=None, out_dir=None, log=print,
+                   max_length=100, folded=None, n_jobs_cv=None):
     """Run the whole simulator study; write figures and ``bilstm_study.json`` into ``out_dir``.
 
-    ``folded`` may pass the output of :func:`fold_simulation` for the same
-    ``n_objects`` and ``random_state`` (a cache); ``max_length`` thins the
-    sequences to at most that many phase-ordered steps (VVV's ~100 epochs).
+    Parameters
+    ----------
+    n_objects : int, default=3000
+        Light curves simulated (see :func:`fold_rrab_simulation`).
+    max_epochs, batch_size, lr, hidden_sizes, dense_size, rf_trees, n_threads
+        Model settings (see :func:`make_rrab_models`).
+    n_splits : int, default=5
+        Stratified cross-validation folds, the same for every model.
+    random_state : int, default=0
+    n_jobs : int, default=None
+        Processes for the folding.
+    out_dir : path, default=None
+        Where figures and the JSON summary go (None: nothing is written).
+    log : callable, default=print
+    max_length : int, default=100
+        Sequences are thinned to at most this many phase-ordered steps (VVV's ~100 epochs).
+    folded : LightCurves, default=None
+        The output of :func:`fold_rrab_simulation` for the same ``n_objects``
+        and ``random_state`` (a cache).
+    n_jobs_cv : int, default=None
+        Processes for the (fold, model) fits.
+
+    Returns
+    -------
+    dict
+        ``scale`` (the settings), ``models`` (Table 2 metrics, ROC AUC and AP
+        at S/N > 60, eclipsing binaries called RRab, per model),
+        ``fit_seconds``, ``total_seconds`` and ``figures`` (written paths).
+
+    Examples
+    --------
+    >>> from skastro.experiments import format_rrab_table, run_rrab_study
+    >>> res = run_rrab_study(n_objects=40, max_epochs=1, n_splits=2, rf_trees=5, batch_size=16,
+    ...                      hidden_sizes=(4,), dense_size=4, log=lambda m: None)
+    >>> sorted(res["models"])
+    ['BiLSTM P only', 'BiLSTM P+2P', 'RF features']
+    >>> format_rrab_table(res).split()[:3]
+    ['model', 'subset', 'n']
     """
     t0 = time.perf_counter()
     if folded is None:
-        folded = fold_simulation(n_objects, random_state=random_state, n_jobs=n_jobs, log=log)
+        folded = fold_rrab_simulation(n_objects, random_state=random_state, n_jobs=n_jobs, log=log)
     labels = folded.meta["label"].to_numpy().astype(str)
     y = (labels == "RRab").astype(int)
     snr = folded.meta["snr"].to_numpy(float)
-    models = make_models(max_epochs=max_epochs, batch_size=batch_size, lr=lr, hidden_sizes=hidden_sizes,
-                         dense_size=dense_size, n_threads=n_threads, random_state=random_state, rf_trees=rf_trees,
-                         max_length=max_length)
+    models = make_rrab_models(max_epochs=max_epochs, batch_size=batch_size, lr=lr, hidden_sizes=hidden_sizes,
+                              dense_size=dense_size, n_threads=n_threads,
+                              random_state=random_state, rf_trees=rf_trees,
+                              max_length=max_length)
     proba, histories, seconds = cross_validate_models(folded, y, models, n_splits=n_splits,
                                                       random_state=random_state, log=log, n_jobs=n_jobs_cv)
     summary = summarise(y, snr, labels, proba)
@@ -256,8 +394,30 @@ def run_study(n_objects=3000, max_epochs=60, batch_size=256, lr=0.0015, n_splits
     return result
 
 
-def format_table(result):
-    """Table 2 style text table of a :func:`run_study` result."""
+def format_rrab_table(result):
+    """Table 2 style text table of a :func:`run_rrab_study` result.
+
+    Parameters
+    ----------
+    result : dict
+        What :func:`run_rrab_study` returned.
+
+    Returns
+    -------
+    str
+        One line per model and subset (all, S/N > 60).
+
+    Examples
+    --------
+    >>> from skastro.experiments import format_rrab_table
+    >>> m = {"n": 10, "accuracy": 0.9, "precision": 1.0, "recall": 0.8, "f1": 0.889}
+    >>> result = {"models": {"RF": {"all": m, "snr>60": m, "roc_auc_snr>60": 0.95, "ap_snr>60": 0.97,
+    ...                             "eb_called_rrab": 0.0, "eb_called_rrab_snr>60": 0.0}}}
+    >>> print(format_rrab_table(result))
+    model            subset        n    acc   prec    rec     F1  AUC60   AP60 EB->RRab
+    RF               all          10  0.900  1.000  0.800  0.889  0.950  0.970    0.000
+    RF               snr>60       10  0.900  1.000  0.800  0.889  0.950  0.970    0.000
+    """
     lines = [f"{'model':<16} {'subset':<8} {'n':>6} {'acc':>6} {'prec':>6} {'rec':>6} {'F1':>6} "
              f"{'AUC60':>6} {'AP60':>6} {'EB->RRab':>8}"]
     for name, r in result["models"].items():
@@ -269,15 +429,46 @@ def format_table(result):
     return "\n".join(lines)
 
 
-def run_plasticc(data_dir, band="r", classes=(92, 16, 53), max_epochs=40, batch_size=32, lr=0.003,
-                 n_splits=5, rf_trees=300, random_state=0, n_threads=1, n_jobs=None, min_epochs=10, log=print,
-                 n_jobs_cv=None):
+def run_rrab_plasticc(data_dir, band="r", classes=(92, 16, 53), max_epochs=40, batch_size=32,
+                      lr=0.003, n_splits=5, rf_trees=300, random_state=0, n_threads=1, n_jobs=None,
+                      min_epochs=10, log=print,
+                      n_jobs_cv=None):
     """PLAsTiCC check: RR Lyrae (class 92) against eclipsing binaries (16) and Miras (53), one band.
 
     The light curves of ``band`` are folded with :class:`~skastro.periodic.PeriodFolder`
     (GLS over 0.1-10 d), objects with a period and at least ``min_epochs``
     epochs are kept, and the BiLSTM pipeline and the random forest on the
     folder's features are cross-validated on the same stratified folds.
+
+    Parameters
+    ----------
+    data_dir : path
+        Folder holding ``plasticc/`` (see :func:`~skastro.datasets.load_plasticc`).
+    band : str, default="r"
+        The band folded and classified.
+    classes : tuple of int, default=(92, 16, 53)
+        PLAsTiCC classes loaded; 92 (RR Lyrae) is the positive class.
+    max_epochs, batch_size, lr, rf_trees, n_threads, n_splits, random_state, n_jobs, n_jobs_cv
+        As in :func:`run_rrab_study`.
+    min_epochs : int, default=10
+        Epochs in ``band`` an object needs.
+    log : callable, default=print
+
+    Returns
+    -------
+    dict
+        Counts (``n_objects``, ``n_rrl``, ``classes``), ``median_epochs``
+        and per-model metrics with the average precision ``ap``.
+
+    Examples
+    --------
+    Needs the PLAsTiCC files (real data, not shipped; see the README):
+
+    >>> from skastro.experiments import run_rrab_plasticc
+    >>> run_rrab_plasticc("/nonexistent")
+    Traceback (most recent call last):
+    ...
+    FileNotFoundError: PLAsTiCC light curves not found at /nonexistent/plasticc/...
     """
     from ..datasets import load_plasticc
     from ..periodic import PeriodFolder
@@ -293,8 +484,8 @@ def run_plasticc(data_dir, band="r", classes=(92, 16, 53), max_epochs=40, batch_
     target = folded.meta["target"].to_numpy()
     y = (target == 92).astype(int)
     log(f"PLAsTiCC {band}: {len(y)} objects folded ({y.sum()} RR Lyrae) in {time.perf_counter() - t0:.0f} s")
-    models = make_models(max_epochs=max_epochs, batch_size=batch_size, lr=lr, n_threads=n_threads,
-                         random_state=random_state, rf_trees=rf_trees, max_length=100)
+    models = make_rrab_models(max_epochs=max_epochs, batch_size=batch_size, lr=lr, n_threads=n_threads,
+                              random_state=random_state, rf_trees=rf_trees, max_length=100)
     models = {k: v for k, v in models.items() if k != "BiLSTM P only"}
     proba, _, seconds = cross_validate_models(folded, y, models, n_splits=n_splits,
                                               random_state=random_state, log=log, n_jobs=n_jobs_cv)
@@ -303,7 +494,7 @@ def run_plasticc(data_dir, band="r", classes=(92, 16, 53), max_epochs=40, batch_
            "median_epochs": float(np.median(folded.meta["n_epochs"])), "fit_seconds": seconds, "models": {}}
     for name, p in proba.items():
         pred = (p >= 0.5).astype(int)
-        out["models"][name] = _metrics(y, pred)
+        out["models"][name] = binary_metrics(y, pred)
         from sklearn.metrics import average_precision_score
 
         out["models"][name]["ap"] = float(average_precision_score(y, p))
