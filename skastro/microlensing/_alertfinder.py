@@ -281,8 +281,9 @@ class AlertFinder(ContainerTransformerMixin, BaseEstimator):
 
     Attributes
     ----------
-    n_features_in_ : int
-        Always 1 (one light-curve set).
+    sites_ : tuple of str
+        Sites of the alerts seen in ``fit`` (for information: the trigger
+        runs on each alert alone).
 
     See Also
     --------
@@ -310,7 +311,7 @@ class AlertFinder(ContainerTransformerMixin, BaseEstimator):
         "overwrite": ["boolean"],
     }
 
-    def __init__(self, n_high=3, n_sigma=3.0, delta_chi2_threshold=100.0, overwrite=False):
+    def __init__(self, *, n_high=3, n_sigma=3.0, delta_chi2_threshold=100.0, overwrite=False):
         self.n_high = n_high
         self.n_sigma = n_sigma
         self.delta_chi2_threshold = delta_chi2_threshold
@@ -318,9 +319,9 @@ class AlertFinder(ContainerTransformerMixin, BaseEstimator):
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
-        """Check ``X``; nothing is learned. Returns ``self``."""
-        check_lightcurves(X, self, value_kind="flux")
-        self.n_features_in_ = 1
+        """Check ``X`` and record its sites; nothing is learned. Returns ``self``."""
+        X = check_lightcurves(X, self, value_kind="flux")
+        self.sites_ = tuple(X.sites) if "site" in X.columns else ("",)
         return self
 
     def transform(self, X):

@@ -254,8 +254,8 @@ class BrokenLineFeatures(TransformerMixin, BaseEstimator):
     Attributes
     ----------
     sites_ : tuple of str
-    feature_names_ : list of str
-    n_features_in_ : int
+        Sites seen in ``fit``; each gives 9 features (see
+        :meth:`get_feature_names_out`).
 
     Examples
     --------
@@ -276,8 +276,6 @@ class BrokenLineFeatures(TransformerMixin, BaseEstimator):
         """Record the sites. Returns ``self``."""
         X = check_lightcurves(X, self, value_kind="flux")
         self.sites_ = tuple(X.sites) if "site" in X.columns else ("",)
-        self.feature_names_ = [f"{s}_{f}" for s in self.sites_ for f in _FEATURES]
-        self.n_features_in_ = 1
         return self
 
     def transform(self, X):
@@ -339,8 +337,9 @@ class BrokenLineFeatures(TransformerMixin, BaseEstimator):
         return feats.reshape(len(X), n_sites * len(_FEATURES))
 
     def get_feature_names_out(self, input_features=None):
+        """Names of the output columns, ``<site>_<feature>``."""
         check_is_fitted(self)
-        return np.asarray(self.feature_names_, dtype=object)
+        return np.asarray([f"{s}_{f}" for s in self.sites_ for f in _FEATURES], dtype=object)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

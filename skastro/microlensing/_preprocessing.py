@@ -175,13 +175,13 @@ class LensNetPreprocessor(ContainerTransformerMixin, BaseEstimator):
     Attributes
     ----------
     feature_names_ : list of str
-        Output features, in the order the classifier reads them.
+        Output features, in the order the classifier reads them (also
+        :meth:`get_feature_names_out`; this attribute goes once
+        :class:`BranchedRNNClassifier` reads the method).
     mean_, scale_ : ndarray of shape (n_features,)
         Training statistics (``line_fit`` shares the flux's).
     sites_ : tuple of str
         Sites seen in training.
-    n_features_in_ : int
-        Always 1 (a light-curve set).
 
     See Also
     --------
@@ -214,7 +214,7 @@ class LensNetPreprocessor(ContainerTransformerMixin, BaseEstimator):
         "min_valid": [Interval(Integral, 1, None, closed="left")],
     }
 
-    def __init__(self, max_length=1500, context=DEFAULT_CONTEXT, t_break="t_break",
+    def __init__(self, *, max_length=1500, context=DEFAULT_CONTEXT, t_break="t_break",
                  outlier_sigma=5.0, flux_normalization="alert", min_valid=10):
         self.max_length = max_length
         self.context = context
@@ -351,7 +351,6 @@ class LensNetPreprocessor(ContainerTransformerMixin, BaseEstimator):
         self.context_ = context
         self.mean_, self.scale_ = mean, scale
         self.sites_ = tuple(X.sites) if "site" in X.columns else ("",)
-        self.n_features_in_ = 1
         return self
 
     def transform(self, X):
@@ -392,6 +391,11 @@ class LensNetPreprocessor(ContainerTransformerMixin, BaseEstimator):
         X = check_lightcurves(X, self, value_kind="flux")
         context = self._context_for(X) if not hasattr(self, "context_") else self.context_
         return self._prepare(X, context)[2]
+
+    def get_feature_names_out(self, input_features=None):
+        """Per-epoch feature columns of the output, in the order the classifier reads them."""
+        check_is_fitted(self)
+        return np.asarray(self.feature_names_, dtype=object)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

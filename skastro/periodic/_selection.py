@@ -130,9 +130,9 @@ class FoldFeatures(TransformerMixin, BaseEstimator):
 
     Attributes
     ----------
-    feature_names_in_ : ndarray of str
-        The columns used.
-    n_features_out_ : int
+    meta_columns_ : ndarray of str
+        The metadata columns read, in output order (the output names are
+        :meth:`get_feature_names_out`).
 
     See Also
     --------
@@ -160,7 +160,7 @@ class FoldFeatures(TransformerMixin, BaseEstimator):
         "fill_value": [float, int],
     }
 
-    def __init__(self, columns=None, log_period=True, fill_value=0.0):
+    def __init__(self, columns=None, *, log_period=True, fill_value=0.0):
         self.columns = columns
         self.log_period = log_period
         self.fill_value = fill_value
@@ -192,8 +192,7 @@ class FoldFeatures(TransformerMixin, BaseEstimator):
         self : FoldFeatures
         """
         self._check(X)
-        self.feature_names_in_ = np.asarray(self._names(), dtype=object)
-        self.n_features_out_ = len(self.feature_names_in_)
+        self.meta_columns_ = np.asarray(self._names(), dtype=object)
         return self
 
     def transform(self, X):
@@ -205,12 +204,12 @@ class FoldFeatures(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        ndarray of shape (n_objects, n_features_out_)
+        ndarray of shape (n_objects, len(meta_columns_))
         """
         check_is_fitted(self)
         X = self._check(X)
-        out = np.empty((len(X), self.n_features_out_))
-        for j, name in enumerate(self.feature_names_in_):
+        out = np.empty((len(X), len(self.meta_columns_)))
+        for j, name in enumerate(self.meta_columns_):
             col = pd.to_numeric(X.meta[name], errors="coerce").to_numpy(dtype=float)
             if name == "period" and self.log_period:
                 with np.errstate(all="ignore"):
@@ -224,7 +223,7 @@ class FoldFeatures(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         return np.asarray(
             [("log10_period" if n == "period" and self.log_period else n)
-             for n in self.feature_names_in_], dtype=object)
+             for n in self.meta_columns_], dtype=object)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
