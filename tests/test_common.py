@@ -13,6 +13,7 @@ run them on each spec's data.
 
 import copy
 import importlib
+import inspect
 import pickle
 import pkgutil
 
@@ -25,6 +26,7 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV, KFold, cross_val_score
 from sklearn.pipeline import make_pipeline
+from sklearn.utils import get_tags
 from sklearn.utils._param_validation import (
     InvalidParameterError,
     generate_invalid_param_val,
@@ -344,3 +346,80 @@ def test_clone_of_fitted_estimator(spec):
         _output(twin, X)
     _assert_same_outputs(_outputs(_fit(twin, X, y), X), before)
     _assert_same_outputs(_outputs(est, X), before)
+
+
+# ------------------------------------------------------------------ conventions
+# One test per rule of docs/contributing.rst ("Estimator conventions") that a
+# machine can check.
+
+ESTIMATORS = sorted(public_estimators(), key=lambda cls: cls.__name__)
+#: Names that mean "how many workers"; skastro says n_jobs (mapped to torch/numba/BLAS threads inside).
+PARALLELISM_SYNONYMS = {"n_threads", "num_threads", "nthreads", "threads", "n_workers",
+                        "num_workers", "workers", "n_cores", "n_procs", "n_processes"}
+#: Fitted names with a fixed spelling elsewhere: name -> what to use instead.
+MISNAMED_FITTED = {
+    "features_": "get_feature_names_out() (output names) or meta_columns_/columns_ (what was read)",
+    "feature_names_": "get_feature_names_out()",
+    "feature_names_out_": "get_feature_names_out()",
+    "n_features_out_": "len(get_feature_names_out())",
+}
+
+
+def _own_public_methods(cls):
+    return [getattr(cls, name) for name in dir(cls)
+            if not name.startswith("_") and inspect.isfunction(getattr(cls, name, None))
+            and getattr(cls, name).__module__.startswith("skastro")]
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS, ids=lambda cls: cls.__name__)
+def test_keyword_only_after_the_first_parameter(cls):
+    """Only the data-defining first parameter may be passed by position."""
+    params = list(inspect.signature(cls.__init__).parameters.values())[1:]
+    positional = [p.name for p in params if p.kind is not p.KEYWORD_ONLY]
+    assert len(positional) <= 1, (
+        f"{cls.__name__}.__init__: make {positional[1:]} keyword-only (a '*' after {positional[0]!r})"
+    )
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS, ids=lambda cls: cls.__name__)
+def test_parallelism_is_called_n_jobs(cls):
+    """Parallelism is ``n_jobs`` everywhere, in ``__init__`` and in the public methods."""
+    bad = {}
+    for func in [cls.__init__, *_own_public_methods(cls)]:
+        names = set(inspect.signature(func).parameters) & PARALLELISM_SYNONYMS
+        if names:
+            bad[func.__name__] = sorted(names)
+    assert not bad, f"{cls.__name__}: call these n_jobs: {bad}"
+
+
+def test_fitted_attribute_names(spec):
+    """``fit`` creates public attributes with a trailing underscore, spelled as everywhere else.
+
+    ``n_features_in_`` and ``feature_names_in_`` keep scikit-learn's meaning
+    (the columns of a 2-D array input, set by ``validate_data``), so only
+    estimators that take arrays have them, and then ``n_features_in_`` is
+    the array's width.
+    """
+    X, y = spec.make_data(0)
+    est = spec.make_estimator()
+    before = set(vars(est))
+    _fit(est, X, y)
+    name = type(est).__name__
+    new = sorted(k for k in set(vars(est)) - before if not k.startswith("_"))
+    assert all(k.endswith("_") for k in new), f"{name}.fit sets public attributes without '_': {new}"
+    misnamed = {k: MISNAMED_FITTED[k] for k in new if k in MISNAMED_FITTED}
+    assert not misnamed, f"{name}: rename fitted attributes {misnamed}"
+    if isinstance(X, np.ndarray):
+        assert est.n_features_in_ == X.shape[1]
+    else:
+        faked = [k for k in ("n_features_in_", "feature_names_in_") if k in new]
+        assert not faked, f"{name} takes {type(X).__name__}, not a 2-D array: drop {faked}"
+
+
+def test_tags_say_what_the_estimator_takes(spec):
+    """``input_tags.two_d_array`` is True exactly for estimators that take a 2-D array."""
+    X, _ = spec.make_data(0)
+    est = spec.make_estimator()
+    assert get_tags(est).input_tags.two_d_array == isinstance(X, np.ndarray), (
+        f"{type(est).__name__} takes {type(X).__name__}: set input_tags.two_d_array accordingly"
+    )

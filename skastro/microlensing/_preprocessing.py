@@ -118,6 +118,11 @@ def pad_branches(X, features, sites, max_length=None, dtype=np.float32):
     return x.reshape(len(X), n_sites, length, len(features)), keep.reshape(len(X), n_sites)
 
 
+def _feature_names(context):
+    """Per-epoch features the classifier reads, in order."""
+    return ["t_rel", "value", "error", *context, "line_fit"]
+
+
 class LensNetPreprocessor(ContainerTransformerMixin, BaseEstimator):
     """Clean, crop, relativise, de-outlier, fit and standardise LensNet alerts.
 
@@ -174,10 +179,8 @@ class LensNetPreprocessor(ContainerTransformerMixin, BaseEstimator):
 
     Attributes
     ----------
-    feature_names_ : list of str
-        Output features, in the order the classifier reads them (also
-        :meth:`get_feature_names_out`; this attribute goes once
-        :class:`BranchedRNNClassifier` reads the method).
+    context_ : list of str
+        Context columns used (those of ``context`` present in the training alerts).
     mean_, scale_ : ndarray of shape (n_features,)
         Training statistics (``line_fit`` shares the flux's).
     sites_ : tuple of str
@@ -198,7 +201,7 @@ class LensNetPreprocessor(ContainerTransformerMixin, BaseEstimator):
     >>> from skastro.microlensing import LensNetPreprocessor
     >>> alerts = make_microlensing_alerts(8, n_days=15, random_state=0)
     >>> prep = LensNetPreprocessor().fit(alerts)
-    >>> prep.feature_names_
+    >>> prep.get_feature_names_out().tolist()
     ['t_rel', 'value', 'error', 'sky', 'fwhm', 'airmass', 'psf_quality', 'line_fit']
     >>> out = prep.transform(alerts)
     >>> bool(abs(out.column("value").mean()) < 0.5)
@@ -337,7 +340,7 @@ class LensNetPreprocessor(ContainerTransformerMixin, BaseEstimator):
         X = check_lightcurves(X, self, value_kind="flux")
         context = self._context_for(X)
         cols, mask, valid, _ = self._prepare(X, context)
-        names = ["t_rel", "value", "error", *context, "line_fit"]
+        names = _feature_names(context)
         use = mask & valid[X.object_index]
         if not use.any():
             use = mask
@@ -347,7 +350,6 @@ class LensNetPreprocessor(ContainerTransformerMixin, BaseEstimator):
         scale = np.array([cols[c][use].std() for c in names])
         mean[-1], scale[-1] = mean[1], scale[1]     # the line shares the flux statistics
         scale = np.where(scale > 0, scale, 1.0)
-        self.feature_names_ = names
         self.context_ = context
         self.mean_, self.scale_ = mean, scale
         self.sites_ = tuple(X.sites) if "site" in X.columns else ("",)
@@ -360,7 +362,7 @@ class LensNetPreprocessor(ContainerTransformerMixin, BaseEstimator):
         -------
         LightCurves
             The kept epochs (original ``time``, ``site``) with standardised
-            feature columns ``feature_names_`` (``t_rel``, ``value``,
+            feature columns ``get_feature_names_out()`` (``t_rel``, ``value``,
             ``error``, context..., ``line_fit``); ``meta`` gains
             ``lensnet_valid``, ``t_break_rel`` and ``n_clean``.
         """
@@ -378,7 +380,7 @@ class LensNetPreprocessor(ContainerTransformerMixin, BaseEstimator):
         placeholder[X.offsets[1:][empty] - 1] = True
         keep = mask | placeholder
         out = {}
-        for k, name in enumerate(self.feature_names_):
+        for k, name in enumerate(self.get_feature_names_out()):
             v = (cols[name][keep] - self.mean_[k]) / self.scale_[k]
             v[placeholder[keep]] = 0.0
             out[name] = v.astype(np.float64)
@@ -395,7 +397,12 @@ class LensNetPreprocessor(ContainerTransformerMixin, BaseEstimator):
     def get_feature_names_out(self, input_features=None):
         """Per-epoch feature columns of the output, in the order the classifier reads them."""
         check_is_fitted(self)
-        return np.asarray(self.feature_names_, dtype=object)
+        return np.asarray(_feature_names(self.context_), dtype=object)
+
+    @property
+    def feature_names_(self):
+        """``list(get_feature_names_out())``, for callers not yet reading the method."""
+        return list(self.get_feature_names_out())
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
