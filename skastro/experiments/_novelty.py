@@ -50,7 +50,7 @@ def exact_gaussian_kde_logpdf(train, X, bandwidth):
     """Exact log-density of a Gaussian KDE (no tree approximation).
 
     scikit-learn's ``KernelDensity`` with tree algorithms can be off by more
-    than 100 nats for far outliers (DESIGN.md §7); this evaluates
+    than 100 nats for far outliers (docs/contributing.rst, "Measured facts"); this evaluates
     ``log(1/n Σ_i N(x; x_i, h² I))`` with a log-sum-exp over all training
     points, in blocks.
 

@@ -1,6 +1,6 @@
 """Scoring and histogram kernels of the dm-dt novelty detector.
 
-Two implementations of the same computation (DESIGN.md §3.7):
+Two implementations of the same computation (docs/contributing.rst, "Reference implementations"):
 
 * :func:`pair_sums` / :func:`pair_counts` -- compiled (numba) loops over the
   flat columns and per-object offsets of a :class:`~skastro.LightCurves`; one

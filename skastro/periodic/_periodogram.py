@@ -10,7 +10,7 @@ with. Two implementations compute the same "standard" normalisation
   §2), in blocks of frequencies so memory stays bounded;
 - :func:`gls_fast` - the ``nifty-ls`` FINUFFT kernel in float64 (float32
   loses the phase precision a fine grid at high frequency needs and finds
-  wrong peaks; see DESIGN.md §7).
+  wrong peaks; see docs/contributing.rst, "Measured facts").
 
 :func:`frequency_grid` builds the regular trial grid and :func:`top_peaks`
 picks the highest distinct local maxima of a periodogram.

@@ -55,7 +55,7 @@ def _recovered(meta, tol=1e-4):
 def test_frequency_grid_matches_paper_grid():
     fmin, df, nf = frequency_grid(1826.0, (0.28, 0.98), 10)
     assert abs(df - 1 / 18260.0) < 1e-15
-    assert 46_500 < nf < 46_700  # "46,590 frequencies" (DESIGN.md §7)
+    assert 46_500 < nf < 46_700  # "46,590 frequencies" (docs/contributing.rst, "Measured facts")
     assert fmin + df * (nf - 1) >= 1 / 0.28 - df
 
 
