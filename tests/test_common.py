@@ -423,3 +423,13 @@ def test_tags_say_what_the_estimator_takes(spec):
     assert get_tags(est).input_tags.two_d_array == isinstance(X, np.ndarray), (
         f"{type(est).__name__} takes {type(X).__name__}: set input_tags.two_d_array accordingly"
     )
+
+
+def test_array_inputs_are_validated(spec):
+    """Estimators taking arrays use ``validate_data``: a wrong width after ``fit`` is a ValueError."""
+    X, y = spec.make_data(0)
+    if not isinstance(X, np.ndarray):
+        pytest.skip(f"takes {type(X).__name__}, checked by check_lightcurves or its own tests")
+    est = _fit(spec.make_estimator(), X, y)
+    with pytest.raises(ValueError, match="features"):
+        _output(est, X[:, :-1])
