@@ -398,7 +398,10 @@ class LightCurves:
 
         Each value is a flat array of length ``n_observations`` in this
         container's order. ``time`` cannot be replaced (it defines the order);
-        build a new container for that.
+        build a new container for that. Columns are checked as by the
+        constructor (shape, numeric unless ``band``/``site``), but their values
+        are not: a derived column (e.g. standardised features written over
+        ``error``) may hold anything, and estimators check what they read.
         """
         if "time" in columns:
             raise ValueError("with_columns cannot replace 'time'; build a new LightCurves.")
@@ -410,7 +413,6 @@ class LightCurves:
             categories.pop(name, None)
             if labels is not None:
                 categories[name] = labels
-        _check_values(added, self._offsets, self.ids)
         new_columns.update(added)
         new = self._derive(self._offsets, new_columns, self._meta)
         new._categories = categories
