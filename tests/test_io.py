@@ -151,3 +151,65 @@ def test_parquet_round_trip_without_errors_and_with_units(tmp_path):
     lcs.to_parquet(tmp_path / "x.parquet")
     back = LightCurves.read_parquet(tmp_path / "x.parquet")
     assert back.equals(lcs) and back.units == {"value": "mJy"}
+
+
+# ---------------------------------------------------------------- astropy, FITS
+def test_fits_round_trip_big_endian_and_byte_string_labels(lcs, tmp_path):
+    from astropy.table import Table
+
+    path = tmp_path / "lcs.fits"
+    table = lcs.to_table()
+    table.meta.clear()  # its per-object DataFrame does not fit a FITS header; meta= brings it back
+    table.write(path)
+    table = Table.read(path)
+    assert not table["time"].dtype.isnative and table["band"].dtype.kind == "S"  # as FITS gives them
+    back = LightCurves.from_table(table, value="value", error="error", band="band", meta=lcs.meta)
+    assert back.equals(lcs) and back.bands == ("g", "r") and back.ids.tolist() == ["a", "b", "c"]
+
+
+def test_fits_survey_table_with_flux_units(tmp_path):
+    import astropy.units as u
+    from astropy.table import Table
+
+    Table({"oid": np.array([b"RR1", b"RR1", b"RR2", b"RR2", b"RR2"]),
+           "mjd": [59000.0, 59001.0, 59000.5, 59002.0, 59003.0],
+           "flux": [1.0, 1.1, 2.0, 2.1, 2.2] * u.mJy, "flux_err": [0.1] * 5 * u.mJy,
+           "filter": np.array([b"g", b"r", b"g", b"g", b"r"])}).write(tmp_path / "survey.fits")
+    lcs = LightCurves.from_table(Table.read(tmp_path / "survey.fits"), id="oid", time="mjd",
+                                 value="flux", error="flux_err", band="filter")
+    assert lcs.ids.tolist() == ["RR1", "RR2"] and lcs.bands == ("g", "r")
+    assert lcs.value_kind == "flux" and lcs.units == {"value": "mJy", "error": "mJy"}
+    out = lcs.to_table()
+    assert out["value"].unit == u.mJy and out["error"].unit == u.mJy and out["time"].unit == u.day
+
+
+def test_single_object_timeseries_loads():
+    import astropy.units as u
+    from astropy.time import Time
+    from astropy.timeseries import TimeSeries
+
+    ts = TimeSeries(time=Time([59000.0, 59001.5, 59003.0], format="mjd"),
+                    data={"flux": [1.0, 1.2, 0.9] * u.mJy, "flux_err": [0.1] * 3 * u.mJy})
+    lcs = LightCurves.from_table(ts, value="flux", error="flux_err")
+    assert len(lcs) == 1 and lcs.value_kind == "flux" and lcs.units["value"] == "mJy"
+    np.testing.assert_allclose(lcs.time, [59000.0, 59001.5, 59003.0])
+    no_errors = LightCurves.from_table(ts, value="flux", error=None)
+    assert no_errors.columns == ("time", "value")
+    table = pd.DataFrame({"time": [1.0, 2.0], "mag": [1.0, 2.0], "mag_err": [0.1, 0.1]})
+    with pytest.raises(KeyError, match="pass id=None"):
+        LightCurves.from_pandas(table)
+    assert len(LightCurves.from_pandas(table, id=None)) == 1
+
+
+def test_astropy_times_in_from_arrays():
+    import astropy.units as u
+    from astropy.time import Time
+
+    mjd = LightCurves.from_arrays([Time([59000.0, 59001.0], format="mjd")], [np.ones(2)])
+    np.testing.assert_allclose(mjd.time, [59000.0, 59001.0])
+    jd = LightCurves.from_arrays([Time([2459000.5, 2459001.5], format="jd")], [np.ones(2)])
+    np.testing.assert_allclose(jd.time, [59000.0, 59001.0])  # Time objects become MJD
+    hours = LightCurves.from_arrays([np.array([12.0, 36.0]) * u.hour], [np.ones(2)])
+    np.testing.assert_allclose(hours.time, [0.5, 1.5])
+    with pytest.raises(ValueError, match="expected a unit of time"):
+        LightCurves.from_arrays([np.array([1.0, 2.0]) * u.m], [np.ones(2)])
