@@ -719,7 +719,7 @@ class LightCurves:
         if isinstance(table, TimeSeries) and id is not None and id not in table.colnames:
             id = None  # a TimeSeries is usually one object's light curve
         frame = pd.DataFrame(
-            {name: _native(table[name]) for name in table.colnames if name != time}
+            {name: _unmasked(table[name], name) for name in table.colnames if name != time}
         )
         times = table[time]
         if getattr(times, "unit", None) is not None and not isinstance(times, u.Quantity):
@@ -894,6 +894,24 @@ class LightCurves:
             When the file is not Parquet, is truncated or corrupted, or holds
             skastro metadata that is damaged or of another version; the
             message names the file and the problem.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> import numpy as np
+        >>> import pandas as pd
+        >>> from skastro import LightCurves
+        >>> folder = tempfile.mkdtemp()
+        >>> lcs = LightCurves.from_arrays([np.arange(3.0)], [np.ones(3)], [np.full(3, 0.1)])
+        >>> lcs.to_parquet(os.path.join(folder, "lcs.parquet"))
+        >>> LightCurves.read_parquet(os.path.join(folder, "lcs.parquet")).equals(lcs)
+        True
+        >>> long = pd.DataFrame({"star": ["a", "a", "b"], "mjd": [1.0, 2.0, 1.5],
+        ...                      "flux": [3.0, 3.2, 9.0], "flux_err": [0.1, 0.1, 0.2]})
+        >>> long.to_parquet(os.path.join(folder, "long.parquet"))
+        >>> LightCurves.read_parquet(os.path.join(folder, "long.parquet"), id="star", time="mjd",
+        ...                          value="flux", error="flux_err")
+        LightCurves(2 objects, 3 observations, value_kind='flux')
         """
         import pyarrow as pa
         import pyarrow.parquet as pq
@@ -1164,6 +1182,19 @@ def _strip_units(seq, name):
         except u.UnitsError as exc:
             raise ValueError(f"Column {name!r}: units disagree between objects ({exc}).") from exc
     return out, str(unit)
+
+
+def _unmasked(column, name):
+    """An astropy column as a native array; masked floats become NaN (masked others: error)."""
+    mask = np.asarray(getattr(column, "mask", False))
+    if mask.any():
+        if np.asarray(column).dtype.kind != "f":
+            raise ValueError(
+                f"Column {name!r} has {int(mask.sum())} masked (missing) entries; fill or drop "
+                "those rows first (only float columns are read with NaN for masked entries)."
+            )
+        column = column.filled(np.nan)
+    return _native(column)
 
 
 def _label_text(label):

@@ -213,3 +213,16 @@ def test_astropy_times_in_from_arrays():
     np.testing.assert_allclose(hours.time, [0.5, 1.5])
     with pytest.raises(ValueError, match="expected a unit of time"):
         LightCurves.from_arrays([np.array([1.0, 2.0]) * u.m], [np.ones(2)])
+
+
+def test_masked_table_entries_become_nan_or_a_clear_error():
+    from astropy.table import MaskedColumn, Table
+
+    table = Table({"object_id": [1, 1, 1], "time": [1.0, 2.0, 3.0],
+                   "mag": MaskedColumn([15.0, 15.2, 99.0], mask=[False, False, True]),
+                   "mag_err": [0.1, 0.1, 0.1]})
+    lcs = LightCurves.from_table(table)
+    assert np.isnan(lcs.value[2]) and lcs.value[1] == 15.2  # not the 99.0 under the mask
+    table["object_id"] = MaskedColumn([1, 1, 2], mask=[False, False, True])
+    with pytest.raises(ValueError, match="Column 'object_id' has 1 masked"):
+        LightCurves.from_table(table)
