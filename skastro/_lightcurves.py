@@ -52,18 +52,23 @@ class LightCurves:
     ----------
     offsets : array-like of int, shape (n_objects + 1,)
         Start of each object's observations in the flat columns, then the
-        total count. Must start at 0 and increase strictly (no empty light
-        curve).
+        total count. Must start at 0 and increase strictly (at least one
+        object, no empty light curve).
     columns : dict of str to array-like
         Flat per-epoch columns, each of length ``offsets[-1]``. Must hold
-        ``"time"`` (days), ``"value"`` (magnitude or flux) and ``"error"``.
-        ``"band"`` and ``"site"`` are optional labels (strings); any other
-        entry is a context column (airmass, fwhm, sky, ...).
+        ``"time"`` (days, finite) and ``"value"`` (magnitude or flux), and
+        usually ``"error"`` (uncertainties >= 0, NaN for a missing one; absent
+        for light curves without uncertainties). ``"band"`` and ``"site"``
+        are optional labels (compared as text); any other entry is a numeric
+        context column (airmass, fwhm, sky, ...).
     meta : pandas.DataFrame, default=None
         One row per object, index = object ids (unique). Default: ids
         ``0 .. n_objects - 1`` and no columns.
     value_kind : {"mag", "flux"}, default="mag"
         What the ``value`` column holds.
+    units : dict of str to str, default=None
+        Units of per-epoch columns, e.g. ``{"value": "mJy"}``; written by
+        :meth:`to_table` and :meth:`to_parquet`.
 
     Attributes
     ----------
@@ -82,6 +87,8 @@ class LightCurves:
         Distinct band (site) labels, empty when the column is absent.
     value_kind : str
         ``"mag"`` or ``"flux"``.
+    units : dict of str to str
+        Known units of per-epoch columns (empty when none were given).
 
     See Also
     --------
