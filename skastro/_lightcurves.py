@@ -581,7 +581,8 @@ class LightCurves:
                                           use_na_sentinel=True)
         if (codes < 0).any():
             raise ValueError(f"Column {id!r} holds missing object ids.")
-        columns = {role: _column_values(table[col]) for role, col in names.items()}
+        columns = {role: _column_values(table[col], labels=role in CATEGORICAL_COLUMNS)
+                   for role, col in names.items()}
         if columns["time"].dtype.kind not in "iuf":
             raise TypeError(
                 f"Time column {time!r} must be numeric days; got dtype {columns['time'].dtype}."
@@ -1146,12 +1147,13 @@ def _native(array):
     return array
 
 
-def _column_values(series):
-    """A pandas column as an array: Categoricals kept, nullable numbers as float
-    with NaN, native byte order."""
+def _column_values(series, labels=False):
+    """A pandas column as an array: Categoricals kept, nullable numbers (not
+    labels) as float with NaN, native byte order."""
     if isinstance(series.dtype, pd.CategoricalDtype):
         return series.array
-    if pd.api.types.is_extension_array_dtype(series.dtype) and pd.api.types.is_numeric_dtype(series.dtype):
+    if (not labels and pd.api.types.is_extension_array_dtype(series.dtype)
+            and pd.api.types.is_numeric_dtype(series.dtype)):
         return series.to_numpy(dtype=np.float64, na_value=np.nan)
     return _native(series.to_numpy())
 

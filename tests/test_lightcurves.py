@@ -358,3 +358,16 @@ def test_messages_print_plain_ids():
     with pytest.raises(ValueError, match=r"object 7 holds a negative") as info:
         LightCurves.from_arrays([t], [t], [-np.ones(3)], ids=np.array([7]))
     assert "np." not in str(info.value)
+
+
+def test_from_pandas_nullable_dtypes():
+    table = long_table()
+    table["mag"] = table["mag"].astype("Float64")
+    table.loc[2, "mag"] = pd.NA
+    table["filter"] = pd.array([1, 2, 2, 1, 2, 1, 3], dtype="Int64")
+    lcs = LightCurves.from_pandas(table, band="filter")
+    assert lcs.value.dtype == np.float64 and np.isnan(lcs.value).sum() == 1
+    assert lcs.bands == ("1", "2", "3")  # integer labels stay integers, not "1.0"
+    table.loc[0, "filter"] = pd.NA
+    with pytest.raises(ValueError, match="Label column 'band' holds missing values"):
+        LightCurves.from_pandas(table, band="filter")
