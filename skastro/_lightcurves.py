@@ -8,8 +8,10 @@ import pandas as pd
 
 __all__ = ["LightCurves"]
 
-# Per-epoch columns every container has, in this order.
+# Per-epoch columns with a fixed meaning, in this order; "error" may be absent
+# (light curves without uncertainties, as astropy's ``dy=None``).
 CORE_COLUMNS = ("time", "value", "error")
+REQUIRED_COLUMNS = ("time", "value")
 # Per-epoch columns stored as integer codes into a tuple of labels.
 CATEGORICAL_COLUMNS = ("band", "site")
 VALUE_KINDS = ("mag", "flux")
@@ -50,18 +52,23 @@ class LightCurves:
     ----------
     offsets : array-like of int, shape (n_objects + 1,)
         Start of each object's observations in the flat columns, then the
-        total count. Must start at 0 and increase strictly (no empty light
-        curve).
+        total count. Must start at 0 and increase strictly (at least one
+        object, no empty light curve).
     columns : dict of str to array-like
         Flat per-epoch columns, each of length ``offsets[-1]``. Must hold
-        ``"time"`` (days), ``"value"`` (magnitude or flux) and ``"error"``.
-        ``"band"`` and ``"site"`` are optional labels (strings); any other
-        entry is a context column (airmass, fwhm, sky, ...).
+        ``"time"`` (days, finite) and ``"value"`` (magnitude or flux), and
+        usually ``"error"`` (uncertainties >= 0, NaN for a missing one; absent
+        for light curves without uncertainties). ``"band"`` and ``"site"``
+        are optional labels (compared as text); any other entry is a numeric
+        context column (airmass, fwhm, sky, ...).
     meta : pandas.DataFrame, default=None
         One row per object, index = object ids (unique). Default: ids
         ``0 .. n_objects - 1`` and no columns.
     value_kind : {"mag", "flux"}, default="mag"
         What the ``value`` column holds.
+    units : dict of str to str, default=None
+        Units of per-epoch columns, e.g. ``{"value": "mJy"}``; written by
+        :meth:`to_table` and :meth:`to_parquet`.
 
     Attributes
     ----------
@@ -80,6 +87,8 @@ class LightCurves:
         Distinct band (site) labels, empty when the column is absent.
     value_kind : str
         ``"mag"`` or ``"flux"``.
+    units : dict of str to str
+        Known units of per-epoch columns (empty when none were given).
 
     See Also
     --------
@@ -105,7 +114,7 @@ class LightCurves:
     ['star_b']
     """
 
-    def __init__(self, offsets, columns, meta=None, value_kind="mag"):
+    def __init__(self, offsets, columns, meta=None, value_kind="mag", units=None):
         offsets = np.asarray(offsets)
         if offsets.ndim != 1 or offsets.size < 1 or not np.issubdtype(offsets.dtype, np.integer):
             raise ValueError(
@@ -116,8 +125,14 @@ class LightCurves:
         if offsets[0] != 0:
             raise ValueError(f"offsets must start at 0; got {offsets[0]}.")
         n_objects = offsets.size - 1
+        if n_objects == 0:
+            raise ValueError(
+                "offsets has length 1, i.e. zero objects; a LightCurves holds at least one object."
+            )
         if value_kind not in VALUE_KINDS:
             raise ValueError(f"value_kind must be one of {VALUE_KINDS}; got {value_kind!r}.")
+        if not isinstance(columns, dict):
+            raise TypeError(f"columns must be a dict of name to flat array; got {type(columns).__name__}.")
         meta = self._check_meta(meta, n_objects)
         lengths = np.diff(offsets)
         if np.any(lengths <= 0):
@@ -125,51 +140,24 @@ class LightCurves:
             if np.any(lengths < 0):
                 raise ValueError("offsets must be non-decreasing.")
             raise ValueError(
-                f"Light curve of object {meta.index[bad[0]]!r} is empty "
+                f"Light curve of object {_plain(meta.index[bad[0]])!r} is empty "
                 f"({bad.size} empty light curve(s) in all); every object needs at "
                 "least one observation."
             )
-        missing = [name for name in CORE_COLUMNS if name not in columns]
+        missing = [name for name in REQUIRED_COLUMNS if name not in columns]
         if missing:
             raise ValueError(
-                f"columns must include {list(CORE_COLUMNS)}; missing {missing}. "
-                f"Got {sorted(columns)}."
+                f"columns must include {list(REQUIRED_COLUMNS)} (and usually 'error'); missing "
+                f"{missing}. Got {sorted(map(str, columns))}."
             )
         n_obs = int(offsets[-1])
         flat, categories = {}, {}
         for name, column in columns.items():
-            if not isinstance(name, str):
-                raise TypeError(f"Column names must be strings; got {name!r}.")
-            if name in CATEGORICAL_COLUMNS and isinstance(column, (pd.Categorical, pd.Series)):
-                column = pd.Categorical(column)  # keeps a given category order
-            else:
-                column = np.asarray(column)
-            if column.ndim != 1 or column.shape[0] != n_obs:
-                raise ValueError(
-                    f"Column {name!r} has shape {column.shape}; expected ({n_obs},), "
-                    "one value per observation."
-                )
-            if name in CATEGORICAL_COLUMNS:
-                codes, labels = _encode(column, name)
-                flat[name], categories[name] = codes, labels
-            elif name == "time":
-                flat[name] = column.astype(np.float64)
-            elif column.dtype.kind in "biuf":
-                flat[name] = column
-            else:
-                raise TypeError(
-                    f"Context column {name!r} must be numeric; got dtype {column.dtype}. "
-                    f"Only {list(CATEGORICAL_COLUMNS)} may hold labels."
-                )
-        time = flat["time"]
-        bad_time = ~np.isfinite(time)
-        if bad_time.any():
-            obj = np.searchsorted(offsets, np.flatnonzero(bad_time)[0], side="right") - 1
-            raise ValueError(
-                f"Column 'time' of object {meta.index[obj]!r} holds NaN or inf "
-                f"({int(bad_time.sum())} non-finite time(s) in all); times must be finite."
-            )
-        order = _sort_within_objects(time, offsets)
+            flat[name], labels = _prepare_column(name, column, n_obs)
+            if labels is not None:
+                categories[name] = labels
+        _check_values(flat, offsets, meta.index)
+        order = _sort_within_objects(flat["time"], offsets)
         if order is not None:
             flat = {name: column[order] for name, column in flat.items()}
         self._offsets = _readonly(offsets)
@@ -177,6 +165,7 @@ class LightCurves:
         self._categories = categories
         self._meta = meta
         self.value_kind = value_kind
+        self._units = _check_units(units, flat)
 
     # ------------------------------------------------------------------ basics
     @staticmethod
@@ -191,7 +180,7 @@ class LightCurves:
             )
         if not meta.index.is_unique:
             dup = meta.index[meta.index.duplicated()][0]
-            raise ValueError(f"Object ids (meta.index) must be unique; {dup!r} repeats.")
+            raise ValueError(f"Object ids (meta.index) must be unique; {_plain(dup)!r} repeats.")
         meta = meta.copy()
         if meta.index.name is None:
             meta.index.name = "object_id"
@@ -260,8 +249,18 @@ class LightCurves:
 
     @property
     def error(self):
-        """Flat uncertainties of ``value``."""
+        """Flat uncertainties of ``value`` (a ``KeyError`` when there are none)."""
+        if "error" not in self._columns:
+            raise KeyError(
+                "These light curves have no 'error' column (built without uncertainties); "
+                f"available columns: {list(self._columns)}."
+            )
         return self._columns["error"]
+
+    @property
+    def units(self):
+        """Units of per-epoch columns known from the input, e.g. ``{"value": "mJy"}``."""
+        return dict(self._units)
 
     @property
     def object_index(self):
@@ -325,6 +324,8 @@ class LightCurves:
     def equals(self, other):
         """True when both containers hold the same observations and metadata."""
         if not isinstance(other, LightCurves) or self.value_kind != other.value_kind:
+            return False
+        if self._units != other._units:
             return False
         if self.columns != other.columns or not np.array_equal(self._offsets, other._offsets):
             return False
@@ -395,6 +396,7 @@ class LightCurves:
         new._categories = dict(self._categories)
         new._meta = meta
         new.value_kind = self.value_kind
+        new._units = {name: unit for name, unit in self._units.items() if name in columns}
         return new
 
     # ------------------------------------------------------------ derivations
@@ -403,24 +405,25 @@ class LightCurves:
 
         Each value is a flat array of length ``n_observations`` in this
         container's order. ``time`` cannot be replaced (it defines the order);
-        build a new container for that.
+        build a new container for that. Columns are checked as by the
+        constructor (shape, numeric unless ``band``/``site``), but their values
+        are not: a derived column (e.g. standardised features written over
+        ``error``) may hold anything, and estimators check what they read.
         """
         if "time" in columns:
             raise ValueError("with_columns cannot replace 'time'; build a new LightCurves.")
         new_columns = dict(self._columns)
         categories = dict(self._categories)
+        added = {}
         for name, column in columns.items():
-            column = np.asarray(column)
-            if column.shape != (self.n_observations,):
-                raise ValueError(
-                    f"Column {name!r} has shape {column.shape}; expected "
-                    f"({self.n_observations},), one value per observation."
-                )
-            if name in CATEGORICAL_COLUMNS:
-                column, categories[name] = _encode(column, name)
-            new_columns[name] = column
+            added[name], labels = _prepare_column(name, column, self.n_observations)
+            categories.pop(name, None)
+            if labels is not None:
+                categories[name] = labels
+        new_columns.update(added)
         new = self._derive(self._offsets, new_columns, self._meta)
         new._categories = categories
+        new._units = {name: unit for name, unit in self._units.items() if name not in added}
         return new
 
     def with_meta(self, meta=None, **columns):
@@ -467,7 +470,7 @@ class LightCurves:
         if np.any(kept == 0):
             obj = int(np.flatnonzero(kept == 0)[0])
             raise ValueError(
-                f"Light curve of object {self.ids[obj]!r} would be empty "
+                f"Light curve of object {_plain(self.ids[obj])!r} would be empty "
                 f"({int((kept == 0).sum())} object(s) in all)."
             )
         offsets = np.concatenate([[0], np.cumsum(kept)])
@@ -484,17 +487,19 @@ class LightCurves:
         for part in parts:
             if not isinstance(part, LightCurves):
                 raise TypeError(f"concat takes LightCurves; got {type(part).__name__}.")
-            if part.columns != first.columns or part.value_kind != first.value_kind:
+            if (part.columns, part.value_kind, part._units) != (
+                    first.columns, first.value_kind, first._units):
                 raise ValueError(
-                    "concat needs the same columns and value_kind in every part; got "
-                    f"{first.columns}/{first.value_kind} and {part.columns}/{part.value_kind}."
+                    "concat needs the same columns, value_kind and units in every part; got "
+                    f"{first.columns}/{first.value_kind}/{first._units} and "
+                    f"{part.columns}/{part.value_kind}/{part._units}."
                 )
         offsets = np.concatenate(
             [[0], np.cumsum(np.concatenate([p.lengths for p in parts]))]
         )
         columns = {name: np.concatenate([p.column(name) for p in parts]) for name in first.columns}
         meta = pd.concat([p.meta for p in parts])
-        return cls(offsets, columns, meta=meta, value_kind=first.value_kind)
+        return cls(offsets, columns, meta=meta, value_kind=first.value_kind, units=first.units)
 
     # ---------------------------------------------------------- constructors
     @classmethod
@@ -509,13 +514,16 @@ class LightCurves:
         ----------
         table : pandas.DataFrame
             The observations. Not modified.
-        id, time, value, error : str
-            Names of the object-id, time (days), magnitude-or-flux and
-            uncertainty columns.
-        band, site : str, default=None
-            Names of the passband and site/telescope columns, if any.
+        id, time, value, error : column label
+            Labels of the object-id, time (days), magnitude-or-flux and
+            uncertainty columns. ``id=None``: the whole table is one light
+            curve (id 0). ``error=None``: no uncertainties (estimators that
+            need them refuse such light curves; see the data-model guide).
+        band, site : column label, default=None
+            Labels of the passband and site/telescope columns, if any.
         context : list of str, default=None
-            Names of further per-epoch columns to keep (airmass, fwhm, ...).
+            Names of further per-epoch columns to keep (airmass, fwhm, ...);
+            ``time``, ``value``, ``error``, ``band`` and ``site`` are reserved.
         meta : pandas.DataFrame, default=None
             Per-object metadata indexed by id; rows are matched to the objects
             and ids missing from it are an error.
@@ -526,35 +534,55 @@ class LightCurves:
         Returns
         -------
         LightCurves
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from skastro import LightCurves
+        >>> table = pd.DataFrame({"object_id": ["a", "a", "b"], "time": [2.0, 1.0, 5.0],
+        ...                       "mag": [15.2, 15.1, 17.0], "mag_err": [0.01, 0.01, 0.05]})
+        >>> LightCurves.from_pandas(table)
+        LightCurves(2 objects, 3 observations, value_kind='mag')
         """
         if not isinstance(table, pd.DataFrame):
             raise TypeError(f"table must be a pandas DataFrame; got {type(table).__name__}.")
         if len(table) == 0:
             raise ValueError("table has no rows; a LightCurves needs at least one observation.")
-        names = {"time": time, "value": value, "error": error}
-        if band is not None:
-            names["band"] = band
-        if site is not None:
-            names["site"] = site
+        if not table.columns.is_unique:
+            dup = table.columns[table.columns.duplicated()].unique().tolist()
+            raise ValueError(f"The table's column labels must be unique; {dup} repeat.")
+        names = {"time": time, "value": value}
+        for role, label in (("error", error), ("band", band), ("site", site)):
+            if label is not None:
+                names[role] = label
         context = [context] if isinstance(context, str) else list(context or [])
         for name in context:
-            if name in names:
-                raise ValueError(f"Context column {name!r} clashes with a core column name.")
+            if not isinstance(name, str):
+                raise TypeError(f"Context column names must be strings; got {name!r}.")
+            if name in CORE_COLUMNS + CATEGORICAL_COLUMNS:
+                raise ValueError(
+                    f"Context column {name!r} has a reserved name; pass label columns as "
+                    f"band=/site=, or rename it (reserved: {list(CORE_COLUMNS + CATEGORICAL_COLUMNS)})."
+                )
             names[name] = name
-        requested = [id, *names.values()]
+        requested = [*([] if id is None else [id]), *names.values()]
         missing = [name for name in requested if name not in table.columns]
         if missing:
+            hint = (" (for a single light curve without an id column, pass id=None)"
+                    if id is not None and id in missing else "")
             raise KeyError(
-                f"Column(s) {missing} not in the table; available columns: {list(table.columns)}."
+                f"Column(s) {missing} not in the table; available columns: "
+                f"{list(table.columns)}{hint}."
             )
-        codes, uniques = pd.factorize(table[id], sort=False, use_na_sentinel=True)
+        if id is None:
+            codes, uniques = np.zeros(len(table), dtype=np.int64), pd.Index([0])
+        else:
+            codes, uniques = pd.factorize(_native(table[id].to_numpy()), sort=False,
+                                          use_na_sentinel=True)
         if (codes < 0).any():
             raise ValueError(f"Column {id!r} holds missing object ids.")
-        columns = {
-            role: table[col].array if isinstance(table[col].dtype, pd.CategoricalDtype)
-            else table[col].to_numpy()
-            for role, col in names.items()
-        }
+        columns = {role: _column_values(table[col], labels=role in CATEGORICAL_COLUMNS)
+                   for role, col in names.items()}
         if columns["time"].dtype.kind not in "iuf":
             raise TypeError(
                 f"Time column {time!r} must be numeric days; got dtype {columns['time'].dtype}."
@@ -565,21 +593,28 @@ class LightCurves:
             codes = codes[order]
         counts = np.bincount(codes, minlength=len(uniques))
         offsets = np.concatenate([[0], np.cumsum(counts)])
-        ids = pd.Index(uniques, name=id)
+        ids = pd.Index(uniques, name=id if isinstance(id, str) else "object_id")
         obj_meta = _align_meta(meta, ids)
         if value_kind is None:
-            value_kind = "flux" if "flux" in value.lower() else "mag"
+            value_kind = "flux" if "flux" in str(value).lower() else "mag"
         return cls(offsets, columns, meta=obj_meta, value_kind=value_kind)
 
     @classmethod
-    def from_arrays(cls, times, values, errors, bands=None, ids=None, meta=None, sites=None,
+    def from_arrays(cls, times, values, errors=None, bands=None, ids=None, meta=None, sites=None,
                     context=None, value_kind="mag"):
         """Build from lists of per-object arrays.
 
         Parameters
         ----------
-        times, values, errors : list of array-like
-            One array per object; the three lists must match object by object.
+        times : list of array-like
+            One array per object: days, an astropy ``Time`` (converted to MJD)
+            or a time ``Quantity`` (converted to days).
+        values : list of array-like
+            Magnitudes or fluxes, one array per object; astropy Quantities
+            keep their unit in ``units["value"]``.
+        errors : list of array-like, default=None
+            Uncertainties of ``values`` (>= 0; NaN marks a missing one).
+            ``None``: no uncertainties, as astropy's ``dy=None``.
         bands, sites : list of array-like of str, default=None
             Per-observation labels, one array per object.
         ids : array-like, default=None
@@ -588,22 +623,43 @@ class LightCurves:
             Per-object metadata; if it has as many rows as objects and no ids
             are given, its index supplies them, else rows are matched by id.
         context : dict of str to list of array-like, default=None
-            Further per-epoch columns.
+            Further per-epoch columns (names other than ``time``, ``value``,
+            ``error``, ``band`` and ``site``).
         value_kind : {"mag", "flux"}, default="mag"
 
         Returns
         -------
         LightCurves
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skastro import LightCurves
+        >>> lcs = LightCurves.from_arrays([np.arange(4.0)], [np.ones(4)])  # no errors
+        >>> lcs.columns
+        ('time', 'value')
         """
-        per_object = {"time": times, "value": values, "error": errors}
-        if bands is not None:
-            per_object["band"] = bands
-        if sites is not None:
-            per_object["site"] = sites
+        if meta is not None and not isinstance(meta, pd.DataFrame):
+            raise TypeError(f"meta must be a pandas DataFrame indexed by object id; got {type(meta).__name__}.")
+        per_object = {"time": times, "value": values}
+        for role, arrays in (("error", errors), ("band", bands), ("site", sites)):
+            if arrays is not None:
+                per_object[role] = arrays
+        if context is not None and not isinstance(context, dict):
+            raise TypeError(f"context must be a dict of name to list of arrays; got {type(context).__name__}.")
         for name, arrays in (context or {}).items():
-            if name in per_object:
-                raise ValueError(f"Context column {name!r} clashes with a core column name.")
+            if name in CORE_COLUMNS + CATEGORICAL_COLUMNS:
+                raise ValueError(
+                    f"Context column {name!r} has a reserved name; pass labels as bands=/sites=, "
+                    f"or rename it (reserved: {list(CORE_COLUMNS + CATEGORICAL_COLUMNS)})."
+                )
             per_object[name] = arrays
+        for name, seq in per_object.items():
+            if isinstance(seq, (str, bytes)) or not hasattr(seq, "__len__"):
+                raise TypeError(
+                    f"from_arrays takes one array per object for {name!r} (a list of arrays); "
+                    f"got {type(seq).__name__}."
+                )
         n = len(times)
         if n == 0:
             raise ValueError("from_arrays needs at least one light curve; got none.")
@@ -612,54 +668,71 @@ class LightCurves:
         ids = pd.Index(ids, name=getattr(ids, "name", None) or "object_id")
         if len(ids) != n:
             raise ValueError(f"Got {len(ids)} ids for {n} light curves.")
-        arrays = {}
+        arrays, units = {}, {}
         for name, seq in per_object.items():
             if len(seq) != n:
                 raise ValueError(f"Got {len(seq)} arrays for {name!r} but {n} for 'time'.")
-            arrays[name] = [np.atleast_1d(np.asarray(a)) for a in seq]
+            if name == "time":
+                arrays[name] = [np.atleast_1d(_days(a)) for a in seq]
+            else:
+                arrays[name], units[name] = _strip_units(seq, name)
         lengths = np.array([a.size for a in arrays["time"]], dtype=np.int64)
         for name, seq in arrays.items():
             for i, (a, length) in enumerate(zip(seq, lengths)):
                 if a.ndim != 1 or a.size != length:
                     raise ValueError(
-                        f"Object {ids[i]!r}: {name!r} has shape {a.shape} but 'time' has "
+                        f"Object {_plain(ids[i])!r}: {name!r} has shape {a.shape} but 'time' has "
                         f"{length} values."
                     )
         empty = np.flatnonzero(lengths == 0)
         if empty.size:
-            raise ValueError(f"Light curve of object {ids[empty[0]]!r} is empty.")
+            raise ValueError(f"Light curve of object {_plain(ids[empty[0]])!r} is empty.")
         offsets = np.concatenate([[0], np.cumsum(lengths)])
         columns = {name: np.concatenate(seq) for name, seq in arrays.items()}
-        return cls(offsets, columns, meta=_align_meta(meta, ids), value_kind=value_kind)
+        return cls(offsets, columns, meta=_align_meta(meta, ids), value_kind=value_kind,
+                   units=units)
 
     @classmethod
     def from_table(cls, table, id="object_id", time="time", value="mag", error="mag_err",
                    band=None, site=None, context=None, meta=None, value_kind=None):
-        """Build from a long astropy ``Table`` or ``TimeSeries``.
+        """Build from a long astropy ``Table``, ``QTable`` or ``TimeSeries``.
 
-        Same keywords as :meth:`from_pandas`. A ``Time`` column is converted
-        to MJD; a time column with a unit is converted to days.
+        Same keywords as :meth:`from_pandas`. A ``Time`` column becomes MJD
+        and a time column with a unit becomes days; units of the other
+        columns (e.g. flux in mJy) are kept in ``units`` and written back by
+        :meth:`to_table`. FITS tables work as read (big-endian numbers, byte
+        string labels). A ``TimeSeries`` without an ``id`` column is one light
+        curve, as is any table with ``id=None``.
+
+        Examples
+        --------
+        >>> import astropy.units as u
+        >>> from astropy.time import Time
+        >>> from astropy.timeseries import TimeSeries
+        >>> from skastro import LightCurves
+        >>> ts = TimeSeries(time=Time([59000.0, 59001.5, 59003.0], format="mjd"),
+        ...                 data={"flux": [1.0, 1.2, 0.9] * u.mJy, "flux_err": [0.1] * 3 * u.mJy})
+        >>> lcs = LightCurves.from_table(ts, value="flux", error="flux_err")
+        >>> len(lcs), lcs.value_kind, lcs.units["value"]
+        (1, 'flux', 'mJy')
         """
         from astropy.table import Table
-        from astropy.time import Time
+        from astropy.timeseries import TimeSeries
         import astropy.units as u
 
         if not isinstance(table, Table):
             raise TypeError(f"table must be an astropy Table; got {type(table).__name__}.")
         if time not in table.colnames:
             raise KeyError(f"Column {time!r} not in the table; available columns: {table.colnames}.")
-        plain = Table(table, copy=False)
-        times = plain[time]
-        if isinstance(times, Time):
-            days = times.mjd
-        elif getattr(times, "unit", None) is not None:
-            days = u.Quantity(times).to_value(u.day)
-        else:
-            days = np.asarray(times)
+        if isinstance(table, TimeSeries) and id is not None and id not in table.colnames:
+            id = None  # a TimeSeries is usually one object's light curve
         frame = pd.DataFrame(
-            {name: np.asarray(plain[name]) for name in plain.colnames if name != time}
+            {name: _unmasked(table[name], name) for name in table.colnames if name != time}
         )
-        frame[time] = np.asarray(days, dtype=np.float64)
+        times = table[time]
+        if getattr(times, "unit", None) is not None and not isinstance(times, u.Quantity):
+            times = u.Quantity(times)
+        frame[time] = _native(_days(times))
         # Label order written by to_table (e.g. bands by wavelength) survives the round trip.
         for role, col in (("band", band), ("site", site)):
             labels = table.meta.get("categories", {}).get(role)
@@ -667,8 +740,16 @@ class LightCurves:
                 frame[col] = pd.Categorical(frame[col], categories=labels)
         if value_kind is None:
             value_kind = table.meta.get("value_kind")
-        return cls.from_pandas(frame, id=id, time=time, value=value, error=error, band=band,
-                               site=site, context=context, meta=meta, value_kind=value_kind)
+        lcs = cls.from_pandas(frame, id=id, time=time, value=value, error=error, band=band,
+                              site=site, context=context, meta=meta, value_kind=value_kind)
+        roles = {"value": value, "error": error, **{name: name for name in lcs.context_columns}}
+        implied = "mag" if lcs.value_kind == "mag" else None  # what to_table writes anyway
+        units = {role: getattr(table[col], "unit", None) for role, col in roles.items()
+                 if col is not None}
+        units = {role: unit for role, unit in units.items()
+                 if not (role in ("value", "error") and unit is not None and str(unit) == implied)}
+        lcs._units = _check_units(units, lcs._columns)
+        return lcs
 
     # ------------------------------------------------------------- exporters
     def to_pandas(self, with_meta=False):
@@ -691,16 +772,19 @@ class LightCurves:
         return frame
 
     def to_table(self):
-        """The long table as an astropy ``Table`` (time in days, value in mag
-        when ``value_kind == "mag"``); ``meta`` goes to ``table.meta['objects']``."""
+        """The long table as an astropy ``Table`` with units: time in days,
+        value and error in the unit they were read with (see ``units``), else
+        mag when ``value_kind == "mag"``; ``meta`` goes to ``table.meta['objects']``."""
         from astropy.table import Table
-        import astropy.units as u
 
         table = Table.from_pandas(self.to_pandas())
-        table["time"].unit = u.day
+        units = {"time": "d"}
         if self.value_kind == "mag":
-            table["value"].unit = u.mag
-            table["error"].unit = u.mag
+            units.update(value="mag", error="mag")
+        units.update(self._units)
+        for name, unit in units.items():
+            if name in table.colnames:
+                table[name].unit = unit
         table.meta["value_kind"] = self.value_kind
         table.meta["categories"] = {name: list(labels) for name, labels in self._categories.items()}
         table.meta["objects"] = self._meta.copy()
@@ -730,6 +814,9 @@ class LightCurves:
         lengths = self.lengths
         if max_length is None:
             max_length = int(lengths.max())
+        elif (not isinstance(max_length, numbers.Integral) or isinstance(max_length, bool)
+              or max_length < 1):
+            raise ValueError(f"max_length must be a positive integer or None; got {max_length!r}.")
         keep = np.minimum(lengths, max_length)
         out = np.full((len(self), max_length, len(columns)), fill_value, dtype=np.float64)
         row = np.repeat(np.arange(len(self)), keep)
@@ -742,32 +829,49 @@ class LightCurves:
     # ----------------------------------------------------------------- parquet
     def to_parquet(self, path):
         """Write to one Parquet file: a row per object, per-epoch columns as
-        list columns (Arrow's layout), metadata columns as plain columns."""
+        list columns (Arrow's layout), metadata columns as plain columns.
+
+        Object ids must share one type (all str or all int, ...), and no
+        metadata column may be named like the id or a per-epoch column.
+        """
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        clash = set(self.columns) & set(map(str, self._meta.columns))
         id_name = self.ids.name or "object_id"
-        if clash or id_name in self.columns:
+        meta_names = list(map(str, self._meta.columns))
+        clash = sorted((set(self.columns) | {id_name}) & set(meta_names) | {id_name} & set(self.columns))
+        if clash:
             raise ValueError(
-                f"Per-epoch and metadata columns share names {sorted(clash | ({id_name} & set(self.columns)))}; "
-                "rename one side before writing Parquet."
+                f"Column name(s) {clash} are used twice among the object id ({id_name!r}), "
+                "the per-epoch and the metadata columns; rename one before writing Parquet."
             )
+        try:
+            ids = pa.array(self.ids.to_numpy())
+        except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+            kinds = sorted({type(i).__name__ for i in self.ids})
+            raise TypeError(
+                f"Object ids must share one type to be written to Parquet; got {kinds} "
+                f"(e.g. {list(self.ids[:3])}). Convert them, e.g. lcs.ids.astype(str)."
+            ) from exc
         offsets = pa.array(self._offsets.astype(np.int32) if self.n_observations < 2**31 else self._offsets)
         list_type = pa.ListArray if offsets.type == pa.int32() else pa.LargeListArray
-        arrays = {id_name: pa.array(self.ids.to_numpy())}
+        arrays = {id_name: ids}
         for name in self.columns:
             arrays[name] = list_type.from_arrays(offsets, pa.array(self.column(name)))
-        meta_table = pa.Table.from_pandas(self._meta, preserve_index=False)
-        for name in meta_table.column_names:
-            arrays[name] = meta_table[name]
+        for name in self._meta.columns:
+            try:
+                arrays[str(name)] = pa.Table.from_pandas(
+                    self._meta[[name]], preserve_index=False).column(0)
+            except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+                raise TypeError(f"Meta column {name!r} cannot be written to Parquet: {exc}") from exc
         info = {
             "version": _PARQUET_VERSION,
             "value_kind": self.value_kind,
             "id": id_name,
             "epoch_columns": list(self.columns),
-            "meta_columns": list(meta_table.column_names),
+            "meta_columns": meta_names,
             "categories": {name: list(labels) for name, labels in self._categories.items()},
+            "units": self._units,
         }
         table = pa.table(arrays)
         table = table.replace_schema_metadata(
@@ -776,49 +880,169 @@ class LightCurves:
         pq.write_table(table, path)
 
     @classmethod
-    def read_parquet(cls, path):
-        """Read a file written by :meth:`to_parquet`."""
+    def read_parquet(cls, path, **columns):
+        """Read a Parquet file: one written by :meth:`to_parquet`, or a plain
+        long table (one row per observation).
+
+        Parameters
+        ----------
+        path : str or path-like
+        **columns
+            For a long table only: the keywords of :meth:`from_pandas`
+            (``id``, ``time``, ``value``, ``error``, ``band``, ``site``,
+            ``context``, ``meta``, ``value_kind``).
+
+        Returns
+        -------
+        LightCurves
+
+        Raises
+        ------
+        ValueError
+            When the file is not Parquet, is truncated or corrupted, or holds
+            skastro metadata that is damaged or of another version; the
+            message names the file and the problem.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> import numpy as np
+        >>> import pandas as pd
+        >>> from skastro import LightCurves
+        >>> folder = tempfile.mkdtemp()
+        >>> lcs = LightCurves.from_arrays([np.arange(3.0)], [np.ones(3)], [np.full(3, 0.1)])
+        >>> lcs.to_parquet(os.path.join(folder, "lcs.parquet"))
+        >>> LightCurves.read_parquet(os.path.join(folder, "lcs.parquet")).equals(lcs)
+        True
+        >>> long = pd.DataFrame({"star": ["a", "a", "b"], "mjd": [1.0, 2.0, 1.5],
+        ...                      "flux": [3.0, 3.2, 9.0], "flux_err": [0.1, 0.1, 0.2]})
+        >>> long.to_parquet(os.path.join(folder, "long.parquet"))
+        >>> LightCurves.read_parquet(os.path.join(folder, "long.parquet"), id="star", time="mjd",
+        ...                          value="flux", error="flux_err")
+        LightCurves(2 objects, 3 observations, value_kind='flux')
+        """
+        import pyarrow as pa
         import pyarrow.parquet as pq
 
-        table = pq.read_table(path)
+        try:
+            table = pq.read_table(path)
+        except FileNotFoundError:
+            raise
+        except (pa.ArrowException, OSError) as exc:
+            raise ValueError(
+                f"{path} is not a readable Parquet file (truncated, corrupted or another "
+                f"format): {exc}"
+            ) from exc
         raw = (table.schema.metadata or {}).get(_PARQUET_KEY)
         if raw is None:
-            raise ValueError(f"{path} was not written by LightCurves.to_parquet (no skastro metadata).")
+            try:
+                return cls.from_pandas(table.to_pandas(), **columns)
+            except KeyError as exc:
+                raise ValueError(
+                    f"{path} was not written by LightCurves.to_parquet (no skastro metadata), so "
+                    "it is read as a long table, one row per observation, with the column "
+                    f"keywords of LightCurves.from_pandas: {exc.args[0]}"
+                ) from exc
+        if columns:
+            raise TypeError(
+                f"{path} was written by LightCurves.to_parquet; the column keywords "
+                f"{sorted(columns)} apply to long tables only."
+            )
+        try:
+            return cls._from_arrow(table, raw)
+        except (KeyError, TypeError, ValueError, IndexError, pa.ArrowException) as exc:
+            raise ValueError(f"{path} holds damaged skastro data: {exc}") from exc
+
+    @classmethod
+    def _from_arrow(cls, table, raw):
+        """The container in an Arrow table written by :meth:`to_parquet`."""
+        import pyarrow as pa
+
         info = json.loads(raw)
+        if not isinstance(info, dict):
+            raise ValueError("its skastro metadata is not a JSON object.")
         if info.get("version") != _PARQUET_VERSION:
             raise ValueError(
-                f"{path} has skastro Parquet version {info.get('version')}; this skastro reads "
-                f"version {_PARQUET_VERSION}."
+                f"skastro Parquet version {info.get('version')!r}; this skastro reads version "
+                f"{_PARQUET_VERSION}."
             )
+        names = {key: info.get(key) for key in ("epoch_columns", "meta_columns")}
+        for key, value in names.items():
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ValueError(f"metadata entry {key!r} must be a list of column names; got {value!r}.")
+        shared = set(names["epoch_columns"]) & set(names["meta_columns"]) | (
+            {info.get("id")} & set(names["epoch_columns"] + names["meta_columns"]))
+        if shared:
+            raise ValueError(f"its metadata names column(s) {sorted(map(str, shared))} twice.")
+        absent = [name for name in [info.get("id"), *names["epoch_columns"], *names["meta_columns"]]
+                  if name not in table.column_names]
+        if absent:
+            raise ValueError(f"column(s) {absent} named in its metadata are missing from the file.")
         columns, offsets = {}, None
-        for name in info["epoch_columns"]:
+        for name in names["epoch_columns"]:
             lists = table[name].combine_chunks()
+            if not pa.types.is_list(lists.type) and not pa.types.is_large_list(lists.type):
+                raise ValueError(f"per-epoch column {name!r} is not a list column ({lists.type}).")
+            if lists.null_count:
+                raise ValueError(f"per-epoch column {name!r} holds {lists.null_count} null list(s).")
+            own = np.asarray(lists.offsets, dtype=np.int64)
+            own = own - own[0]
             if offsets is None:
-                offsets = np.asarray(lists.offsets, dtype=np.int64)
-            values = lists.values
+                offsets, first = own, name
+            elif not np.array_equal(own, offsets):
+                obj = int(np.flatnonzero(np.diff(own) != np.diff(offsets))[0])
+                raise ValueError(
+                    f"the list lengths of column {name!r} disagree with those of {first!r} "
+                    f"(first at object {table[info['id']][obj].as_py()!r})."
+                )
+            values = lists.flatten().to_numpy(zero_copy_only=False)
             if name in CATEGORICAL_COLUMNS:
-                columns[name] = pd.Categorical(values.to_numpy(zero_copy_only=False),
-                                               categories=info["categories"][name])
+                labels = list(info["categories"][name])
+                unknown = set(pd.unique(values)) - set(labels)
+                if unknown:
+                    raise ValueError(
+                        f"label column {name!r} holds {sorted(map(str, unknown))}, which its "
+                        f"categories {labels} lack."
+                    )
+                columns[name] = pd.Categorical(values, categories=labels)
             else:
-                columns[name] = values.to_numpy(zero_copy_only=False)
-        meta = table.select(info["meta_columns"]).to_pandas()
+                columns[name] = values
+        meta = table.select(names["meta_columns"]).to_pandas()
         meta.index = pd.Index(table[info["id"]].to_numpy(zero_copy_only=False), name=info["id"])
-        return cls(offsets, columns, meta=meta, value_kind=info["value_kind"])
+        return cls(offsets, columns, meta=meta, value_kind=info.get("value_kind"),
+                   units=info.get("units"))
 
 
 def _encode(labels, name):
     """Integer codes and label tuple of a label column.
 
-    Labels are sorted, unless ``labels`` is a pandas Categorical: then its
+    Labels are compared as text (``1`` and ``"1"`` are one band; bytes are
+    decoded) and sorted, unless ``labels`` is a pandas Categorical: then its
     category order is kept (e.g. passbands in wavelength order).
     """
     if isinstance(labels, pd.Categorical):
         codes, uniques = labels.codes, labels.categories
     else:
-        codes, uniques = pd.factorize(np.asarray(labels), sort=True)
+        try:
+            codes, uniques = pd.factorize(labels, sort=True)
+        except TypeError:  # labels of mixed types do not sort; sort their text below
+            codes, uniques = pd.factorize(labels, sort=False)
     if (codes < 0).any():
         raise ValueError(f"Label column {name!r} holds missing values.")
-    return np.asarray(codes, dtype=np.int16), tuple(str(label) for label in uniques)
+    text = [_label_text(label) for label in uniques]
+    if isinstance(labels, pd.Categorical):
+        if len(set(text)) < len(text):
+            raise ValueError(
+                f"Label column {name!r} has categories that are the same as text: {list(uniques)}."
+            )
+        merged, final = np.arange(len(text)), text
+    else:
+        final = sorted(set(text)) if len(set(map(type, uniques))) > 1 else list(dict.fromkeys(text))
+        position = {label: k for k, label in enumerate(final)}
+        merged = np.array([position[label] for label in text], dtype=np.int64)
+    if len(final) > np.iinfo(np.int16).max:
+        raise ValueError(f"Label column {name!r} has {len(final)} distinct labels; at most 32767.")
+    return np.asarray(merged[codes], dtype=np.int16), tuple(final)
 
 
 def _sort_within_objects(time, offsets):
@@ -850,3 +1074,150 @@ def _align_meta(meta, ids):
     aligned = meta.reindex(ids)
     aligned.index.name = ids.name
     return aligned
+
+
+def _prepare_column(name, column, n_obs):
+    """A validated flat column and, for a label column, its labels (else None)."""
+    if not isinstance(name, str):
+        raise TypeError(f"Column names must be strings; got {name!r}.")
+    if name in CATEGORICAL_COLUMNS and isinstance(column, (pd.Categorical, pd.Series)):
+        column = pd.Categorical(column)  # keeps a given category order
+    else:
+        column = _native(column)
+    if column.ndim != 1 or column.shape[0] != n_obs:
+        raise ValueError(
+            f"Column {name!r} has shape {column.shape}; expected ({n_obs},), "
+            "one value per observation."
+        )
+    if name in CATEGORICAL_COLUMNS:
+        return _encode(column, name)
+    if column.dtype.kind not in "biuf" or (name in CORE_COLUMNS and column.dtype.kind == "b"):
+        role = "Core column" if name in CORE_COLUMNS else "Context column"
+        raise TypeError(
+            f"{role} {name!r} must be numeric; got dtype {column.dtype}. "
+            f"Only {list(CATEGORICAL_COLUMNS)} may hold labels."
+        )
+    if name == "time":
+        column = column.astype(np.float64)
+    return column, None
+
+
+def _plain(value):
+    """A numpy scalar as the Python one, so messages print ``5``, not ``np.int64(5)``."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _object_of(offsets, ids, flat_index):
+    """The id of the object holding flat observation ``flat_index``."""
+    return _plain(ids[int(np.searchsorted(offsets, flat_index, side="right")) - 1])
+
+
+def _check_values(flat, offsets, ids):
+    """Values no container may hold: non-finite times and negative uncertainties."""
+    if "time" in flat:
+        bad = ~np.isfinite(flat["time"])
+        if bad.any():
+            first = np.flatnonzero(bad)[0]
+            raise ValueError(
+                f"Column 'time' of object {_object_of(offsets, ids, first)!r} holds NaN or inf "
+                f"({int(bad.sum())} non-finite time(s) in all); times must be finite."
+            )
+    if "error" in flat:
+        bad = flat["error"] < 0
+        if bad.any():
+            first = np.flatnonzero(bad)[0]
+            raise ValueError(
+                f"Column 'error' of object {_object_of(offsets, ids, first)!r} holds a negative "
+                f"uncertainty ({_plain(flat['error'][first])!r}; {int(bad.sum())} negative in all); "
+                "uncertainties must be >= 0 (NaN marks a missing one)."
+            )
+
+
+def _native(array):
+    """An ndarray in native byte order, byte strings decoded to str.
+
+    FITS tables give big-endian numbers and byte-string labels, which pandas
+    cannot factorize and which would otherwise print as ``"b'g'"``.
+    """
+    array = np.asarray(array)
+    if array.dtype.kind == "S":
+        return np.char.decode(array, "utf-8", "replace")
+    if not array.dtype.isnative:
+        return array.astype(array.dtype.newbyteorder("="))
+    return array
+
+
+def _column_values(series, labels=False):
+    """A pandas column as an array: Categoricals kept, nullable numbers (not
+    labels) as float with NaN, native byte order."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        return series.array
+    if (not labels and pd.api.types.is_extension_array_dtype(series.dtype)
+            and pd.api.types.is_numeric_dtype(series.dtype)):
+        return series.to_numpy(dtype=np.float64, na_value=np.nan)
+    return _native(series.to_numpy())
+
+
+def _is_astropy(obj):
+    return type(obj).__module__.startswith("astropy")
+
+
+def _days(times):
+    """Times in days: an astropy ``Time`` becomes MJD, a time ``Quantity`` days."""
+    if _is_astropy(times):
+        from astropy.time import Time
+        import astropy.units as u
+
+        if isinstance(times, Time):
+            return np.asarray(times.mjd, dtype=np.float64)
+        if isinstance(times, u.Quantity):
+            if not times.unit.is_equivalent(u.day):
+                raise ValueError(f"Time column has unit {times.unit}; expected a unit of time.")
+            return np.asarray(times.to_value(u.day), dtype=np.float64)
+    return np.asarray(times)
+
+
+def _strip_units(seq, name):
+    """Per-object arrays without astropy units (converted to the first one's), and that unit."""
+    unit = next((a.unit for a in seq if _is_astropy(a) and hasattr(a, "unit")), None)
+    if unit is None:
+        return [np.atleast_1d(np.asarray(a)) for a in seq], None
+    import astropy.units as u
+
+    out = []
+    for a in seq:
+        try:
+            out.append(np.atleast_1d(u.Quantity(a).to_value(unit)))
+        except u.UnitsError as exc:
+            raise ValueError(f"Column {name!r}: units disagree between objects ({exc}).") from exc
+    return out, str(unit)
+
+
+def _unmasked(column, name):
+    """An astropy column as a native array; masked floats become NaN (masked others: error)."""
+    mask = np.asarray(getattr(column, "mask", False))
+    if mask.any():
+        if np.asarray(column).dtype.kind != "f":
+            raise ValueError(
+                f"Column {name!r} has {int(mask.sum())} masked (missing) entries; fill or drop "
+                "those rows first (only float columns are read with NaN for masked entries)."
+            )
+        column = column.filled(np.nan)
+    return _native(column)
+
+
+def _label_text(label):
+    if isinstance(label, (bytes, np.bytes_)):
+        return label.decode("utf-8", "replace")
+    return str(label)
+
+
+def _check_units(units, columns):
+    if units is None:
+        return {}
+    if not isinstance(units, dict):
+        raise TypeError(f"units must be a dict of column name to unit string; got {type(units).__name__}.")
+    unknown = [name for name in units if name not in columns]
+    if unknown:
+        raise ValueError(f"units names column(s) {unknown} that the light curves lack.")
+    return {name: str(unit) for name, unit in units.items() if unit is not None and str(unit)}

@@ -283,3 +283,91 @@ def test_to_padded(lcs):
 def test_repr_mentions_what_it_holds(lcs):
     text = repr(lcs)
     assert "20 objects" in text and "bands=['g', 'r']" in text and "meta=['label']" in text
+
+
+# ------------------------------------------------- issue 18: container defects
+def test_zero_object_container_is_refused_by_the_constructor():
+    empty = {"time": np.zeros(0), "value": np.zeros(0), "error": np.zeros(0)}
+    with pytest.raises(ValueError, match="zero objects; a LightCurves holds at least one object"):
+        LightCurves([0], empty)
+
+
+def test_labels_that_read_the_same_are_one_band():
+    t = np.arange(3.0)
+    lcs = LightCurves.from_arrays([t, t], [t, t], [t, t],
+                                  bands=[np.array([1, 1, 2], dtype=object), np.array(["1", "2", "2"])])
+    assert lcs.bands == ("1", "2")
+    assert lcs.column("band").tolist() == ["1", "1", "2", "1", "2", "2"]
+    numeric = LightCurves.from_arrays([np.arange(3.0)], [t], [t], bands=[np.array([10, 9, 10])])
+    assert numeric.bands == ("9", "10")  # numbers keep their numeric order
+
+
+def test_labels_that_read_the_same_survive_parquet(tmp_path):
+    t = np.arange(2.0)
+    lcs = LightCurves.from_arrays([t, t], [t, t], [t, t],
+                                  bands=[np.array([1, "1"], dtype=object), np.array(["1", "1"])])
+    lcs.to_parquet(tmp_path / "x.parquet")
+    assert LightCurves.read_parquet(tmp_path / "x.parquet").equals(lcs)
+
+
+def test_context_column_may_not_take_a_label_name():
+    table = long_table().rename(columns={"filter": "band"})
+    with pytest.raises(ValueError, match="Context column 'band' has a reserved name"):
+        LightCurves.from_pandas(table, context=["band"])
+    t = [np.arange(3.0)]
+    with pytest.raises(ValueError, match="Context column 'site' has a reserved name"):
+        LightCurves.from_arrays(t, t, t, context={"site": [np.array(["a", "b", "c"])]})
+
+
+def test_with_columns_checks_dtypes(lcs):
+    with pytest.raises(TypeError, match="Context column 'note' must be numeric"):
+        lcs.with_columns(note=np.array(["x"] * lcs.n_observations))
+    with pytest.raises(TypeError, match="Core column 'value' must be numeric"):
+        lcs.with_columns(value=np.array(["x"] * lcs.n_observations))
+    relabelled = lcs.with_columns(band=np.where(lcs.column("band") == "g", "u", "z"))
+    assert relabelled.bands == ("u", "z") and lcs.bands == ("g", "r")
+
+
+def test_from_pandas_column_labels():
+    table = long_table()
+    dup = table.rename(columns={"airmass": "mag"})
+    with pytest.raises(ValueError, match=r"column labels must be unique; \['mag'\] repeat"):
+        LightCurves.from_pandas(dup)
+    numbered = table[["object_id", "time", "mag", "mag_err"]].copy()
+    numbered.columns = [0, 1, 2, 3]  # as read_csv(header=None) gives
+    lcs = LightCurves.from_pandas(numbered, id=0, time=1, value=2, error=3)
+    assert lcs.equals(LightCurves.from_pandas(table))
+    with pytest.raises(TypeError, match="Context column names must be strings; got 7"):
+        LightCurves.from_pandas(table, context=[7])
+
+
+def test_from_arrays_rejects_meta_that_is_not_a_frame():
+    t = [np.arange(3.0)]
+    with pytest.raises(TypeError, match="meta must be a pandas DataFrame indexed by object id; got list"):
+        LightCurves.from_arrays(t, t, t, meta=[{"label": "RRab"}])
+
+
+@pytest.mark.parametrize("max_length", [-1, 0, 2.5])
+def test_to_padded_rejects_bad_max_length(lcs, max_length):
+    with pytest.raises(ValueError, match=f"max_length must be a positive integer or None; got {max_length}"):
+        lcs.to_padded(max_length=max_length)
+
+
+def test_messages_print_plain_ids():
+    t = np.arange(3.0)
+    with pytest.raises(ValueError, match=r"object 7 holds a negative") as info:
+        LightCurves.from_arrays([t], [t], [-np.ones(3)], ids=np.array([7]))
+    assert "np." not in str(info.value)
+
+
+def test_from_pandas_nullable_dtypes():
+    table = long_table()
+    table["mag"] = table["mag"].astype("Float64")
+    table.loc[2, "mag"] = pd.NA
+    table["filter"] = pd.array([1, 2, 2, 1, 2, 1, 3], dtype="Int64")
+    lcs = LightCurves.from_pandas(table, band="filter")
+    assert lcs.value.dtype == np.float64 and np.isnan(lcs.value).sum() == 1
+    assert lcs.bands == ("1", "2", "3")  # integer labels stay integers, not "1.0"
+    table.loc[0, "filter"] = pd.NA
+    with pytest.raises(ValueError, match="Label column 'band' holds missing values"):
+        LightCurves.from_pandas(table, band="filter")

@@ -114,7 +114,7 @@ def make_microlensing_alerts(n_alerts=600, *, class_fractions=None, sites=KMTNET
       (pixels; per-night seeing × airmass^0.6), ``airmass`` and
       ``psf_quality`` (0-100, lower with bad seeing and bright sky); a
       fraction ``bad_value_fraction`` of epochs carry the pipeline's bad
-      flags (negative flux error or FWHM, PSF quality outside 0-100, NaN
+      flags (missing flux error, negative FWHM, PSF quality outside 0-100, NaN
       flux) that the §5.2 cleaning removes.
     - **Flux**: difference flux in units of ``10**(-0.4 (I - 28))`` with a
       site-dependent reference offset and scale; errors grow with sky, seeing
@@ -394,7 +394,7 @@ def _simulate_star(rng, star, label, sites, n_days, cadence_hours, missing_site_
         if n_bad:
             idx = rng.choice(t.size, n_bad, replace=False)
             what = rng.randint(0, 4, n_bad)
-            error[idx[what == 0]] = -1.0
+            error[idx[what == 0]] = np.nan  # a flagged error (LightCurves refuses negative ones)
             fwhm = fwhm.copy()
             fwhm[idx[what == 1]] = -1.0
             psf_q[idx[what == 2]] = 999.0

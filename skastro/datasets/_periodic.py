@@ -1,5 +1,7 @@
 """Simulated periodic variables in the VVV near-IR regime (Dékány & Grebel 2020)."""
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 from sklearn.utils import check_random_state
@@ -185,11 +187,19 @@ def _as_range(value, name):
 def _draw_labels(n_objects, classes, rng):
     if n_objects < 1:
         raise ValueError(f"n_objects must be >= 1; got {n_objects}.")
+    if classes is not None and not isinstance(classes, Mapping):
+        raise TypeError(
+            f"classes must be a dict mapping class names to weights, e.g. {{'RRab': 1.0}}; "
+            f"got {type(classes).__name__} {classes!r}."
+        )
     mix = dict(_DEFAULT_MIX if classes is None else classes)
     unknown = set(mix) - set(PERIODIC_CLASSES)
-    if unknown or not mix or min(mix.values()) < 0 or sum(mix.values()) <= 0:
+    weights = pd.to_numeric(pd.Series(list(mix.values()), dtype=object), errors="coerce")
+    weights = weights.to_numpy(dtype=float)
+    if unknown or not mix or not np.all(np.isfinite(weights) & (weights >= 0)) or weights.sum() <= 0:
         raise ValueError(
-            f"classes must map some of {PERIODIC_CLASSES} to non-negative weights; got {classes}."
+            f"classes must map some of {PERIODIC_CLASSES} to finite non-negative weights "
+            f"(not all zero); got {classes}."
         )
     names = list(mix)
     weights = np.array([mix[k] for k in names], dtype=float) / sum(mix.values())

@@ -1,5 +1,7 @@
 """Seeded simulators for the follow-up experiments: stellar spectra and a two-stage survey."""
 
+import numbers
+
 import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch, check_random_state
@@ -85,6 +87,9 @@ def make_spectra(
     >>> X.shape, float(X.min()), float(X.max())
     ((5, 100), 0.0, 1.0)
     """
+    for name, value in (("n_samples", n_samples), ("n_wavelengths", n_wavelengths)):
+        if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"{name} must be a positive integer; got {value!r}.")
     rng = check_random_state(random_state)
     names = list(FOLLOWUP_CLASSES)
     table = np.array([FOLLOWUP_CLASSES[c] for c in names])

@@ -72,7 +72,7 @@ def augment_crops(X, y=None, *, n_crops=3, max_left_crop=0.8, max_right_crop=0.6
     >>> len(aug), bool((aug.lengths[4:] <= np.tile(alerts.lengths, 2)).all())
     (12, True)
     """
-    X = check_lightcurves(X, "augment_crops")
+    X = check_lightcurves(X, "augment_crops", measurements=())
     if not isinstance(n_crops, Integral) or n_crops < 0:
         raise ValueError(f"n_crops must be a non-negative integer; got {n_crops!r}.")
     for name, v in (("max_left_crop", max_left_crop), ("max_right_crop", max_right_crop)):
@@ -145,7 +145,7 @@ def crop_to_visibility(X, fraction, *, t_break="t_break", t_cut="t_cut"):
     >>> bool((half.lengths <= alerts.lengths).all())
     True
     """
-    X = check_lightcurves(X, "crop_to_visibility")
+    X = check_lightcurves(X, "crop_to_visibility", measurements=())
     if not 0 <= fraction <= 1:
         raise ValueError(f"fraction must be in [0, 1]; got {fraction!r}.")
     last = X.time[X.offsets[1:] - 1]

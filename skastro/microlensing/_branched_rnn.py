@@ -326,7 +326,7 @@ class BranchedRNNClassifier(ClassifierMixin, BaseEstimator):
         from ..nn._branched import BranchedRNN
         from ..nn._utils import resolve_device, seed_torch
 
-        X = check_lightcurves(X, self, value_kind=None)
+        X = check_lightcurves(X, self, value_kind=None, measurements=())
         y = np.asarray(y)
         if y.ndim != 1 or len(y) != len(X):
             raise ValueError(
@@ -444,7 +444,7 @@ class BranchedRNNClassifier(ClassifierMixin, BaseEstimator):
         import torch
 
         check_is_fitted(self, "net_")
-        X = check_lightcurves(X, self)
+        X = check_lightcurves(X, self, measurements=())
         n_out = 1 if len(self.classes_) == 2 else len(self.classes_)
         logits = np.empty((len(X), n_out))
         order = np.argsort(X.lengths, kind="stable")       # similar lengths share a chunk

@@ -228,7 +228,7 @@ class DmDtNoveltyDetector(OutlierMixin, TransformerMixin, BaseEstimator):
 
     def _prepare(self, X):
         name = type(self).__name__
-        X = check_lightcurves(X, self, value_kind="mag")
+        X = check_lightcurves(X, self, value_kind="mag", errors="ignore")
         if len(X) == 0:
             raise ValueError(f"{name} got 0 light curves; need at least one.")
         for column in ("time", "value"):
@@ -325,7 +325,7 @@ class DmDtNoveltyDetector(OutlierMixin, TransformerMixin, BaseEstimator):
         return self._partial_fit(X)
 
     def _partial_fit(self, X):
-        X = check_lightcurves(X, self, value_kind="mag")
+        X = check_lightcurves(X, self, value_kind="mag", errors="ignore")
         if not hasattr(self, "bands_"):
             self._init_state(X)
         offsets, time, value, band = self._prepare(X)

@@ -107,7 +107,7 @@ class DualFoldSequencer(ContainerTransformerMixin, BaseEstimator):
         self.on_invalid = on_invalid
 
     def _check(self, X):
-        X = check_lightcurves(X, self, columns=_NEEDED)
+        X = check_lightcurves(X, self, columns=_NEEDED, measurements=())  # folded input; on_invalid covers bad folds
         if "period" not in X.meta.columns:
             raise ValueError(
                 "DualFoldSequencer needs meta column 'period' (run PeriodFolder first); meta has "

@@ -395,10 +395,10 @@ class PeriodFolder(ContainerTransformerMixin, BaseEstimator):
             columns and metadata listed in the class docstring.
         """
         check_is_fitted(self)
-        X = check_lightcurves(X, self)
+        X = check_lightcurves(X, self, measurements=())
         settings = self.settings_
         apertures = self._apertures(X)
-        _check_finite(X, apertures)
+        X = check_lightcurves(X, self, measurements=apertures)  # the bad-input policy
 
         band_names = tuple(X.bands) if "band" in X.columns else ()
         codes = X.codes("band") if band_names else np.zeros(X.n_observations, np.int16)
@@ -475,20 +475,6 @@ class PeriodFolder(ContainerTransformerMixin, BaseEstimator):
 
 
 # ---------------------------------------------------------------- helpers
-def _check_finite(X, apertures):
-    if not np.all(np.isfinite(X.time)):
-        raise ValueError("The light curves hold non-finite times (NaN or inf) in column 'time'.")
-    for value, err in apertures:
-        v, e = X.column(value), X.column(err)
-        if not np.all(np.isfinite(v)):
-            raise ValueError(f"Column {value!r} holds non-finite values; drop those observations.")
-        if not np.all(np.isfinite(e) & (e > 0)):
-            raise ValueError(
-                f"Column {err!r} must hold positive finite uncertainties; found "
-                f"{int(np.sum(~(np.isfinite(e) & (e > 0))))} that are not."
-            )
-
-
 def _select(data, mask):
     """Keep the measurements in ``mask`` (objects keep their place, may become empty)."""
     counts = np.add.reduceat(mask.astype(np.int64), data["offsets"][:-1]) if mask.size else 0

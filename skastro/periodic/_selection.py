@@ -169,7 +169,7 @@ class FoldFeatures(TransformerMixin, BaseEstimator):
         return list(DEFAULT_FEATURES if self.columns is None else self.columns)
 
     def _check(self, X):
-        X = check_lightcurves(X, self)
+        X = check_lightcurves(X, self, measurements=())  # selects, reads no measurement
         missing = [c for c in self._names() if c not in X.meta.columns]
         if missing:
             raise ValueError(

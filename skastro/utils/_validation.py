@@ -1,10 +1,33 @@
-"""Input validation shared by the estimators."""
+"""Input validation shared by the estimators: the one bad-input policy.
 
-from .._lightcurves import LightCurves
+The policy (also a table in the data-model guide):
+
+- Errors, whatever the estimator (raised when a container is built): NaN or
+  infinite times, negative uncertainties, mismatched lengths, empty light
+  curves, duplicated ids, a container of zero objects.
+- Errors here: not a ``LightCurves``, a missing column, the wrong
+  ``value_kind``, no uncertainties for an estimator that needs them (unless it
+  accepts unit weights), zero uncertainties where they weight, an object left
+  with no usable observation.
+- Dropped here, counted per object in ``meta["n_dropped"]``: observations
+  whose value (or uncertainty, when used) is NaN or infinite.
+- Warned about here: times that look like Julian Dates rather than MJD.
+"""
+
+import warnings
+
+import numpy as np
+
+from .._lightcurves import LightCurves, _object_of, _plain
+
+ERROR_POLICIES = ("require", "unit", "ignore")
+# Times beyond this (days) are taken for Julian Dates: MJD 2,400,000 is the year 8,429.
+JD_THRESHOLD = 2_400_000.0
 
 
-def check_lightcurves(X, estimator, columns=(), value_kind=None):
-    """Check that ``X`` is a :class:`~skastro.LightCurves` fit for ``estimator``.
+def check_lightcurves(X, estimator, columns=(), value_kind=None, *, errors="require",
+                      measurements=(("value", "error"),)):
+    """Check ``X`` for ``estimator`` and apply skastro's bad-input policy.
 
     Parameters
     ----------
@@ -13,14 +36,49 @@ def check_lightcurves(X, estimator, columns=(), value_kind=None):
     estimator : object or str
         The caller, named in error messages.
     columns : sequence of str, default=()
-        Per-epoch columns that must be present.
+        Further per-epoch columns that must be present.
     value_kind : {"mag", "flux"}, default=None
         Required ``value_kind``, if any.
+    errors : {"require", "unit", "ignore"}, default="require"
+        How the estimator uses the uncertainties (the second column of each
+        pair in ``measurements``):
+
+        - ``"require"``: they weight the fit. Light curves without an
+          ``error`` column are refused with a ``ValueError`` naming the
+          estimator and the column; zero uncertainties are refused naming the
+          object and the column.
+        - ``"unit"``: as ``"require"``, but light curves without an ``error``
+          column get unit uncertainties (every observation weighs the same),
+          as astropy's ``LombScargle`` does for ``dy=None``.
+        - ``"ignore"``: the estimator does not read them; nothing is checked.
+    measurements : sequence of (str, str), default=(("value", "error"),)
+        (value column, uncertainty column) pairs the estimator reads.
 
     Returns
     -------
     LightCurves
-        ``X`` itself (containers are immutable, so nothing is copied).
+        ``X`` itself when nothing needed cleaning (containers are immutable,
+        so nothing is copied); else a new container without the observations
+        whose value or used uncertainty is NaN or infinite, with the number
+        dropped per object added to ``meta["n_dropped"]``, and unit
+        uncertainties added for ``errors="unit"``.
+
+    Raises
+    ------
+    TypeError
+        ``X`` is not a ``LightCurves``.
+    ValueError
+        A missing column, the wrong ``value_kind``, missing or zero
+        uncertainties (see ``errors``), or an object with no usable
+        observation; the message names the estimator, the column and, where
+        there is one, the object id.
+
+    Warns
+    -----
+    UserWarning
+        When times exceed 2,400,000 days: they look like Julian Dates, and
+        skastro's simulators, loaders and fitted epochs use MJD
+        (= JD - 2400000.5).
 
     Examples
     --------
@@ -34,6 +92,25 @@ def check_lightcurves(X, estimator, columns=(), value_kind=None):
     Traceback (most recent call last):
     ...
     TypeError: MyEstimator expects a skastro.LightCurves (build one with LightCurves.from_pandas or from_arrays); got ndarray.
+
+    A NaN magnitude is dropped and counted:
+
+    >>> nan = LightCurves.from_arrays([np.arange(3.0)], [np.array([1.0, np.nan, 1.0])],
+    ...                               [np.ones(3)], ids=["star"])
+    >>> clean = check_lightcurves(nan, "MyEstimator")
+    >>> clean.lengths, clean.meta["n_dropped"].tolist()
+    (array([2]), [1])
+
+    Light curves without uncertainties are refused, unless unit weights are
+    acceptable to the estimator:
+
+    >>> bare = LightCurves.from_arrays([np.arange(3.0)], [np.ones(3)])
+    >>> check_lightcurves(bare, "MyEstimator")
+    Traceback (most recent call last):
+    ...
+    ValueError: MyEstimator needs uncertainties in per-epoch column 'error'; these light curves have none (columns ['time', 'value']). Build them with errors, or use an estimator that accepts unit weights (see the data-model guide).
+    >>> check_lightcurves(bare, "MyEstimator", errors="unit").error
+    array([1., 1., 1.])
     """
     name = estimator if isinstance(estimator, str) else type(estimator).__name__
     if not isinstance(X, LightCurves):
@@ -41,7 +118,19 @@ def check_lightcurves(X, estimator, columns=(), value_kind=None):
             f"{name} expects a skastro.LightCurves (build one with LightCurves.from_pandas "
             f"or from_arrays); got {type(X).__name__}."
         )
-    missing = [c for c in columns if c not in X.columns]
+    if errors not in ERROR_POLICIES:
+        raise ValueError(f"errors must be one of {ERROR_POLICIES}; got {errors!r}.")
+    if errors == "unit" and "error" not in X.columns:
+        X = X.with_columns(error=np.ones(X.n_observations))
+    values = [value for value, _ in measurements]
+    uncertainties = [] if errors == "ignore" else [err for _, err in measurements]
+    if "error" in uncertainties and "error" not in X.columns:
+        raise ValueError(
+            f"{name} needs uncertainties in per-epoch column 'error'; these light curves have "
+            f"none (columns {list(X.columns)}). Build them with errors, or use an estimator "
+            "that accepts unit weights (see the data-model guide)."
+        )
+    missing = [c for c in dict.fromkeys([*columns, *values, *uncertainties]) if c not in X.columns]
     if missing:
         raise ValueError(
             f"{name} needs per-epoch column(s) {missing}; the light curves have {list(X.columns)}."
@@ -50,4 +139,53 @@ def check_lightcurves(X, estimator, columns=(), value_kind=None):
         raise ValueError(
             f"{name} expects value_kind={value_kind!r} light curves; got {X.value_kind!r}."
         )
+    X = _drop_nonfinite(X, name, [*values, *uncertainties])
+    for column in uncertainties:
+        _refuse_zero(X, name, column)
+    _warn_jd(X, name)
     return X
+
+
+def _drop_nonfinite(X, name, used):
+    """Drop observations with a NaN or inf in a ``used`` column; count them in meta."""
+    bad = np.zeros(X.n_observations, dtype=bool)
+    for column in used:
+        values = X.column(column)
+        if values.dtype.kind == "f":
+            bad |= ~np.isfinite(values)
+    if not bad.any():
+        return X
+    dropped = np.add.reduceat(bad.astype(np.int64), X.offsets[:-1])
+    emptied = np.flatnonzero(dropped == X.lengths)
+    if emptied.size:
+        raise ValueError(
+            f"{name}: object {_plain(X.ids[emptied[0]])!r} has no observation with finite "
+            f"{' and '.join(map(repr, used))} ({emptied.size} such object(s) in all); drop those "
+            "objects first, e.g. lcs[lcs.meta.index != id]."
+        )
+    before = X.meta["n_dropped"].to_numpy() if "n_dropped" in X.meta.columns else 0
+    return X.select_observations(~bad).with_meta(n_dropped=before + dropped)
+
+
+def _refuse_zero(X, name, column):
+    bad = ~(X.column(column) > 0)
+    if bad.any():
+        first = np.flatnonzero(bad)[0]
+        raise ValueError(
+            f"Column {column!r} of object {_object_of(X.offsets, X.ids, first)!r} holds an "
+            f"uncertainty of {_plain(X.column(column)[first])!r} ({int(bad.sum())} not > 0 in all); "
+            f"{name} weights observations by 1/{column}², so give them a floor (e.g. the "
+            "survey's systematic error) or drop those observations."
+        )
+
+
+def _warn_jd(X, name):
+    latest = float(X.time.max())
+    if latest > JD_THRESHOLD:
+        warnings.warn(
+            f"{name}: times reach {latest:.1f} days, which looks like a Julian Date; skastro's "
+            "loaders, simulators and fitted epochs use MJD = JD - 2400000.5 (periods and "
+            "amplitudes are unaffected).",
+            UserWarning,
+            stacklevel=3,
+        )

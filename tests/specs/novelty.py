@@ -27,7 +27,7 @@ def _as_flux(X, y):
 
 def _nan_magnitude(X, y):
     value = np.array(X.value)
-    value[3] = np.nan
+    value[X.offsets[0]:X.offsets[1]] = np.nan  # single NaNs are dropped; a whole object is an error
     return X.with_columns(value=value)
 
 
@@ -46,7 +46,7 @@ SPECS = [
         scoring=_mean_score,
         bad_inputs=[
             ("flux instead of magnitudes", _as_flux, ValueError),
-            ("NaN magnitude", _nan_magnitude, ValueError),
+            ("no finite magnitude in an object", _nan_magnitude, ValueError),
             ("band unseen in fit", _unknown_band, ValueError, "predict"),
         ],
     )

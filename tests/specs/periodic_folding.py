@@ -50,7 +50,7 @@ class _SequenceSummaryClassifier(ClassifierMixin, BaseEstimator):
 
 def _nan_value(X, y):
     v = X.value.copy()
-    v[0] = np.nan
+    v[X.offsets[0]:X.offsets[1]] = np.nan  # single NaNs are dropped; a whole object is an error
     return X.with_columns(value=v)
 
 
@@ -71,7 +71,7 @@ SPECS = [
                                RandomForestClassifier(n_estimators=10, random_state=0)],
         scoring="accuracy",
         bad_inputs=[
-            ("NaN magnitude", _nan_value, ValueError, "predict"),
+            ("no finite magnitude in an object", _nan_value, ValueError, "predict"),
             ("non-positive errors", _zero_error, ValueError, "predict"),
             ("two bands without band= or multiband=True", _two_bands, ValueError, "predict"),
         ],
