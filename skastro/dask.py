@@ -115,15 +115,15 @@ def _as_bag(collection):
     )
 
 
-def _ship(estimator):
-    """One graph node holding ``estimator``: scattered to every worker when a
-    distributed client is active, else a single pure ``dask.delayed``."""
-    try:
-        from distributed import default_client
-        client = default_client()
-    except (ImportError, ValueError):
-        return dask.delayed(estimator, pure=True)
-    return client.scatter(estimator, broadcast=True)
+def _ship(estimator, bag):
+    """One graph node holding ``estimator``: scattered to every worker when the
+    scheduler that will compute ``bag`` is a distributed client, else a single
+    pure ``dask.delayed``."""
+    scheduler = dask.base.get_scheduler(collections=[bag])
+    client = getattr(scheduler, "__self__", None)
+    if client is not None and callable(getattr(client, "scatter", None)):
+        return client.scatter(estimator, broadcast=True, hash=False)
+    return dask.delayed(estimator, pure=True)
 
 
 def _column_names(estimator, method, n_columns):
@@ -200,7 +200,7 @@ def map_estimator(estimator, collection, method="transform", *, output=None, ove
         Replace partitions already in ``output``.
     compute : bool, default=True
         False: return the lazy ``dask.bag.Bag`` of per-partition results
-        (or written paths) instead.
+        (or written paths) instead, to compute on the scheduler active now.
 
     Returns
     -------
@@ -230,7 +230,7 @@ def map_estimator(estimator, collection, method="transform", *, output=None, ove
         raise ValueError(f"{type(estimator).__name__} has no method {method!r}.")
     check_is_fitted(estimator)
     bag = _as_bag(collection)
-    shipped = _ship(estimator)
+    shipped = _ship(estimator, bag)
     if output is None:
         results = bag.map(_apply, shipped, method)
     else:
