@@ -181,3 +181,13 @@ def test_partial_fit_merge_errors(parts_dir):
         sd.partial_fit_merge(PeriodFolder(), parts_dir)
     with pytest.raises(ValueError, match="split_every must be an int >= 2"):
         sd.partial_fit_merge(DmDtNoveltyDetector(), parts_dir, split_every=1)
+
+
+def test_scaling_guide_example_runs():
+    import doctest
+    from pathlib import Path
+
+    guide = Path(__file__).resolve().parents[1] / "docs" / "user_guide" / "scaling.rst"
+    result = doctest.testfile(str(guide), module_relative=False,
+                              optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 10 and result.failed == 0
