@@ -63,18 +63,7 @@ def write_partitions(lcs, path, *, partition_size=10_000, overwrite=False):
         parts = (lcs[lo:lo + partition_size] for lo in range(0, len(lcs), partition_size))
     else:
         parts = lcs
-    path = Path(path)
-    if path.exists() and not path.is_dir():
-        raise ValueError(f"path {str(path)!r} exists and is not a directory.")
-    path.mkdir(parents=True, exist_ok=True)
-    old = sorted(path.glob(_GLOB))
-    if old and not overwrite:
-        raise ValueError(
-            f"path {str(path)!r} already holds {len(old)} partition(s); pass overwrite=True "
-            "to replace them."
-        )
-    for file in old:
-        file.unlink()
+    path = _prepare_directory(path, overwrite)
     written = []
     for i, part in enumerate(parts):
         if not isinstance(part, LightCurves):
@@ -85,6 +74,23 @@ def write_partitions(lcs, path, *, partition_size=10_000, overwrite=False):
     if not written:
         raise ValueError("write_partitions got no light curves to write.")
     return written
+
+
+def _prepare_directory(path, overwrite, name="path"):
+    """Create the directory ``path`` for partitions; remove old ones if ``overwrite``."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"{name} {str(path)!r} exists and is not a directory.")
+    path.mkdir(parents=True, exist_ok=True)
+    old = sorted(path.glob(_GLOB))
+    if old and not overwrite:
+        raise ValueError(
+            f"{name} {str(path)!r} already holds {len(old)} partition(s); pass "
+            "overwrite=True to replace them."
+        )
+    for file in old:
+        file.unlink()
+    return path
 
 
 def partition_paths(path):

@@ -21,7 +21,7 @@ from sklearn.base import clone
 from sklearn.utils.validation import check_is_fitted
 
 from skastro._lightcurves import LightCurves
-from skastro._partitioned import _PATTERN, _GLOB, partition_paths
+from skastro._partitioned import _PATTERN, _prepare_directory, partition_paths
 
 __all__ = ["read_partitions", "from_lightcurves", "map_estimator", "partial_fit_merge",
            "METHODS"]
@@ -234,18 +234,7 @@ def map_estimator(estimator, collection, method="transform", *, output=None, ove
     if output is None:
         results = bag.map(_apply, shipped, method)
     else:
-        output = Path(output)
-        if output.exists() and not output.is_dir():
-            raise ValueError(f"output {str(output)!r} exists and is not a directory.")
-        output.mkdir(parents=True, exist_ok=True)
-        old = sorted(output.glob(_GLOB))
-        if old and not overwrite:
-            raise ValueError(
-                f"output {str(output)!r} already holds {len(old)} partition(s); pass "
-                "overwrite=True to replace them."
-            )
-        for file in old:
-            file.unlink()
+        output = _prepare_directory(output, overwrite, name="output")
         files = [str(output / _PATTERN.format(i)) for i in range(bag.npartitions)]
         file_bag = db.from_sequence(files, npartitions=len(files))
         results = bag.map(_apply, shipped, method, file_bag)
