@@ -76,25 +76,29 @@ def add_batch_commands(sub):
     nfit.add_argument("--bands", nargs="+", default=None, help="passbands to use, in order")
     nfit.add_argument("--contamination", type=float, default=0.02)
     nfit.set_defaults(func=_novelty_fit)
-    nscore = nsub.add_parser("score", help="score light curves with a saved detector",
-                             description="Write one row per object (indexed by id): the "
-                             "chosen method of a DmDtNoveltyDetector saved by 'novelty fit'.")
-    nscore.add_argument("model", help="a .npz file written by 'skastro novelty fit'")
-    _input_arguments(nscore)
-    _output_argument(nscore)
-    nscore.add_argument("--method", choices=_METHODS_NOVELTY, default="score_samples")
-    nscore.set_defaults(func=_novelty_score)
+    _scoring_command(nsub, "score", _METHODS_NOVELTY, _novelty_score,
+                     help="score light curves with a saved detector",
+                     description="Write one row per object (indexed by id): the chosen "
+                     "method of a DmDtNoveltyDetector saved by 'novelty fit'.",
+                     model_help="a .npz file written by 'skastro novelty fit'")
 
-    vet = sub.add_parser(
-        "vet", help="vet microlensing alerts with a fitted LensNet (BranchedRNNClassifier)",
+    _scoring_command(
+        sub, "vet", _METHODS_VET, _vet,
+        help="vet microlensing alerts with a fitted LensNet (BranchedRNNClassifier)",
         description="Write class probabilities (or labels) of a fitted BranchedRNNClassifier "
         "for each alert. The model file is a pickle (the only format this estimator has "
-        "today): loading it can run code, so load only files you made or trust.")
-    vet.add_argument("model", help="pickle of a fitted BranchedRNNClassifier")
-    _input_arguments(vet)
-    _output_argument(vet)
-    vet.add_argument("--method", choices=_METHODS_VET, default="predict_proba")
-    vet.set_defaults(func=_vet)
+        "today): loading it can run code, so load only files you made or trust.",
+        model_help="pickle of a fitted BranchedRNNClassifier")
+
+
+def _scoring_command(sub, name, methods, func, *, help, description, model_help):
+    """A subcommand applying a saved model's method (first of ``methods`` by default)."""
+    p = sub.add_parser(name, help=help, description=description)
+    p.add_argument("model", help=model_help)
+    _input_arguments(p)
+    _output_argument(p)
+    p.add_argument("--method", choices=methods, default=methods[0])
+    p.set_defaults(func=func)
 
 
 # ------------------------------------------------------------------- input
