@@ -4,8 +4,9 @@ A collection is a :class:`dask.bag.Bag` whose elements are ``LightCurves``,
 one element per partition (see the "Scaling out" user guide for why a bag
 and not a Dask DataFrame). Functions here run on the scheduler Dask is set up
 to use: a ``dask.distributed`` client if one is active, else Dask's default
-for bags (local processes); ``dask.config.set(scheduler="synchronous")``
-runs everything in this process.
+for bags (a local process pool, which sends every task its inputs: prefer a
+``distributed.LocalCluster`` for large models);
+``dask.config.set(scheduler="synchronous")`` runs everything in this process.
 
 Needs the ``dask`` extra: ``pip install "skastro[dask]"``.
 """
@@ -132,7 +133,7 @@ def _column_names(estimator, method, n_columns):
     if method == "transform" and hasattr(estimator, "get_feature_names_out"):
         try:
             names = list(estimator.get_feature_names_out())
-        except Exception:  # estimators whose names need input features
+        except (AttributeError, TypeError, ValueError):  # names that need input features
             names = []
         if len(names) == n_columns:
             return [str(n) for n in names]
