@@ -120,7 +120,11 @@ def _read_lightcurves(path, args):
         return LightCurves.from_pandas(pd.read_csv(path), **columns)
     from astropy.table import Table
 
-    return LightCurves.from_table(Table.read(path), **columns)
+    try:
+        table = Table.read(path)
+    except Exception as exc:  # astropy raises many kinds; all mean "not a table we read"
+        raise ValueError(f"not a CSV/Parquet file and astropy cannot read it ({exc})") from None
+    return LightCurves.from_table(table, **columns)
 
 
 def _collection(args):

@@ -75,6 +75,9 @@ def test_clear_errors(tmp_path, transients):
     with pytest.raises(SystemExit, match=r"\['flux'\] not in the table.*--value"):
         main(["novelty", "fit", str(tmp_path / "obs.parquet"), "--model", str(model),
               "--value", "flux"])
+    (tmp_path / "obs.xyz").write_text("1 2 3")
+    with pytest.raises(SystemExit, match="obs.xyz.*astropy cannot read it"):
+        main(["novelty", "fit", str(tmp_path / "obs.xyz"), "--model", str(model)])
     (tmp_path / "empty").mkdir()
     with pytest.raises(SystemExit, match="holds no partition files"):
         main(["fold", str(tmp_path / "empty"), "--out", str(tmp_path / "o")])
@@ -113,5 +116,15 @@ def test_scheduler_address(tmp_path, transients):
         assert main(["novelty", "fit", str(tmp_path / "lcs.parquet"), "--model",
                      str(tmp_path / "m.npz"), "--partition-size", "20",
                      "--scheduler", cluster.scheduler_address]) == 0
+    np.testing.assert_array_equal(DmDtNoveltyDetector.load(tmp_path / "m.npz").counts_,
+                                  DmDtNoveltyDetector().fit(transients).counts_)
+
+
+def test_astropy_readable_table(tmp_path, transients):
+    table = transients.to_table()
+    del table.meta["objects"]  # a DataFrame, which ECSV cannot store
+    table.write(tmp_path / "obs.ecsv")
+    assert main(["novelty", "fit", str(tmp_path / "obs.ecsv"), "--model", str(tmp_path / "m.npz"),
+                 "--value", "value", "--error", "error", "--band-column", "band"]) == 0
     np.testing.assert_array_equal(DmDtNoveltyDetector.load(tmp_path / "m.npz").counts_,
                                   DmDtNoveltyDetector().fit(transients).counts_)
