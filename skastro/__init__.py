@@ -18,6 +18,11 @@ _LAZY = {
     "DmDtNoveltyDetector": "skastro.novelty",
     "InfoGainFollowupSelector": "skastro.followup",
     "SpectrumVAE": "skastro.followup",
+    # partitioned Parquet directories (skastro._partitioned)
+    "write_partitions": "skastro._partitioned",
+    "read_partitions": "skastro._partitioned",
+    "iter_partitions": "skastro._partitioned",
+    "partition_paths": "skastro._partitioned",
 }
 
 __all__ = ["LightCurves", "__version__", *_LAZY]

@@ -6,6 +6,7 @@ import sys
 import time
 from pathlib import Path
 
+from ._batch_cli import add_batch_commands, run as run_batch
 from .reproduce import SECTIONS, Context
 
 
@@ -58,9 +59,12 @@ def main(argv=None):
     rep.add_argument("--full", action="store_true", help="paper-scale sizes (slow)")
     rep.add_argument("--random-state", type=int, default=0)
     rep.add_argument("--quiet", action="store_true")
+    add_batch_commands(sub)  # fold, novelty fit|score, vet (skastro._batch_cli)
     args = parser.parse_args(argv)
     if args.command == "reproduce":
         _reproduce(args)
+    else:
+        return run_batch(args)
     return 0
 
 

@@ -1,0 +1,314 @@
+"""Dask collections of light curves and distributed inference and fitting.
+
+A collection is a :class:`dask.bag.Bag` whose elements are ``LightCurves``,
+one element per partition (see the "Scaling out" user guide for why a bag
+and not a Dask DataFrame). Functions here run on the scheduler Dask is set up
+to use: a ``dask.distributed`` client if one is active, else Dask's default
+for bags (a local process pool, which sends every task its inputs: prefer a
+``distributed.LocalCluster`` for large models);
+``dask.config.set(scheduler="synchronous")`` runs everything in this process.
+
+Needs the ``dask`` extra: ``pip install "skastro[dask]"``.
+"""
+
+import functools
+from pathlib import Path
+
+import dask
+import dask.bag as db
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+from sklearn.utils.validation import check_is_fitted
+
+from skastro._lightcurves import LightCurves
+from skastro._partitioned import _PATTERN, _prepare_directory, partition_paths
+
+__all__ = ["read_partitions", "from_lightcurves", "map_estimator", "partial_fit_merge",
+           "METHODS"]
+
+#: Estimator methods :func:`map_estimator` applies.
+METHODS = ("transform", "predict", "predict_proba", "score_samples", "decision_function")
+
+
+def read_partitions(path):
+    """A lazy collection over a directory written by :func:`skastro.write_partitions`.
+
+    Nothing is read until the collection is computed; each task reads one
+    partition file (on the worker, so the directory must be visible to the
+    workers: a shared or network file system).
+
+    Parameters
+    ----------
+    path : str or Path
+        The partitioned directory.
+
+    Returns
+    -------
+    dask.bag.Bag
+        One partition per file; each partition's single element is the
+        ``LightCurves`` of that file.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import dask
+    >>> import skastro.dask
+    >>> from skastro import write_partitions
+    >>> from skastro.datasets import make_periodic_variables
+    >>> folder = tempfile.mkdtemp()
+    >>> _ = write_partitions(make_periodic_variables(9, random_state=0), folder, partition_size=4)
+    >>> bag = skastro.dask.read_partitions(folder)
+    >>> bag.npartitions
+    3
+    >>> with dask.config.set(scheduler="synchronous"):
+    ...     bag.map(len).compute()
+    [4, 4, 1]
+    """
+    files = [str(file) for file in partition_paths(path)]
+    return db.from_sequence(files, npartitions=len(files)).map(LightCurves.read_parquet)
+
+
+def from_lightcurves(lcs, partition_size=10_000):
+    """A collection over an in-memory ``LightCurves``, cut into partitions.
+
+    The data travel inside the task graph: fine for tests and moderate sets;
+    for large sets write a partitioned directory and use
+    :func:`read_partitions`.
+
+    Parameters
+    ----------
+    lcs : LightCurves
+    partition_size : int, default=10_000
+        Objects per partition (an object is never split).
+
+    Returns
+    -------
+    dask.bag.Bag
+        One ``LightCurves`` element per partition.
+
+    Examples
+    --------
+    >>> import skastro.dask
+    >>> from skastro.datasets import make_periodic_variables
+    >>> bag = skastro.dask.from_lightcurves(make_periodic_variables(10, random_state=0),
+    ...                                     partition_size=4)
+    >>> bag.npartitions
+    3
+    """
+    if not isinstance(lcs, LightCurves):
+        raise TypeError(f"lcs must be a LightCurves; got {type(lcs).__name__}.")
+    if isinstance(partition_size, bool) or not isinstance(partition_size, int) \
+            or partition_size < 1:
+        raise ValueError(f"partition_size must be a positive int; got {partition_size!r}.")
+    parts = [lcs[lo:lo + partition_size] for lo in range(0, len(lcs), partition_size)]
+    return db.from_sequence(parts, npartitions=len(parts))
+
+
+def _as_bag(collection):
+    if isinstance(collection, db.Bag):
+        return collection
+    if isinstance(collection, (str, Path)):
+        return read_partitions(collection)
+    raise TypeError(
+        "collection must be a dask.bag.Bag of LightCurves (skastro.dask.read_partitions / "
+        f"from_lightcurves) or a partitioned directory; got {type(collection).__name__}."
+    )
+
+
+def _ship(estimator, bag):
+    """One graph node holding ``estimator``: scattered to every worker when the
+    scheduler that will compute ``bag`` is a distributed client, else a single
+    pure ``dask.delayed``."""
+    scheduler = dask.base.get_scheduler(collections=[bag])
+    client = getattr(scheduler, "__self__", None)
+    if client is not None and callable(getattr(client, "scatter", None)):
+        return client.scatter(estimator, broadcast=True, hash=False)
+    return dask.delayed(estimator, pure=True)
+
+
+def _column_names(estimator, method, n_columns):
+    if method == "predict_proba" and hasattr(estimator, "classes_"):
+        return [f"proba_{c}" for c in estimator.classes_]
+    if method == "transform" and hasattr(estimator, "get_feature_names_out"):
+        try:
+            names = list(estimator.get_feature_names_out())
+        except (AttributeError, TypeError, ValueError):  # names that need input features
+            names = []
+        if len(names) == n_columns:
+            return [str(n) for n in names]
+    return [method] if n_columns == 1 else [f"{method}_{j}" for j in range(n_columns)]
+
+
+def _as_frame(result, lcs, estimator, method):
+    """A per-object table of an estimator's output, indexed by object id."""
+    if isinstance(result, pd.DataFrame):
+        frame = result.set_axis(lcs.ids, axis=0)
+    else:
+        values = np.asarray(result)
+        if values.ndim == 1:
+            values = values[:, None]
+        frame = pd.DataFrame(values, index=lcs.ids,
+                             columns=_column_names(estimator, method, values.shape[1]))
+    frame.index.name = lcs.ids.name or "object_id"
+    return frame
+
+
+def _apply(lcs, estimator, method, file=None):
+    result = getattr(estimator, method)(lcs)
+    if file is None:
+        return result
+    if isinstance(result, LightCurves):
+        result.to_parquet(file)
+    else:
+        _as_frame(result, lcs, estimator, method).to_parquet(file)
+    return file
+
+
+def _concat(parts):
+    if all(isinstance(p, LightCurves) for p in parts):
+        return LightCurves.concat(parts)
+    if all(isinstance(p, pd.DataFrame) for p in parts):
+        return pd.concat(parts)
+    return np.concatenate([np.asarray(p) for p in parts], axis=0)
+
+
+def map_estimator(estimator, collection, method="transform", *, output=None, overwrite=False,
+                  compute=True):
+    """Apply a fitted estimator partition by partition (distributed inference).
+
+    The estimator is put in the graph once: scattered to the workers of the
+    active ``dask.distributed`` client, or one ``dask.delayed`` node without
+    one; every partition's task refers to that single key.
+
+    Parameters
+    ----------
+    estimator : fitted estimator
+        Any fitted skastro (or scikit-learn) estimator taking ``LightCurves``.
+    collection : dask.bag.Bag or str or Path
+        A collection from :func:`read_partitions` / :func:`from_lightcurves`,
+        or a partitioned directory.
+    method : {"transform", "predict", "predict_proba", "score_samples", \
+"decision_function"}, default="transform"
+    output : str or Path, default=None
+        Write each partition's result to ``output/part-NNNNN.parquet``: a
+        ``LightCurves`` result (e.g. ``PeriodFolder.transform``) as a
+        partitioned light-curve directory (:func:`skastro.read_partitions`),
+        an array as a table indexed by object id (``pandas.read_parquet(output)``
+        reads all of it). Written by the workers, so ``output`` must be on a
+        file system they share with you.
+    overwrite : bool, default=False
+        Replace partitions already in ``output``.
+    compute : bool, default=True
+        False: return the lazy ``dask.bag.Bag`` of per-partition results
+        (or written paths) instead, to compute on the scheduler active now.
+
+    Returns
+    -------
+    LightCurves or ndarray or list of Path or dask.bag.Bag
+        Without ``output``: the partition results joined in order, identical
+        to ``getattr(estimator, method)`` on each partition; with ``output``:
+        the written files.
+
+    Examples
+    --------
+    >>> import dask
+    >>> import numpy as np
+    >>> import skastro.dask
+    >>> from skastro.datasets import make_transients
+    >>> from skastro.novelty import DmDtNoveltyDetector
+    >>> lcs = make_transients(n_variables=60, n_transients=2, n_epochs=20, random_state=0)
+    >>> det = DmDtNoveltyDetector().fit(lcs)
+    >>> bag = skastro.dask.from_lightcurves(lcs, partition_size=25)
+    >>> with dask.config.set(scheduler="synchronous"):
+    ...     scores = skastro.dask.map_estimator(det, bag, "score_samples")
+    >>> np.array_equal(scores, det.score_samples(lcs))
+    True
+    """
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}; got {method!r}.")
+    if not callable(getattr(estimator, method, None)):
+        raise ValueError(f"{type(estimator).__name__} has no method {method!r}.")
+    check_is_fitted(estimator)
+    bag = _as_bag(collection)
+    shipped = _ship(estimator, bag)
+    if output is None:
+        results = bag.map(_apply, shipped, method)
+    else:
+        output = _prepare_directory(output, overwrite, name="output")
+        files = [str(output / _PATTERN.format(i)) for i in range(bag.npartitions)]
+        file_bag = db.from_sequence(files, npartitions=len(files))
+        results = bag.map(_apply, shipped, method, file_bag)
+    if not compute:
+        return results
+    parts = results.compute()
+    return [Path(p) for p in parts] if output is not None else _concat(parts)
+
+
+def _fit_partitions(estimator, parts):
+    fitted = [clone(estimator).partial_fit(lcs) for lcs in parts]
+    return functools.reduce(lambda a, b: a.merge(b), fitted)
+
+
+def _merge_all(fitted):
+    return functools.reduce(lambda a, b: a.merge(b), fitted)
+
+
+def partial_fit_merge(estimator, collection, *, split_every=8):
+    """Fit on a collection: ``partial_fit`` per partition, tree reduction with ``merge``.
+
+    For estimators whose fitted state is additive, such as
+    :class:`~skastro.novelty.DmDtNoveltyDetector` (pair histograms): each
+    partition fits a clone, and the clones are merged ``split_every`` at a
+    time up a tree, so no worker holds more than one partition and
+    ``split_every`` fitted states. When the estimator has a
+    ``contamination`` threshold (``offset_``), a second pass scores the whole
+    collection with the merged estimator and sets ``offset_`` to that
+    percentile of the scores, as ``fit`` on the union does.
+
+    Parameters
+    ----------
+    estimator : estimator with ``partial_fit`` and ``merge``
+        Unfitted template (cloned; not modified).
+    collection : dask.bag.Bag or str or Path
+        As in :func:`map_estimator`.
+    split_every : int, default=8
+        Fan-in of the merge tree.
+
+    Returns
+    -------
+    estimator
+        The merged, fitted estimator. For ``DmDtNoveltyDetector`` its
+        ``counts_`` equal those of ``fit`` on the union bit for bit, and with
+        ``score="paper"`` so do its scores and ``offset_``.
+
+    Examples
+    --------
+    >>> import dask
+    >>> import numpy as np
+    >>> import skastro.dask
+    >>> from skastro.datasets import make_transients
+    >>> from skastro.novelty import DmDtNoveltyDetector
+    >>> lcs = make_transients(n_variables=60, n_transients=0, n_epochs=20, random_state=0)
+    >>> bag = skastro.dask.from_lightcurves(lcs, partition_size=25)
+    >>> with dask.config.set(scheduler="synchronous"):
+    ...     det = skastro.dask.partial_fit_merge(DmDtNoveltyDetector(score="paper"), bag)
+    >>> np.array_equal(det.counts_, DmDtNoveltyDetector(score="paper").fit(lcs).counts_)
+    True
+    """
+    for name in ("partial_fit", "merge"):
+        if not callable(getattr(estimator, name, None)):
+            raise TypeError(
+                f"partial_fit_merge needs an estimator with partial_fit and merge; "
+                f"{type(estimator).__name__} has no {name!r}."
+            )
+    if isinstance(split_every, bool) or not isinstance(split_every, int) or split_every < 2:
+        raise ValueError(f"split_every must be an int >= 2; got {split_every!r}.")
+    bag = _as_bag(collection)
+    merged = bag.reduction(functools.partial(_fit_partitions, clone(estimator)), _merge_all,
+                           split_every=split_every).compute()
+    contamination = getattr(merged, "contamination", None)
+    if contamination is not None and hasattr(merged, "offset_"):
+        scores = map_estimator(merged, bag, "score_samples")
+        merged.offset_ = float(np.percentile(scores, 100.0 * contamination))
+    return merged

@@ -1,0 +1,193 @@
+"""skastro.dask on a real dask.distributed LocalCluster (2 worker processes)."""
+
+import pickle
+import re
+
+import cloudpickle
+import dask
+import numpy as np
+import pandas as pd
+import pytest
+from distributed import Client, LocalCluster
+from sklearn.exceptions import NotFittedError
+
+import skastro.dask as sd
+from skastro import LightCurves, read_partitions, write_partitions
+from skastro.datasets import make_microlensing_alerts, make_periodic_variables, make_transients
+from skastro.novelty import DmDtNoveltyDetector
+from skastro.periodic import PeriodFolder
+
+
+@pytest.fixture(scope="module")
+def client():
+    with LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
+                      dashboard_address=None) as cluster, Client(cluster) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def transients():
+    return make_transients(n_variables=70, n_transients=3, n_epochs=15, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def parts_dir(tmp_path_factory, transients):
+    path = tmp_path_factory.mktemp("transients")
+    write_partitions(transients, path, partition_size=20)
+    return path
+
+
+@pytest.fixture(scope="module")
+def detector(transients):
+    return DmDtNoveltyDetector().fit(transients)
+
+
+def test_read_partitions_is_a_bag_of_lightcurves(parts_dir, transients):
+    bag = sd.read_partitions(parts_dir)
+    assert bag.npartitions == 4
+    with dask.config.set(scheduler="synchronous"):
+        parts = bag.compute()
+    assert all(isinstance(p, LightCurves) for p in parts)
+    assert LightCurves.concat(parts).equals(transients)
+
+
+@pytest.mark.parametrize("method", ["score_samples", "decision_function", "predict", "transform"])
+def test_map_estimator_on_cluster_equals_in_memory(client, parts_dir, transients, detector,
+                                                   method):
+    out = sd.map_estimator(detector, parts_dir, method)
+    np.testing.assert_array_equal(out, getattr(detector, method)(transients))
+
+
+def test_map_estimator_writes_parquet(client, parts_dir, transients, detector, tmp_path):
+    files = sd.map_estimator(detector, parts_dir, "transform", output=tmp_path / "out")
+    assert [f.name for f in files] == [f"part-{i:05d}.parquet" for i in range(4)]
+    table = pd.read_parquet(tmp_path / "out")
+    assert list(table.columns) == list(detector.get_feature_names_out())
+    np.testing.assert_array_equal(table.index.to_numpy(), transients.ids.to_numpy())
+    np.testing.assert_array_equal(table.to_numpy(), detector.transform(transients))
+    with pytest.raises(ValueError, match="already holds 4 partition"):
+        sd.map_estimator(detector, parts_dir, "transform", output=tmp_path / "out")
+    sd.map_estimator(detector, parts_dir, "predict", output=tmp_path / "out", overwrite=True)
+    predicted = pd.read_parquet(tmp_path / "out")
+    np.testing.assert_array_equal(predicted["predict"], detector.predict(transients))
+
+
+def test_period_folder_transform_writes_lightcurve_partitions(client, tmp_path):
+    lcs = make_periodic_variables(30, n_epochs=(30, 60), random_state=0)
+    bag = sd.from_lightcurves(lcs, partition_size=12)
+    folder = PeriodFolder(random_state=0).fit(lcs)
+    sd.map_estimator(folder, bag, output=tmp_path / "folded")
+    folded = read_partitions(tmp_path / "folded")
+    # PeriodFolder draws its cross-validation folds per call: the reference is
+    # the in-process transform of the same partitions.
+    expected = LightCurves.concat([folder.transform(lcs[lo:lo + 12]) for lo in (0, 12, 24)])
+    assert folded.equals(expected)
+    assert sd.map_estimator(folder, bag).equals(expected)
+
+
+def test_predict_proba_of_lensnet(client):
+    from skastro.microlensing import BranchedRNNClassifier
+
+    alerts = make_microlensing_alerts(30, n_days=8, random_state=0)
+    clf = BranchedRNNClassifier(hidden_size=4, dense_size=4, max_epochs=1, random_state=0)
+    clf.fit(alerts, alerts.meta["label_binary"].to_numpy())
+    bag = sd.from_lightcurves(alerts, partition_size=10)
+    np.testing.assert_allclose(sd.map_estimator(clf, bag, "predict_proba"),
+                               clf.predict_proba(alerts), rtol=0, atol=1e-6)
+    frame = sd._as_frame(clf.predict_proba(alerts), alerts, clf, "predict_proba")
+    assert list(frame.columns) == [f"proba_{c}" for c in clf.classes_]
+
+
+def _graph_of(lazy, estimator):
+    """Map tasks, tasks holding a copy of the estimator, estimator keys each map task uses."""
+    graph = dict(lazy.__dask_graph__())
+    size = len(pickle.dumps(estimator))
+    map_tasks = [k for k in graph if isinstance(k, tuple) and k[0].startswith("_apply")]
+    heavy = [k for k, task in graph.items() if len(cloudpickle.dumps(task)) >= size]
+    pattern = type(estimator).__name__ + r"-[0-9a-f]{32}"
+    used = [set(re.findall(pattern, repr(graph[k]))) for k in map_tasks]
+    return map_tasks, heavy, used
+
+
+def test_estimator_is_scattered_once_not_embedded_per_task(client, transients, detector):
+    bag = sd.from_lightcurves(transients, partition_size=10)  # 8 partitions
+    lazy = sd.map_estimator(detector, bag, "score_samples", compute=False)
+    map_tasks, heavy, used = _graph_of(lazy, detector)
+    assert len(map_tasks) == 8
+    assert heavy == []  # no task carries the estimator
+    (key,) = used[0]
+    assert all(u == {key} for u in used)  # every task refers to the one scattered key
+    assert len(client.who_has()[key]) == 2  # broadcast to both workers
+    np.testing.assert_array_equal(np.concatenate(lazy.compute()),
+                                  detector.score_samples(transients))
+
+
+def test_estimator_is_one_delayed_node_without_client(transients, detector):
+    bag = sd.from_lightcurves(transients, partition_size=10)
+    with dask.config.set(scheduler="synchronous"):  # not the distributed client, if any
+        lazy = sd.map_estimator(detector, bag, "score_samples", compute=False)
+    map_tasks, heavy, used = _graph_of(lazy, detector)
+    assert len(map_tasks) == 8
+    (key,) = used[0]
+    assert heavy == [key] and all(u == {key} for u in used)
+    with dask.config.set(scheduler="synchronous"):
+        np.testing.assert_array_equal(np.concatenate(lazy.compute()),
+                                      detector.score_samples(transients))
+
+
+def test_map_estimator_errors(transients, detector):
+    bag = sd.from_lightcurves(transients, partition_size=30)
+    with pytest.raises(ValueError, match="method must be one of"):
+        sd.map_estimator(detector, bag, "fit")
+    with pytest.raises(ValueError, match="PeriodFolder has no method 'predict'"):
+        sd.map_estimator(PeriodFolder(), bag, "predict")
+    with pytest.raises(NotFittedError):
+        sd.map_estimator(DmDtNoveltyDetector(), bag, "predict")
+    with pytest.raises(TypeError, match="collection must be a dask.bag.Bag"):
+        sd.map_estimator(detector, transients, "predict")
+    with pytest.raises(ValueError, match="not a directory"):
+        sd.map_estimator(detector, "/nonexistent/parts", "predict")
+    with pytest.raises(TypeError, match="lcs must be a LightCurves"):
+        sd.from_lightcurves(transients.to_pandas())
+
+
+def _assert_same_fit(merged, full):
+    for attr in ("bands_", "channels_", "n_objects_seen_"):
+        assert getattr(merged, attr) == getattr(full, attr)
+    for attr in ("counts_", "prob_", "log_dt_edges_", "dm_edges_"):
+        np.testing.assert_array_equal(getattr(merged, attr), getattr(full, attr))
+
+
+def test_partial_fit_merge_paper_equals_fit_on_union(client, parts_dir, transients):
+    full = DmDtNoveltyDetector(score="paper").fit(transients)
+    merged = sd.partial_fit_merge(DmDtNoveltyDetector(score="paper"), parts_dir, split_every=2)
+    _assert_same_fit(merged, full)
+    np.testing.assert_array_equal(merged.score_samples(transients), full.score_samples(transients))
+    assert merged.offset_ == full.offset_
+
+
+def test_partial_fit_merge_zscore_equals_fit_on_union(client, parts_dir, transients):
+    full = DmDtNoveltyDetector().fit(transients)
+    merged = sd.partial_fit_merge(DmDtNoveltyDetector(), parts_dir, split_every=2)
+    _assert_same_fit(merged, full)
+    np.testing.assert_allclose(merged.zscore_calibration_, full.zscore_calibration_,
+                               rtol=1e-12)
+    np.testing.assert_allclose(merged.score_samples(transients), full.score_samples(transients),
+                               rtol=1e-12)
+
+
+def test_partial_fit_merge_errors(parts_dir):
+    with pytest.raises(TypeError, match="PeriodFolder has no 'partial_fit'"):
+        sd.partial_fit_merge(PeriodFolder(), parts_dir)
+    with pytest.raises(ValueError, match="split_every must be an int >= 2"):
+        sd.partial_fit_merge(DmDtNoveltyDetector(), parts_dir, split_every=1)
+
+
+def test_scaling_guide_example_runs():
+    import doctest
+    from pathlib import Path
+
+    guide = Path(__file__).resolve().parents[1] / "docs" / "user_guide" / "scaling.rst"
+    result = doctest.testfile(str(guide), module_relative=False,
+                              optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 10 and result.failed == 0
