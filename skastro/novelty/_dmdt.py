@@ -1,6 +1,9 @@
 """DmDtNoveltyDetector: population p_f(dm|dt) novelty scores (Soraisam et al. 2020)."""
 
 import json
+import struct
+import zipfile
+import zlib
 from numbers import Integral, Real
 from pathlib import Path
 
@@ -9,6 +12,7 @@ from sklearn.base import BaseEstimator, OutlierMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from .._version import __version__
 from ..utils import check_lightcurves
 from . import _kernels
 
@@ -521,6 +525,7 @@ class DmDtNoveltyDetector(OutlierMixin, BaseEstimator):
         header = {
             "format": FILE_FORMAT,
             "version": FILE_VERSION,
+            "skastro_version": __version__,
             "params": params,
             "bands": list(self.bands_),
             "channels": list(self.channels_),
@@ -534,7 +539,16 @@ class DmDtNoveltyDetector(OutlierMixin, BaseEstimator):
 
     @classmethod
     def load(cls, path):
-        """Read a detector written by :meth:`save`.
+        """Read a detector written by :meth:`save`, checking every entry.
+
+        The file is read without unpickling anything (``allow_pickle=False``)
+        and checked before use: the format name and version, the constructor
+        parameters, every array's dtype and shape against the bands and grid,
+        the edges against the parameters, the counts (non-negative integers),
+        ``offset`` and the calibration sums (finite). A file that fails any
+        check (another file type, a truncated or tampered archive) raises a
+        ``ValueError`` saying it is not a skastro model file and why; a file
+        of another format version says which version and skastro wrote it.
 
         Parameters
         ----------
@@ -547,30 +561,10 @@ class DmDtNoveltyDetector(OutlierMixin, BaseEstimator):
             Fitted, ready to score, ``partial_fit`` or merge.
         """
         path = Path(path)
-        with np.load(path, allow_pickle=False) as data:
-            if "header" not in data:
-                raise ValueError(f"{path} is not a {FILE_FORMAT} file (no header).")
-            header = json.loads(str(data["header"]))
-            if header.get("format") != FILE_FORMAT:
-                raise ValueError(
-                    f"{path}: expected format {FILE_FORMAT!r}; got {header.get('format')!r}."
-                )
-            if header.get("version") != FILE_VERSION:
-                raise ValueError(
-                    f"{path}: file format version {header.get('version')} is not supported "
-                    f"(this skastro reads version {FILE_VERSION})."
-                )
-            params = {k: (tuple(v) if isinstance(v, list) else v)
-                      for k, v in header["params"].items()}
-            det = cls(**params)
-            det.bands_ = tuple(header["bands"])
-            det.channels_ = tuple(header["channels"])
-            det.log_dt_edges_ = np.array(data["log_dt_edges"])
-            det.dm_edges_ = np.array(data["dm_edges"])
-            det.counts_ = np.array(data["counts"], dtype=np.int64)
-            det.zscore_stats_ = np.array(data["zscore_stats"])
-        det.n_objects_seen_ = int(header["n_objects_seen"])
-        det.offset_ = float(header["offset"])
+        header, arrays = _read_model_file(path)
+        det = cls(**_checked_params(path, cls, header))
+        for key, value in _check_model(path, det, header, arrays).items():
+            setattr(det, key, value)
         det.zscore_calibration_ = det._calibration()
         det._update_tables()
         return det
@@ -634,3 +628,128 @@ class DmDtNoveltyDetector(OutlierMixin, BaseEstimator):
         tags.input_tags.two_d_array = False
         tags.non_deterministic = False
         return tags
+
+
+# ---------------------------------------------------------------------- model files
+_ENTRIES = ("header", "log_dt_edges", "dm_edges", "counts", "zscore_stats")
+# what a damaged or foreign file can raise inside numpy.load / zipfile
+_READ_ERRORS = (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, struct.error,
+                zlib.error, NotImplementedError, MemoryError)
+
+
+def _not_a_model(path, reason):
+    return ValueError(f"{path}: not a skastro model file ({FILE_FORMAT!r}): {reason}.")
+
+
+def _read_model_file(path):
+    """The JSON header and the arrays of a model file; never unpickles anything."""
+    try:
+        with open(path, "rb") as fh:
+            data = np.load(fh, allow_pickle=False)
+            if not isinstance(data, np.lib.npyio.NpzFile):
+                arrays = None  # a single .npy array
+            else:
+                with data:
+                    arrays = {name: data[name] for name in data.files}
+    except FileNotFoundError:
+        raise
+    except _READ_ERRORS as exc:
+        why = (("not an .npz archive of plain arrays (reading it would need unpickling, "
+                "which skastro never does)") if "pickle" in str(exc)
+               else f"unreadable as an .npz archive ({type(exc).__name__}: {str(exc)[:80]})")
+        raise _not_a_model(path, why) from None
+    if arrays is None:
+        raise _not_a_model(path, "a single NumPy array, not an .npz archive")
+    if sorted(arrays) != sorted(_ENTRIES):
+        raise _not_a_model(path, f"entries {sorted(arrays)}; expected {sorted(_ENTRIES)}")
+    raw = arrays.pop("header")
+    if raw.shape != () or raw.dtype.kind != "U":
+        raise _not_a_model(path, "the header is not a JSON string")
+    try:
+        header = json.loads(str(raw))
+    except ValueError:
+        raise _not_a_model(path, "the header is not valid JSON") from None
+    if not isinstance(header, dict) or header.get("format") != FILE_FORMAT:
+        got = header.get("format") if isinstance(header, dict) else header
+        raise _not_a_model(path, f"format {got!r}, expected {FILE_FORMAT!r}")
+    version = header.get("version")
+    if version != FILE_VERSION or isinstance(version, bool):
+        raise ValueError(
+            f"{path}: {FILE_FORMAT} file format version {version!r} (written by skastro "
+            f"{header.get('skastro_version', 'unknown')}) is not supported; this skastro "
+            f"{__version__} reads version {FILE_VERSION}. Refit the detector, or load the "
+            "file with the skastro that wrote it."
+        )
+    return header, arrays
+
+
+def _checked_params(path, cls, header):
+    params = header.get("params")
+    known = cls().get_params()
+    if not isinstance(params, dict) or not set(params) <= set(known):
+        extra = sorted(set(params) - set(known)) if isinstance(params, dict) else params
+        raise _not_a_model(path, f"header 'params' has unknown entries {extra}")
+    params = {k: (tuple(v) if isinstance(v, list) else v) for k, v in params.items()}
+    try:
+        cls(**params)._validate_params()
+        _check_range(params.get("log_dt_range", known["log_dt_range"]), "log_dt_range")
+        _check_range(params.get("dm_range", known["dm_range"]), "dm_range")
+    except (TypeError, ValueError) as exc:
+        raise _not_a_model(path, f"header 'params' are invalid: {exc}") from None
+    return params
+
+
+def _check_model(path, det, header, arrays):
+    """Check every fitted entry against the others; the fitted attributes if all hold."""
+
+    def need(ok, reason):
+        if not ok:
+            raise _not_a_model(path, reason)
+
+    bands = header.get("bands")
+    need(isinstance(bands, list) and bands and all(isinstance(b, str) and b for b in bands)
+         and len(set(bands)) == len(bands),
+         f"header 'bands' must be a non-empty list of unique names; got {bands!r}")
+    if det.bands is not None and list(det.bands) != bands:
+        raise _not_a_model(path, f"header 'bands' {bands} differ from the parameter "
+                                 f"bands={list(det.bands)}")
+    nb = len(bands)
+    channels = list(bands) + [f"{a}-{b}" for a in bands for b in bands if a != b]
+    need(header.get("channels") == channels,
+         f"header 'channels' {header.get('channels')!r} do not follow from bands {bands}")
+    n_seen = header.get("n_objects_seen")
+    need(isinstance(n_seen, int) and not isinstance(n_seen, bool) and n_seen >= 0,
+         f"'n_objects_seen' must be a non-negative integer; got {n_seen!r}")
+    offset = header.get("offset")
+    need(isinstance(offset, (int, float)) and not isinstance(offset, bool)
+         and np.isfinite(offset), f"'offset' must be a finite number; got {offset!r}")
+
+    edges = {}
+    for name, param, n in (("log_dt_edges", "log_dt_range", det.n_dt_bins),
+                           ("dm_edges", "dm_range", det.n_dm_bins)):
+        a = arrays[name]
+        need(a.dtype.kind == "f" and a.shape == (n + 1,),
+             f"{name!r} has dtype {a.dtype} and shape {a.shape}; expected float of shape "
+             f"({n + 1},) for {'n_dt_bins' if 'dt' in name else 'n_dm_bins'}={n}")
+        expected = np.linspace(*_check_range(getattr(det, param), param), n + 1)
+        need(np.all(np.isfinite(a)) and np.allclose(a, expected, rtol=1e-12, atol=1e-12),
+             f"{name!r} do not match {param}={getattr(det, param)!r}")
+        edges[name] = np.array(a, dtype=np.float64)
+    counts = arrays["counts"]
+    shape = (nb * nb, det.n_dt_bins, det.n_dm_bins + 2)
+    need(counts.dtype.kind in "iu" and counts.shape == shape,
+         f"'counts' has dtype {counts.dtype} and shape {counts.shape}; expected integers of "
+         f"shape {shape} for {nb} band(s), n_dt_bins={det.n_dt_bins}, "
+         f"n_dm_bins={det.n_dm_bins}")
+    need(counts.size == 0 or (counts.min() >= 0 and counts.max() < 2**62),
+         "'counts' must be non-negative (and below 2**62)")
+    stats = arrays["zscore_stats"]
+    need(stats.dtype.kind == "f" and stats.shape == (5,) and np.all(np.isfinite(stats))
+         and stats[0] >= 0 and stats[0] == np.round(stats[0]) and stats[3] >= 0,
+         f"'zscore_stats' must be 5 finite sums (n >= 0 whole, sum x^2 >= 0); got "
+         f"dtype {stats.dtype}, shape {stats.shape}")
+    return {"bands_": tuple(bands), "channels_": tuple(channels),
+            "log_dt_edges_": edges["log_dt_edges"], "dm_edges_": edges["dm_edges"],
+            "counts_": np.array(counts, dtype=np.int64),
+            "zscore_stats_": np.array(stats, dtype=np.float64),
+            "n_objects_seen_": n_seen, "offset_": float(offset)}
