@@ -89,6 +89,15 @@ class DmDtNoveltyDetector(OutlierMixin, BaseEstimator):
         Fraction of outliers: ``offset_`` is the ``100 * contamination``
         percentile of the training scores, so the default is the paper's
         2nd-percentile threshold (§3.2).
+    max_cross_pairs : int or None, default=10**8
+        The most cross-passband pairs one light curve may have; more raise a
+        ``ValueError`` naming the object (None: no limit). Fitting or scoring
+        a light curve of ``n`` observations costs ``O(n * n_bands + P)``
+        steps, ``P`` its number of cross-passband pairs: the paper pairs
+        *every* observation with every earlier one in another band (§3.1), so
+        ``P`` is quadratic in ``n`` (up to ``n**2 / 2``), while a single band
+        is linear (consecutive pairs only). ``P`` is counted in ``O(n)``
+        before any pair is visited; 10**8 pairs take a few seconds.
 
     Attributes
     ----------
@@ -165,10 +174,12 @@ class DmDtNoveltyDetector(OutlierMixin, BaseEstimator):
         "alpha": [Interval(Real, 0, None, closed="neither")],
         "score": [StrOptions({"zscore", "paper"})],
         "contamination": [Interval(Real, 0, 0.5, closed="right")],
+        "max_cross_pairs": [None, Interval(Integral, 0, None, closed="left")],
     }
 
     def __init__(self, *, bands=None, n_dt_bins=20, log_dt_range=(-2.0, 3.5), n_dm_bins=64,
-                 dm_range=(-8.0, 8.0), alpha=1.0, score="zscore", contamination=0.02):
+                 dm_range=(-8.0, 8.0), alpha=1.0, score="zscore", contamination=0.02,
+                 max_cross_pairs=10**8):
         self.bands = bands
         self.n_dt_bins = n_dt_bins
         self.log_dt_range = log_dt_range
@@ -177,6 +188,7 @@ class DmDtNoveltyDetector(OutlierMixin, BaseEstimator):
         self.alpha = alpha
         self.score = score
         self.contamination = contamination
+        self.max_cross_pairs = max_cross_pairs
 
     # ------------------------------------------------------------------ set-up
     def _init_state(self, X):
@@ -262,6 +274,17 @@ class DmDtNoveltyDetector(OutlierMixin, BaseEstimator):
                     f"bands {list(self.bands_)}."
                 )
             band = np.zeros(X.n_observations, dtype=np.int64)
+        if self.max_cross_pairs is not None and len(self.bands_) > 1:
+            pairs = _kernels.cross_pairs(X.offsets, X.time, band, len(self.bands_))
+            worst = int(np.argmax(pairs))
+            if pairs[worst] > self.max_cross_pairs:
+                raise ValueError(
+                    f"{name}: light curve {X.ids[worst]!r} has {pairs[worst]:,} "
+                    f"cross-passband pairs (t_a > t_b, all pairs as in the paper), more than "
+                    f"max_cross_pairs={self.max_cross_pairs:,}; the cost grows as the square "
+                    "of its length. Bin or cut the light curve, use fewer bands, or raise "
+                    "max_cross_pairs (None: no limit)."
+                )
         return X.offsets, X.time, X.value, band
 
     def _raw(self, X):

@@ -1,6 +1,7 @@
 """Tests of DmDtNoveltyDetector, its kernels and the §3.2 flagging helper."""
 
 import json
+import time as time_module
 
 import numpy as np
 import pytest
@@ -45,6 +46,60 @@ def test_fast_kernel_matches_reference():
     np.testing.assert_array_equal(counts, _kernels.pair_counts_reference(*args))
     # every pair is counted once: consecutive same-band + cross-band with t_a > t_b
     assert counts.sum() == fast[3].sum()
+
+
+@pytest.mark.parametrize("n_bands", [1, 2, 5])
+def test_fast_kernel_matches_reference_any_band_count(n_bands):
+    rng = np.random.default_rng(n_bands)
+    offsets, time, value, band = _random_flat(rng, n_obj=15, n_bands=n_bands)
+    inner = 10 ** np.linspace(-1.0, 2.0, 6)[1:-1]
+    n_f = n_bands * n_bands
+    table = rng.normal(size=(n_f, inner.size + 1, 8 + 2))
+    mu, var = rng.normal(size=table.shape[:2]), rng.random(table.shape[:2])
+    args = (offsets, time, value, band, n_bands, inner, -3.0, 0.75, 8)
+    fast = _kernels.pair_sums(*args, table, mu, var)
+    ref = _kernels.pair_sums_reference(*args, table, mu, var)
+    for a, b in zip(fast, ref):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(_kernels.pair_counts(*args),
+                                  _kernels.pair_counts_reference(*args))
+    # cross_pairs counts exactly the cross-passband pairs the kernels visit
+    cross = fast[3][:, n_bands:].sum(axis=1)
+    np.testing.assert_array_equal(_kernels.cross_pairs(offsets, time, band, n_bands), cross)
+
+
+def test_one_band_is_linear_in_length():
+    # issue 18: every row used to rescan all earlier rows (1e5 points: 6.4 s, 1e6: > 5 min)
+    rng = np.random.default_rng(0)
+    warm = LightCurves.from_arrays([np.arange(50.0)], [rng.normal(18, 1, 50)], [np.ones(50)])
+    DmDtNoveltyDetector().fit(warm).score_samples(warm)  # compile outside the clock
+    n = 200_000
+    t = np.cumsum(rng.exponential(0.5, n))
+    lc = LightCurves.from_arrays([t], [18 + np.sin(t) + rng.normal(0, 0.1, n)], [np.ones(n)])
+    start = time_module.perf_counter()
+    det = DmDtNoveltyDetector().fit(lc)
+    det.score_samples(lc)
+    elapsed = time_module.perf_counter() - start
+    assert det.counts_.sum() == n - 1  # consecutive pairs only
+    assert elapsed < 3.0, f"one band of {n} points took {elapsed:.1f} s"
+
+
+def test_cross_pair_budget_names_the_object():
+    rng = np.random.default_rng(1)
+    n = 400
+    lcs = LightCurves.from_arrays(
+        [np.arange(10.0), np.arange(float(n))], [rng.normal(18, 1, 10), rng.normal(18, 1, n)],
+        [np.ones(10), np.ones(n)], bands=[np.array(["g", "r"] * 5), np.array(["g", "r"] * 200)],
+        ids=["small", "big"])
+    pairs = int(_kernels.cross_pairs(lcs.offsets, lcs.time, lcs.codes("band"), 2)[1])
+    assert pairs == (n // 2) ** 2  # every (g, r) pair of distinct times counted once
+    with pytest.raises(ValueError, match=rf"'big' has {pairs:,} cross-passband pairs.*"
+                                         r"max_cross_pairs=1,000"):
+        DmDtNoveltyDetector(max_cross_pairs=1000).fit(lcs)
+    det = DmDtNoveltyDetector(max_cross_pairs=pairs).fit(lcs)  # at the limit: fine
+    with pytest.raises(ValueError, match="'big'"):
+        det.set_params(max_cross_pairs=pairs - 1).score_samples(lcs)
+    DmDtNoveltyDetector(max_cross_pairs=None).fit(lcs)
 
 
 def test_estimator_scores_match_reference(field):
