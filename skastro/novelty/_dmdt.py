@@ -19,7 +19,7 @@ from . import _kernels
 __all__ = ["DmDtNoveltyDetector", "FILE_FORMAT", "FILE_VERSION"]
 
 FILE_FORMAT = "skastro-dmdt"
-FILE_VERSION = 1
+FILE_VERSION = 2  # 2: calibration sample instead of z-score sums; skastro_version
 # E[log chi^2_1] = -(euler_gamma + log 2): the offset of log(c^2) from log Var(c).
 _LOG_CHI2_1_MEAN = -(0.5772156649015329 + np.log(2.0))
 _SINGLE_BAND = "all"
@@ -89,6 +89,19 @@ class DmDtNoveltyDetector(OutlierMixin, BaseEstimator):
         Fraction of outliers: ``offset_`` is the ``100 * contamination``
         percentile of the training scores, so the default is the paper's
         2nd-percentile threshold (§3.2).
+    calibration_size : int, default=5000
+        Training light curves kept (``calibration_sample_``) to calibrate the
+        z-score and set ``offset_`` under the *current* distributions: the
+        ``calibration_size`` curves of smallest content hash among all seen,
+        a uniform sample that ``partial_fit`` and :meth:`merge` maintain
+        exactly as ``fit`` on the union would. Up to this many training
+        curves, ``offset_`` is exactly the percentile of all training scores;
+        beyond it, with probability at least ``1 - delta`` the fraction of all
+        training scores below ``offset_`` is within
+        ``sqrt(2 q (1 - q) L / K) + 2 L / (3 K)`` of ``q = contamination``
+        (``K = calibration_size``, ``L = log(2 / delta)``; Bernstein's
+        inequality for sampling without replacement): ±0.006 for the
+        defaults at ``delta = 0.05``. Memory: the rows of these curves.
     max_cross_pairs : int or None, default=10**8
         The most cross-passband pairs one light curve may have; more raise a
         ``ValueError`` naming the object (None: no limit). Fitting or scoring
@@ -117,12 +130,16 @@ class DmDtNoveltyDetector(OutlierMixin, BaseEstimator):
         Cell probabilities :math:`P_f(c|k)`, summing to 1 along the last axis.
     n_objects_seen_ : int
         Light curves the histograms were built from.
-    zscore_stats_ : ndarray of shape (5,)
-        Running sums (n, Σx, Σy, Σx², Σxy) of the variance calibration.
+    calibration_sample_ : dict of ndarray
+        The calibration light curves (see ``calibration_size``): ``keys``
+        (uint64 content hashes, increasing), ``offsets``, and the flat
+        columns ``time``, ``value`` and ``band`` (index into ``bands_``).
     zscore_calibration_ : ndarray of shape (2,)
         ``(log_scale, exponent)`` of the calibrated ``Var(S) = exp(log_scale) · V^exponent``.
     offset_ : float
-        Threshold: ``decision_function = score_samples - offset_``.
+        Threshold: ``decision_function = score_samples - offset_``; the
+        ``contamination`` percentile of the scores of the calibration sample,
+        i.e. of all training light curves seen (see ``calibration_size``).
 
     See Also
     --------
@@ -175,11 +192,12 @@ class DmDtNoveltyDetector(OutlierMixin, BaseEstimator):
         "score": [StrOptions({"zscore", "paper"})],
         "contamination": [Interval(Real, 0, 0.5, closed="right")],
         "max_cross_pairs": [None, Interval(Integral, 0, None, closed="left")],
+        "calibration_size": [Interval(Integral, 1, None, closed="left")],
     }
 
     def __init__(self, *, bands=None, n_dt_bins=20, log_dt_range=(-2.0, 3.5), n_dm_bins=64,
                  dm_range=(-8.0, 8.0), alpha=1.0, score="zscore", contamination=0.02,
-                 max_cross_pairs=10**8):
+                 calibration_size=5000, max_cross_pairs=10**8):
         self.bands = bands
         self.n_dt_bins = n_dt_bins
         self.log_dt_range = log_dt_range
@@ -188,6 +206,7 @@ class DmDtNoveltyDetector(OutlierMixin, BaseEstimator):
         self.alpha = alpha
         self.score = score
         self.contamination = contamination
+        self.calibration_size = calibration_size
         self.max_cross_pairs = max_cross_pairs
 
     # ------------------------------------------------------------------ set-up
@@ -211,7 +230,8 @@ class DmDtNoveltyDetector(OutlierMixin, BaseEstimator):
         self.dm_edges_ = np.linspace(dm_lo, dm_hi, self.n_dm_bins + 1)
         self.counts_ = np.zeros((nb * nb, self.n_dt_bins, self.n_dm_bins + 2), dtype=np.int64)
         self.n_objects_seen_ = 0
-        self.zscore_stats_ = np.zeros(5)
+        self.calibration_sample_ = _sample(np.zeros(1, np.int64), np.zeros(0), np.zeros(0),
+                                           np.zeros(0, np.int64))
 
     def _grid(self):
         inner = 10.0 ** self.log_dt_edges_[1:-1]
@@ -229,18 +249,26 @@ class DmDtNoveltyDetector(OutlierMixin, BaseEstimator):
         self._mu = np.sum(prob * self._table, axis=2)
         self._var = np.maximum(np.sum(prob * self._table**2, axis=2) - self._mu**2, 0.0)
 
-    def _calibration(self):
-        n, sx, sy, sxx, sxy = self.zscore_stats_
-        if n >= 3 and n * sxx - sx**2 > 1e-12 * max(n * sxx, 1.0):
-            slope = (n * sxy - sx * sy) / (n * sxx - sx**2)
-            slope = float(np.clip(slope, 0.5, 2.5))
+    def _calibrate(self):
+        """z-score calibration and ``offset_`` from the calibration sample (current tables)."""
+        sample = self.calibration_sample_
+        inner, dm_lo, width, n_dm = self._grid()
+        s, m, v, n = _kernels.pair_sums(sample["offsets"], sample["time"], sample["value"],
+                                        sample["band"], len(self.bands_), inner, dm_lo, width,
+                                        n_dm, self._table, self._mu, self._var)
+        c, vt = (s - m).sum(axis=1), v.sum(axis=1)
+        ok = (vt > 0) & (c != 0)
+        x, y = np.log(vt[ok]), np.log(c[ok] ** 2)
+        slope = 1.0
+        if x.size >= 3 and np.ptp(x) > 1e-6:
+            slope = float(np.clip(np.polyfit(x, y, 1)[0], 0.5, 2.5))
+        intercept = np.mean(y - slope * x) - _LOG_CHI2_1_MEAN if x.size else 0.0
+        self.zscore_calibration_ = np.array([intercept, slope])
+        if len(c):
+            scores = self._combine(s, m, v, n, per_channel=False)
+            self.offset_ = float(np.percentile(scores, 100.0 * self.contamination))
         else:
-            slope = 1.0
-        if n >= 1:
-            intercept = (sy - slope * sx) / n - _LOG_CHI2_1_MEAN
-        else:
-            intercept = 0.0
-        return np.array([intercept, slope])
+            self.offset_ = 0.0
 
     def _prepare(self, X):
         name = type(self).__name__
@@ -333,10 +361,12 @@ class DmDtNoveltyDetector(OutlierMixin, BaseEstimator):
     def partial_fit(self, X, y=None):
         """Add the pairs of ``X`` to the histograms (night-by-night updates, §3.2).
 
-        The histograms are additive, so ``partial_fit`` over chunks gives the
-        same ``counts_`` as one ``fit`` on all of them, with memory bounded by
-        the grid and one chunk. ``offset_`` becomes the ``contamination``
-        percentile of this chunk's scores under the updated distributions.
+        The histograms are additive and the calibration sample is the
+        ``calibration_size`` smallest content hashes of all curves seen, so
+        ``partial_fit`` over chunks, in any order, gives exactly the
+        detector of one ``fit`` on all of them (``counts_``, z-score
+        calibration, ``offset_``, scores), with memory bounded by the grid,
+        the sample and one chunk. ``offset_`` describes all the data seen.
 
         Parameters
         ----------
@@ -360,18 +390,13 @@ class DmDtNoveltyDetector(OutlierMixin, BaseEstimator):
         _kernels.pair_counts(offsets, time, value, band, len(self.bands_), inner, dm_lo, width,
                              n_dm, counts=self.counts_)
         self.n_objects_seen_ += len(X)
+        keep = band >= 0  # the sample keeps the rows the detector uses
+        used = np.concatenate([[0], np.cumsum(keep)])[offsets]
+        chunk = _sample(used, time[keep], value[keep], band[keep])
+        self.calibration_sample_ = _smallest_keys([self.calibration_sample_, chunk],
+                                                  self.calibration_size)
         self._update_tables()
-        s, m, v, n = _kernels.pair_sums(offsets, time, value, band, len(self.bands_), inner,
-                                        dm_lo, width, n_dm, self._table, self._mu, self._var)
-        c, vt = (s - m).sum(axis=1), v.sum(axis=1)
-        ok = (vt > 0) & (c != 0)
-        x, yv = np.log(vt[ok]), np.log(c[ok] ** 2)
-        self.zscore_stats_ = self.zscore_stats_ + np.array(
-            [x.size, x.sum(), yv.sum(), (x * x).sum(), (x * yv).sum()]
-        )
-        self.zscore_calibration_ = self._calibration()
-        scores = self._combine(s, m, v, n, per_channel=False)
-        self.offset_ = float(np.percentile(scores, 100.0 * self.contamination))
+        self._calibrate()
         return self
 
     # ------------------------------------------------------------------ scoring
@@ -490,9 +515,11 @@ class DmDtNoveltyDetector(OutlierMixin, BaseEstimator):
     def merge(self, other):
         """A new detector whose histograms are the sum of ``self``'s and ``other``'s.
 
-        Both must share bands and grid. The z-score calibration sums are
-        added; ``offset_`` is the object-weighted mean of the two offsets (use
-        :meth:`set_threshold` to recompute it on a sample).
+        Both must share bands and grid. The histograms are added and the
+        calibration samples combined, so the result equals ``fit`` on the
+        union of both training sets (``merge`` is commutative and
+        associative); ``offset_`` and the z-score calibration are recomputed
+        from the combined sample.
 
         Parameters
         ----------
@@ -512,30 +539,34 @@ class DmDtNoveltyDetector(OutlierMixin, BaseEstimator):
         if not (np.array_equal(self.log_dt_edges_, other.log_dt_edges_)
                 and np.array_equal(self.dm_edges_, other.dm_edges_)):
             raise ValueError("Cannot merge: the two detectors use different dm-dt grids.")
-        if self.alpha != other.alpha:
-            raise ValueError(f"Cannot merge: alpha {self.alpha} != {other.alpha}.")
+        for name in ("alpha", "calibration_size"):
+            if getattr(self, name) != getattr(other, name):
+                raise ValueError(f"Cannot merge: {name} {getattr(self, name)} != "
+                                 f"{getattr(other, name)}.")
         merged = DmDtNoveltyDetector(**self.get_params())
         for attr in ("bands_", "channels_", "log_dt_edges_", "dm_edges_"):
             setattr(merged, attr, getattr(self, attr))
         merged.counts_ = self.counts_ + other.counts_
-        n1, n2 = self.n_objects_seen_, other.n_objects_seen_
-        merged.n_objects_seen_ = n1 + n2
-        merged.zscore_stats_ = self.zscore_stats_ + other.zscore_stats_
-        merged.zscore_calibration_ = merged._calibration()
-        merged.offset_ = float((n1 * self.offset_ + n2 * other.offset_) / max(n1 + n2, 1))
+        merged.n_objects_seen_ = self.n_objects_seen_ + other.n_objects_seen_
+        merged.calibration_sample_ = _smallest_keys(
+            [self.calibration_sample_, other.calibration_sample_], self.calibration_size)
         merged._update_tables()
+        merged._calibrate()
         return merged
 
     def save(self, path):
-        """Write the fitted distributions to ``path`` (``.npz``, format ``skastro-dmdt`` v1).
+        """Write the fitted detector to ``path`` (``.npz``, format ``skastro-dmdt`` v2).
 
         The file is an uncompressed NumPy ``.npz`` archive holding
-        ``header`` (a JSON string: ``format``, ``version``, ``params``,
-        ``bands``, ``channels``, ``n_objects_seen``, ``offset``),
-        ``log_dt_edges``, ``dm_edges``, ``counts`` (int64, channels × dt bins
-        × (dm cells + 2)) and ``zscore_stats``. It stores counts, not
-        probabilities, so a loaded detector can go on with ``partial_fit`` or
-        be merged. Readable without skastro (``numpy.load``).
+        ``header`` (a JSON string: ``format``, ``version``,
+        ``skastro_version``, ``params``, ``bands``, ``channels``,
+        ``n_objects_seen``, ``offset``), ``log_dt_edges``, ``dm_edges``,
+        ``counts`` (int64, channels × dt bins × (dm cells + 2)) and the
+        calibration sample as ``sample_keys``, ``sample_offsets``,
+        ``sample_time``, ``sample_value`` and ``sample_band``. It stores
+        counts, not probabilities, so a loaded detector can go on with
+        ``partial_fit`` or be merged. Readable without skastro
+        (``numpy.load``).
 
         Parameters
         ----------
@@ -558,7 +589,7 @@ class DmDtNoveltyDetector(OutlierMixin, BaseEstimator):
         with open(path, "wb") as fh:
             np.savez(fh, header=np.array(json.dumps(header)), log_dt_edges=self.log_dt_edges_,
                      dm_edges=self.dm_edges_, counts=self.counts_,
-                     zscore_stats=self.zscore_stats_)
+                     **{f"sample_{k}": v for k, v in self.calibration_sample_.items()})
 
     @classmethod
     def load(cls, path):
@@ -568,7 +599,8 @@ class DmDtNoveltyDetector(OutlierMixin, BaseEstimator):
         and checked before use: the format name and version, the constructor
         parameters, every array's dtype and shape against the bands and grid,
         the edges against the parameters, the counts (non-negative integers),
-        ``offset`` and the calibration sums (finite). A file that fails any
+        ``offset`` (finite) and the calibration sample (shapes, finite sorted
+        times, band indices, content hashes). A file that fails any
         check (another file type, a truncated or tampered archive) raises a
         ``ValueError`` saying it is not a skastro model file and why; a file
         of another format version says which version and skastro wrote it.
@@ -588,8 +620,10 @@ class DmDtNoveltyDetector(OutlierMixin, BaseEstimator):
         det = cls(**_checked_params(path, cls, header))
         for key, value in _check_model(path, det, header, arrays).items():
             setattr(det, key, value)
-        det.zscore_calibration_ = det._calibration()
         det._update_tables()
+        offset = det.offset_
+        det._calibrate()
+        det.offset_ = offset  # as saved (set_threshold may have moved it)
         return det
 
     # ------------------------------------------------------------------ plotting
@@ -653,8 +687,43 @@ class DmDtNoveltyDetector(OutlierMixin, BaseEstimator):
         return tags
 
 
+# ---------------------------------------------------------------- calibration sample
+def _sample(offsets, time, value, band):
+    """A calibration sample: flat columns, offsets and each object's content key."""
+    offsets = np.asarray(offsets, dtype=np.int64)
+    return {"keys": _kernels.object_keys(offsets, time, value, band), "offsets": offsets,
+            "time": np.asarray(time, dtype=np.float64),
+            "value": np.asarray(value, dtype=np.float64),
+            "band": np.asarray(band, dtype=np.int64)}
+
+
+def _take(sample, idx):
+    lengths = np.diff(sample["offsets"])[idx]
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    rows = np.repeat(sample["offsets"][:-1][idx] - offsets[:-1], lengths) + np.arange(offsets[-1])
+    out = {name: sample[name][rows] for name in ("time", "value", "band")}
+    return dict(out, keys=sample["keys"][idx], offsets=offsets)
+
+
+def _smallest_keys(samples, size):
+    """The ``size`` objects of smallest key among ``samples``, in key order.
+
+    A bottom-k sample: the result depends only on the multiset of objects, so
+    chunks and merges in any order give the same sample (equal keys only come
+    from equal light curves, so ties do not matter).
+    """
+    parts = [_take(s, np.argsort(s["keys"], kind="stable")[:size]) for s in samples]
+    lengths = [np.diff(p["offsets"]) for p in parts]
+    joined = {name: np.concatenate([p[name] for p in parts])
+              for name in ("keys", "time", "value", "band")}
+    joined["offsets"] = np.concatenate([[0], np.cumsum(np.concatenate(lengths))]).astype(np.int64)
+    return _take(joined, np.argsort(joined["keys"], kind="stable")[:size])
+
+
 # ---------------------------------------------------------------------- model files
-_ENTRIES = ("header", "log_dt_edges", "dm_edges", "counts", "zscore_stats")
+_SAMPLE_ENTRIES = ("keys", "offsets", "time", "value", "band")
+_ENTRIES = ("header", "log_dt_edges", "dm_edges", "counts",
+            *(f"sample_{k}" for k in _SAMPLE_ENTRIES))
 # what a damaged or foreign file can raise inside numpy.load / zipfile
 _READ_ERRORS = (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, struct.error,
                 zlib.error, NotImplementedError, MemoryError)
@@ -766,13 +835,35 @@ def _check_model(path, det, header, arrays):
          f"n_dm_bins={det.n_dm_bins}")
     need(counts.size == 0 or (counts.min() >= 0 and counts.max() < 2**62),
          "'counts' must be non-negative (and below 2**62)")
-    stats = arrays["zscore_stats"]
-    need(stats.dtype.kind == "f" and stats.shape == (5,) and np.all(np.isfinite(stats))
-         and stats[0] >= 0 and stats[0] == np.round(stats[0]) and stats[3] >= 0,
-         f"'zscore_stats' must be 5 finite sums (n >= 0 whole, sum x^2 >= 0); got "
-         f"dtype {stats.dtype}, shape {stats.shape}")
+    sample = {k: arrays[f"sample_{k}"] for k in _SAMPLE_ENTRIES}
+    keys, offsets = sample["keys"], sample["offsets"]
+    n_rows = sample["time"].shape[0] if sample["time"].ndim == 1 else -1
+    need(keys.dtype == np.uint64 and keys.ndim == 1 and keys.size <= det.calibration_size
+         and keys.size <= n_seen and np.all(np.diff(keys) >= 0),
+         f"'sample_keys' must be at most calibration_size={det.calibration_size} and "
+         f"n_objects_seen={n_seen} sorted uint64; got dtype {keys.dtype}, shape {keys.shape}")
+    need(offsets.dtype.kind in "iu" and offsets.shape == (keys.size + 1,)
+         and offsets[0] == 0 and offsets[-1] == n_rows and np.all(np.diff(offsets) >= 0),
+         f"'sample_offsets' (shape {offsets.shape}) must run from 0 to the {n_rows} sample "
+         f"rows, one entry per sample key plus one")
+    for name, kind in (("time", "f"), ("value", "f"), ("band", "iu")):
+        a = sample[name]
+        need(a.dtype.kind in kind and a.shape == (n_rows,),
+             f"'sample_{name}' has dtype {a.dtype} and shape {a.shape}; expected "
+             f"{'float' if kind == 'f' else 'integer'} of shape ({n_rows},)")
+    need(np.all(np.isfinite(sample["time"])) and np.all(np.isfinite(sample["value"])),
+         "'sample_time' and 'sample_value' must be finite")
+    need(n_rows == 0 or (sample["band"].min() >= 0 and sample["band"].max() < nb),
+         f"'sample_band' must hold band indices in [0, {nb})")
+    starts = np.zeros(n_rows, bool)
+    starts[offsets[:-1][offsets[:-1] < n_rows]] = True
+    need(np.all((np.diff(sample["time"]) >= 0) | starts[1:]),
+         "'sample_time' must be sorted within each light curve")
+    sample = _sample(offsets, sample["time"], sample["value"], sample["band"])
+    need(np.array_equal(sample["keys"], keys),
+         "'sample_keys' are not the content hashes of the sample light curves")
     return {"bands_": tuple(bands), "channels_": tuple(channels),
             "log_dt_edges_": edges["log_dt_edges"], "dm_edges_": edges["dm_edges"],
             "counts_": np.array(counts, dtype=np.int64),
-            "zscore_stats_": np.array(stats, dtype=np.float64),
+            "calibration_sample_": sample,
             "n_objects_seen_": n_seen, "offset_": float(offset)}

@@ -9,7 +9,8 @@ from sklearn.exceptions import NotFittedError
 
 from skastro import LightCurves
 from skastro.datasets import make_transients
-from skastro.novelty import DmDtNoveltyDetector, percentile_outliers, repeated_split_flags
+from skastro.novelty import (FILE_VERSION, DmDtNoveltyDetector, percentile_outliers,
+                             repeated_split_flags)
 from skastro.novelty import _kernels
 
 
@@ -229,24 +230,74 @@ def test_objects_without_pairs_score_zero(field):
 
 
 # ------------------------------------------------ partial_fit, merge, save/load
-def test_partial_fit_equals_fit_and_merge(field):
-    full = DmDtNoveltyDetector(score="paper").fit(field)
-    inc = DmDtNoveltyDetector(score="paper")
-    for start in range(0, len(field), 100):
-        inc.partial_fit(field[start:start + 100])
-    np.testing.assert_array_equal(inc.counts_, full.counts_)
-    assert inc.n_objects_seen_ == len(field)
-    np.testing.assert_allclose(inc.score_samples(field), full.score_samples(field))
-    a = DmDtNoveltyDetector(score="paper").fit(field[:150])
-    b = DmDtNoveltyDetector(score="paper").fit(field[150:])
+def _assert_same_detector(a, b, X):
+    np.testing.assert_array_equal(a.counts_, b.counts_)
+    assert a.n_objects_seen_ == b.n_objects_seen_
+    np.testing.assert_array_equal(a.score_samples(X), b.score_samples(X))
+    np.testing.assert_array_equal(a.zscore_calibration_, b.zscore_calibration_)
+    assert a.offset_ == b.offset_
+    for key in a.calibration_sample_:
+        np.testing.assert_array_equal(a.calibration_sample_[key], b.calibration_sample_[key])
+
+
+@pytest.mark.parametrize("score", ["zscore", "paper"])
+@pytest.mark.parametrize("calibration_size", [5000, 40])
+def test_partial_fit_and_merge_equal_fit(field, score, calibration_size):
+    # issue 18 item 9: under score="zscore" chunked fits differed from fit by up to 1.03,
+    # and offset_ was the percentile of the last chunk only
+    params = dict(score=score, calibration_size=calibration_size)
+    full = DmDtNoveltyDetector(**params).fit(field)
+    rng = np.random.default_rng(0)
+    for _ in range(3):  # random chunkings: random subsets, sizes and order
+        order = rng.permutation(len(field))
+        cuts = np.sort(rng.choice(np.arange(1, len(field)), size=rng.integers(1, 6),
+                                  replace=False))
+        parts = [np.sort(c) for c in np.split(order, cuts)]
+        inc = DmDtNoveltyDetector(**params)
+        for idx in parts:
+            inc.partial_fit(field[idx])
+        _assert_same_detector(inc, full, field)
+    if calibration_size >= len(field):  # the exact percentile of all training scores
+        assert full.offset_ == np.percentile(full.score_samples(field), 2.0)
+    thirds = np.split(rng.permutation(len(field)), [100, 180])
+    a, b, c = (DmDtNoveltyDetector(**params).fit(field[np.sort(i)]) for i in thirds)
+    left = a.merge(b).merge(c)
+    _assert_same_detector(left, full, field)
+    _assert_same_detector(left, a.merge(b.merge(c)), field)  # associative
+    _assert_same_detector(a.merge(b), b.merge(a), field)  # commutative
+
+
+def test_merge_checks_and_leaves_inputs_alone(field):
+    a = DmDtNoveltyDetector().fit(field[:150])
+    b = DmDtNoveltyDetector().fit(field[150:])
+    before = a.counts_.sum(), b.counts_.sum(), a.offset_, b.offset_
     merged = a.merge(b)
-    np.testing.assert_array_equal(merged.counts_, full.counts_)
-    np.testing.assert_allclose(merged.score_samples(field), full.score_samples(field))
-    assert a.counts_.sum() + b.counts_.sum() == merged.counts_.sum()  # inputs untouched
+    assert (a.counts_.sum(), b.counts_.sum(), a.offset_, b.offset_) == before
+    assert merged.counts_.sum() == before[0] + before[1]
     with pytest.raises(ValueError, match="grid"):
-        a.merge(DmDtNoveltyDetector(score="paper", n_dm_bins=10).fit(field[:50]))
+        a.merge(DmDtNoveltyDetector(n_dm_bins=10).fit(field[:50]))
+    with pytest.raises(ValueError, match="calibration_size"):
+        a.merge(DmDtNoveltyDetector(calibration_size=10).fit(field[:50]))
     with pytest.raises(TypeError, match="DmDtNoveltyDetector"):
         a.merge("nope")
+
+
+def test_offset_from_sample_within_stated_bound():
+    # beyond calibration_size curves, offset_ is a sample percentile: the fraction of all
+    # training scores below it is within eps of contamination (Bernstein), delta = 1e-3
+    lcs = make_transients(n_variables=2000, n_transients=0, n_epochs=(4, 8), random_state=4)
+    q, size, delta = 0.1, 400, 1e-3
+    det = DmDtNoveltyDetector(contamination=q, calibration_size=size).fit(lcs)
+    assert len(det.calibration_sample_["keys"]) == size
+    L = np.log(2 / delta)
+    eps = np.sqrt(2 * q * (1 - q) * L / size) + 2 * L / (3 * size)
+    below = np.mean(det.score_samples(lcs) < det.offset_)
+    assert abs(below - q) <= eps, (below, eps)
+    # the sample is spread over the whole set, not its first or last part
+    inc = DmDtNoveltyDetector(contamination=q, calibration_size=size)
+    for start in range(0, len(lcs), 500):
+        inc.partial_fit(lcs[start:start + 500])
+    assert inc.offset_ == det.offset_
 
 
 def test_fit_starts_afresh(field):
@@ -268,7 +319,7 @@ def test_save_load_round_trip(field, tmp_path):
     again.partial_fit(field[:10])  # a loaded detector goes on learning
     with np.load(path) as data:
         header = json.loads(str(data["header"]))
-        assert header["format"] == "skastro-dmdt" and header["version"] == 1
+        assert header["format"] == "skastro-dmdt" and header["version"] == FILE_VERSION
         payload = {k: data[k] for k in data.files}
     header["version"] = 99
     payload["header"] = np.array(json.dumps(header))

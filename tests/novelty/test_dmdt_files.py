@@ -47,6 +47,7 @@ def test_round_trip_records_versions(saved):
 def _tamper_cases(payload):
     h = _header(payload)
     counts, edges = payload["counts"], payload["log_dt_edges"]
+    offsets = payload["sample_offsets"]
     more = h["bands"] + ["y"]
     more_channels = more + [f"{a}-{b}" for a in more for b in more if a != b]
     nan_alpha = json.loads(json.dumps(dict(h, params=dict(h["params"], alpha=float("nan")))))
@@ -72,8 +73,19 @@ def _tamper_cases(payload):
         "NaN offset": ({"offset": float("nan")}, {}, "offset"),
         "string offset": ({"offset": "low"}, {}, "offset"),
         "negative n_objects_seen": ({"n_objects_seen": -3}, {}, "n_objects_seen"),
-        "zscore_stats of wrong shape": ({}, {"zscore_stats": np.zeros(4)}, "zscore_stats"),
-        "infinite zscore_stats": ({}, {"zscore_stats": np.full(5, np.inf)}, "zscore_stats"),
+        "sample offsets past the rows": ({}, {"sample_offsets": offsets + 1}, "sample_offsets"),
+        "sample band out of range": ({}, {"sample_band": payload["sample_band"] + len(h["bands"])},
+                                     "sample_band"),
+        "sample time cut short": ({}, {"sample_time": payload["sample_time"][:-1]},
+                                  "sample rows"),
+        "NaN sample value": ({}, {"sample_value": np.r_[np.nan, payload["sample_value"][1:]]},
+                             "finite"),
+        "unsorted sample time": ({}, {"sample_time": payload["sample_time"][::-1].copy()},
+                                 "sorted"),
+        "changed sample value": ({}, {"sample_value": payload["sample_value"] + 0.1},
+                                 "content hashes"),
+        "sample larger than calibration_size": (
+            {"params": dict(h["params"], calibration_size=1)}, {}, "sample_keys"),
         "another format": ({"format": "other"}, {}, "format 'other'"),
         "extra entry": ({}, {"extra": np.zeros(2)}, "entries"),
     }
@@ -84,7 +96,9 @@ TAMPER_CASES = [
     "bands not unique", "negative count", "float counts", "too few dt edges", "NaN dt edge",
     "reversed dt edges", "dm edges off the dm_range", "negative alpha", "NaN alpha",
     "n_dt_bins disagrees", "unknown parameter", "NaN offset", "string offset",
-    "negative n_objects_seen", "zscore_stats of wrong shape", "infinite zscore_stats",
+    "negative n_objects_seen", "sample offsets past the rows", "sample band out of range",
+    "sample time cut short", "NaN sample value", "unsorted sample time", "changed sample value",
+    "sample larger than calibration_size",
     "another format", "extra entry",
 ]
 
@@ -148,10 +162,11 @@ def test_truncated_and_corrupted_files(saved, tmp_path):
         DmDtNoveltyDetector.load(tmp_path / "missing.npz")
 
 
-def test_other_version_is_refused_clearly(saved, tmp_path):
+@pytest.mark.parametrize("version", [1, FILE_VERSION + 1])
+def test_other_version_is_refused_clearly(saved, tmp_path, version):
     payload = saved[3]
-    header = dict(_header(payload), version=FILE_VERSION + 1, skastro_version="9.9")
-    with pytest.raises(ValueError, match=rf"version {FILE_VERSION + 1} \(written by skastro "
+    header = dict(_header(payload), version=version, skastro_version="9.9")
+    with pytest.raises(ValueError, match=rf"version {version} \(written by skastro "
                                          rf"9\.9\) is not supported.*reads version "
                                          rf"{FILE_VERSION}"):
         DmDtNoveltyDetector.load(_write(tmp_path, payload, header))
