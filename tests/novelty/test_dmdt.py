@@ -366,10 +366,12 @@ def test_repeated_split_flags(field):
     assert counts[tr].min() == 6 > counts[~tr].max()  # scored and flagged every time
     x = counts[counts > 0]
     assert threshold == np.median(x) - np.median(np.abs(x - np.median(x)))
-    np.testing.assert_array_equal(flagged, counts >= threshold)
-    strict, _, _ = repeated_split_flags(DmDtNoveltyDetector(), field, strict=True, **kwargs)
-    np.testing.assert_array_equal(strict, counts > threshold)
-    assert strict[tr].all() and strict.sum() < 0.05 * len(field)
+    # §3.2: "flagged more than N times" -- strictly (issue 16); there are ties here
+    assert np.any(counts == threshold)
+    np.testing.assert_array_equal(flagged, counts > threshold)
+    assert flagged.sum() < 0.05 * len(field)
+    ties, _, _ = repeated_split_flags(DmDtNoveltyDetector(), field, strict=False, **kwargs)
+    np.testing.assert_array_equal(ties, counts >= threshold)
     with pytest.raises(ValueError, match="percentile"):
         percentile_outliers([1.0, 2.0], percentile=0)
     with pytest.raises(ValueError, match="fit_on"):
