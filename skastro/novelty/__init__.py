@@ -1,6 +1,6 @@
 """Novelty detection from population dm-dt distributions (Soraisam et al. 2020)."""
 
-from ._dmdt import FILE_FORMAT, FILE_VERSION, DmDtNoveltyDetector
+from ._dmdt import FILE_FORMAT, FILE_VERSION, PRESETS, DmDtNoveltyDetector
 from ._benchmark import (
     PAPER_AUC,
     NoveltyBenchmarkResult,
@@ -23,4 +23,5 @@ __all__ = [
     "PAPER_AUC",
     "FILE_FORMAT",
     "FILE_VERSION",
+    "PRESETS",
 ]

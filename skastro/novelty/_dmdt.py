@@ -16,13 +16,19 @@ from .._version import __version__
 from ..utils import check_lightcurves
 from . import _kernels
 
-__all__ = ["DmDtNoveltyDetector", "FILE_FORMAT", "FILE_VERSION"]
+__all__ = ["DmDtNoveltyDetector", "FILE_FORMAT", "FILE_VERSION", "PRESETS"]
 
 FILE_FORMAT = "skastro-dmdt"
 FILE_VERSION = 2  # 2: calibration sample instead of z-score sums; skastro_version
 # E[log chi^2_1] = -(euler_gamma + log 2): the offset of log(c^2) from log Var(c).
 _LOG_CHI2_1_MEAN = -(0.5772156649015329 + np.log(2.0))
 _SINGLE_BAND = "all"
+
+PRESETS = {
+    # Soraisam et al. 2020: the score S of Eqs. (1)-(2), flagged below the 2nd percentile
+    # (§3.2), on the five passbands u, g, r, i, z and their 20 ordered pairs (§3.1, §5.2)
+    "soraisam2020": {"score": "paper", "contamination": 0.02, "bands": ("u", "g", "r", "i", "z")},
+}
 
 
 def _check_range(value, name):
@@ -208,6 +214,40 @@ class DmDtNoveltyDetector(OutlierMixin, BaseEstimator):
         self.contamination = contamination
         self.calibration_size = calibration_size
         self.max_cross_pairs = max_cross_pairs
+
+    @classmethod
+    def from_preset(cls, name, **params):
+        """A detector with the configuration of a published study.
+
+        Parameters
+        ----------
+        name : {"soraisam2020"}
+            ``"soraisam2020"`` (Soraisam et al. 2020): ``score="paper"`` (the
+            S of Eqs. 1-2), ``contamination=0.02`` (the 2nd percentile,
+            §3.2) and ``bands=("u", "g", "r", "i", "z")`` (25 channels, §3.1
+            and §5.2). The paper leaves the grid and the empty-cell rule
+            unstated; they keep skastro's defaults (see the user guide's
+            table).
+        **params
+            Any other parameter, or one of the preset's to override.
+
+        Returns
+        -------
+        DmDtNoveltyDetector
+            Unfitted; ``get_params()`` shows every setting.
+
+        Examples
+        --------
+        >>> from skastro.novelty import DmDtNoveltyDetector
+        >>> det = DmDtNoveltyDetector.from_preset("soraisam2020")
+        >>> det.score, det.contamination, det.bands
+        ('paper', 0.02, ('u', 'g', 'r', 'i', 'z'))
+        >>> DmDtNoveltyDetector.from_preset("soraisam2020", bands=None).bands is None
+        True
+        """
+        if name not in PRESETS:
+            raise ValueError(f"Unknown preset {name!r}; the presets are {sorted(PRESETS)}.")
+        return cls(**{**PRESETS[name], **params})
 
     # ------------------------------------------------------------------ set-up
     def _init_state(self, X):

@@ -376,3 +376,15 @@ def test_repeated_split_flags(field):
         percentile_outliers([1.0, 2.0], percentile=0)
     with pytest.raises(ValueError, match="fit_on"):
         repeated_split_flags(DmDtNoveltyDetector(), field, fit_on=[10_000])
+
+
+# ------------------------------------------------------------- paper preset (issue 16)
+def test_soraisam2020_preset(field):
+    det = DmDtNoveltyDetector.from_preset("soraisam2020")
+    assert (det.score, det.contamination, det.bands) == ("paper", 0.02, tuple("ugriz"))
+    by_hand = DmDtNoveltyDetector(score="paper", bands=list("ugriz")).fit(field)
+    np.testing.assert_array_equal(det.fit(field).score_samples(field),
+                                  by_hand.score_samples(field))
+    assert DmDtNoveltyDetector.from_preset("soraisam2020", n_dt_bins=8).n_dt_bins == 8
+    with pytest.raises(ValueError, match="Unknown preset 'soraisam'.*soraisam2020"):
+        DmDtNoveltyDetector.from_preset("soraisam")
