@@ -164,10 +164,12 @@ class DmDtNoveltyDetector(OutlierMixin, BaseEstimator):
     ``score="zscore"`` centres S with the exact :math:`\sum\mu` and divides
     by :math:`\sqrt{e^{a} V^{b}}`, where :math:`V=\sum\sigma^2_{fk}` is the
     variance S would have if pairs were independent; cross-passband pairs
-    share observations, so ``(a, b)`` are fitted on the training curves by
-    least squares of :math:`\log (S - \sum\mu)^2` on :math:`\log V`
-    (intercept corrected by :math:`E[\log\chi^2_1]`, ``b`` clipped to
-    [0.5, 2.5]). Objects with no pair score 0 under both rules.
+    share observations, so ``(a, b)`` are fitted on the training curves (the
+    calibration sample, re-scored under the current distributions after
+    every ``partial_fit`` or merge) by least squares of
+    :math:`\log (S - \sum\mu)^2` on :math:`\log V` (intercept corrected
+    by :math:`E[\log\chi^2_1]`, ``b`` clipped to [0.5, 2.5]). Objects with
+    no pair score 0 under both rules.
 
     References
     ----------
