@@ -10,8 +10,11 @@ Targets:
   of chunks).
 
 Run:  python benchmarks/bench_dmdt.py [--quick]
+      python benchmarks/bench_dmdt.py --long 1e4,1e5,1e6 [--long-bands 1]
+          (fit + score of ONE light curve of each length: time vs length, issue 18)
       python benchmarks/bench_dmdt.py --plasticc ../shared/data [--splits 10 --draws 10]
           [--ddf-only]     (the §5 Monte Carlo only: IND vs KDE vs Isolation Forest)
+          [--paper-count]  (the paper's 10 splits x 1000 draws: 100x the default 10 x 10)
 """
 
 import argparse
@@ -141,6 +144,29 @@ def bench_memory(args, rng):
     return peak, peaks[0]
 
 
+def bench_long(args):
+    """Fit and score a single light curve of n points in ``--long-bands`` bands."""
+    bands = BANDS[: args.long_bands]
+    rng = np.random.default_rng(args.seed)
+    print(f"[long] one light curve, {len(bands)} band(s): fit + score time vs length")
+    print(f"  {'points':>10} {'pairs':>14} {'fit s':>8} {'score s':>8} {'ns/point':>9}")
+    for i, n in enumerate([100] + args.long):  # the first: a warm-up, not shown
+        t = np.sort(rng.uniform(0, 3000, n))
+        lc = LightCurves.from_arrays([t], [18 + np.sin(t) + rng.normal(0, 0.1, n)],
+                                     [np.full(n, 0.05)], bands=[rng.choice(bands, n)])
+        start = time.perf_counter()
+        det = DmDtNoveltyDetector(max_cross_pairs=None).fit(lc)
+        t_fit = time.perf_counter() - start
+        start = time.perf_counter()
+        det.score_samples(lc)
+        t_score = time.perf_counter() - start
+        pairs = int(det.counts_.sum())
+        if i == 0:
+            continue
+        print(f"  {n:10,d} {pairs:14,d} {t_fit:8.2f} {t_score:8.2f} "
+              f"{1e9 * (t_fit + t_score) / n:9.0f}", flush=True)
+
+
 def bench_plasticc(args):
     import pandas as pd
 
@@ -170,9 +196,20 @@ def main(argv=None):
                         help="run the §5 Monte Carlo on PLAsTiCC under DATA_DIR instead")
     parser.add_argument("--splits", type=int, default=10)
     parser.add_argument("--draws", type=int, default=10)
+    parser.add_argument("--paper-count", action="store_true",
+                        help="the paper's Monte Carlo count: 10 splits x 1000 draws (§5.3)")
     parser.add_argument("--ddf-only", action="store_true",
                         help="keep only deep-drilling-field objects (as the paper)")
+    parser.add_argument("--long", default=None, metavar="N1,N2,...",
+                        help="time fit + score of one light curve of each length instead")
+    parser.add_argument("--long-bands", type=int, default=1, choices=range(1, 6))
     args = parser.parse_args(argv)
+    if args.long:
+        args.long = [int(float(n)) for n in args.long.split(",")]
+        bench_long(args)
+        return
+    if args.paper_count:
+        args.splits, args.draws = 10, 1000
     if args.plasticc:
         bench_plasticc(args)
         return

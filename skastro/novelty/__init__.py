@@ -4,7 +4,7 @@ The paper's §5 benchmark (IND vs KDE vs Isolation Forest) is
 :func:`skastro.experiments.run_novelty_benchmark`.
 """
 
-from ._dmdt import FILE_FORMAT, FILE_VERSION, DmDtNoveltyDetector
+from ._dmdt import FILE_FORMAT, FILE_VERSION, PRESETS, DmDtNoveltyDetector
 from ._flagging import percentile_outliers, repeated_split_flags
 
 __all__ = [
@@ -13,4 +13,5 @@ __all__ = [
     "percentile_outliers",
     "FILE_FORMAT",
     "FILE_VERSION",
+    "PRESETS",
 ]

@@ -1,6 +1,9 @@
 """DmDtNoveltyDetector: population p_f(dm|dt) novelty scores (Soraisam et al. 2020)."""
 
 import json
+import struct
+import zipfile
+import zlib
 from numbers import Integral, Real
 from pathlib import Path
 
@@ -9,16 +12,23 @@ from sklearn.base import BaseEstimator, OutlierMixin, TransformerMixin, _fit_con
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from .._version import __version__
 from ..utils import check_lightcurves
 from . import _kernels
 
-__all__ = ["DmDtNoveltyDetector", "FILE_FORMAT", "FILE_VERSION"]
+__all__ = ["DmDtNoveltyDetector", "FILE_FORMAT", "FILE_VERSION", "PRESETS"]
 
 FILE_FORMAT = "skastro-dmdt"
-FILE_VERSION = 1
+FILE_VERSION = 2  # 2: calibration sample instead of z-score sums; skastro_version
 # E[log chi^2_1] = -(euler_gamma + log 2): the offset of log(c^2) from log Var(c).
 _LOG_CHI2_1_MEAN = -(0.5772156649015329 + np.log(2.0))
 _SINGLE_BAND = "all"
+
+PRESETS = {
+    # Soraisam et al. 2020: the score S of Eqs. (1)-(2), flagged below the 2nd percentile
+    # (§3.2), on the five passbands u, g, r, i, z and their 20 ordered pairs (§3.1, §5.2)
+    "soraisam2020": {"score": "paper", "contamination": 0.02, "bands": ("u", "g", "r", "i", "z")},
+}
 
 
 def _check_range(value, name):
@@ -85,6 +95,28 @@ class DmDtNoveltyDetector(OutlierMixin, TransformerMixin, BaseEstimator):
         Fraction of outliers: ``offset_`` is the ``100 * contamination``
         percentile of the training scores, so the default is the paper's
         2nd-percentile threshold (§3.2).
+    calibration_size : int, default=5000
+        Training light curves kept (``calibration_sample_``) to calibrate the
+        z-score and set ``offset_`` under the *current* distributions: the
+        ``calibration_size`` curves of smallest content hash among all seen,
+        a uniform sample that ``partial_fit`` and :meth:`merge` maintain
+        exactly as ``fit`` on the union would. Up to this many training
+        curves, ``offset_`` is exactly the percentile of all training scores;
+        beyond it, with probability at least ``1 - delta`` the fraction of all
+        training scores below ``offset_`` is within
+        ``sqrt(2 q (1 - q) L / K) + 2 L / (3 K)`` of ``q = contamination``
+        (``K = calibration_size``, ``L = log(2 / delta)``; Bernstein's
+        inequality for sampling without replacement): ±0.006 for the
+        defaults at ``delta = 0.05``. Memory: the rows of these curves.
+    max_cross_pairs : int or None, default=10**8
+        The most cross-passband pairs one light curve may have; more raise a
+        ``ValueError`` naming the object (None: no limit). Fitting or scoring
+        a light curve of ``n`` observations costs ``O(n * n_bands + P)``
+        steps, ``P`` its number of cross-passband pairs: the paper pairs
+        *every* observation with every earlier one in another band (§3.1), so
+        ``P`` is quadratic in ``n`` (up to ``n**2 / 2``), while a single band
+        is linear (consecutive pairs only). ``P`` is counted in ``O(n)``
+        before any pair is visited; 10**8 pairs take a few seconds.
 
     Attributes
     ----------
@@ -104,12 +136,16 @@ class DmDtNoveltyDetector(OutlierMixin, TransformerMixin, BaseEstimator):
         Cell probabilities :math:`P_f(c|k)`, summing to 1 along the last axis.
     n_objects_seen_ : int
         Light curves the histograms were built from.
-    zscore_stats_ : ndarray of shape (5,)
-        Running sums (n, Σx, Σy, Σx², Σxy) of the variance calibration.
+    calibration_sample_ : dict of ndarray
+        The calibration light curves (see ``calibration_size``): ``keys``
+        (uint64 content hashes, increasing), ``offsets``, and the flat
+        columns ``time``, ``value`` and ``band`` (index into ``bands_``).
     zscore_calibration_ : ndarray of shape (2,)
         ``(log_scale, exponent)`` of the calibrated ``Var(S) = exp(log_scale) · V^exponent``.
     offset_ : float
-        Threshold: ``decision_function = score_samples - offset_``.
+        Threshold: ``decision_function = score_samples - offset_``; the
+        ``contamination`` percentile of the scores of the calibration sample,
+        i.e. of all training light curves seen (see ``calibration_size``).
 
     See Also
     --------
@@ -128,10 +164,12 @@ class DmDtNoveltyDetector(OutlierMixin, TransformerMixin, BaseEstimator):
     ``score="zscore"`` centres S with the exact :math:`\sum\mu` and divides
     by :math:`\sqrt{e^{a} V^{b}}`, where :math:`V=\sum\sigma^2_{fk}` is the
     variance S would have if pairs were independent; cross-passband pairs
-    share observations, so ``(a, b)`` are fitted on the training curves by
-    least squares of :math:`\log (S - \sum\mu)^2` on :math:`\log V`
-    (intercept corrected by :math:`E[\log\chi^2_1]`, ``b`` clipped to
-    [0.5, 2.5]). Objects with no pair score 0 under both rules.
+    share observations, so ``(a, b)`` are fitted on the training curves (the
+    calibration sample, re-scored under the current distributions after
+    every ``partial_fit`` or merge) by least squares of
+    :math:`\log (S - \sum\mu)^2` on :math:`\log V` (intercept corrected
+    by :math:`E[\log\chi^2_1]`, ``b`` clipped to [0.5, 2.5]). Objects with
+    no pair score 0 under both rules.
 
     References
     ----------
@@ -161,10 +199,13 @@ class DmDtNoveltyDetector(OutlierMixin, TransformerMixin, BaseEstimator):
         "alpha": [Interval(Real, 0, None, closed="neither")],
         "score": [StrOptions({"zscore", "paper"})],
         "contamination": [Interval(Real, 0, 0.5, closed="right")],
+        "max_cross_pairs": [None, Interval(Integral, 0, None, closed="left")],
+        "calibration_size": [Interval(Integral, 1, None, closed="left")],
     }
 
     def __init__(self, *, bands=None, n_dt_bins=20, log_dt_range=(-2.0, 3.5), n_dm_bins=64,
-                 dm_range=(-8.0, 8.0), alpha=1.0, score="zscore", contamination=0.02):
+                 dm_range=(-8.0, 8.0), alpha=1.0, score="zscore", contamination=0.02,
+                 calibration_size=5000, max_cross_pairs=10**8):
         self.bands = bands
         self.n_dt_bins = n_dt_bins
         self.log_dt_range = log_dt_range
@@ -173,6 +214,42 @@ class DmDtNoveltyDetector(OutlierMixin, TransformerMixin, BaseEstimator):
         self.alpha = alpha
         self.score = score
         self.contamination = contamination
+        self.calibration_size = calibration_size
+        self.max_cross_pairs = max_cross_pairs
+
+    @classmethod
+    def from_preset(cls, name, **params):
+        """A detector with the configuration of a published study.
+
+        Parameters
+        ----------
+        name : {"soraisam2020"}
+            ``"soraisam2020"`` (Soraisam et al. 2020): ``score="paper"`` (the
+            S of Eqs. 1-2), ``contamination=0.02`` (the 2nd percentile,
+            §3.2) and ``bands=("u", "g", "r", "i", "z")`` (25 channels, §3.1
+            and §5.2). The paper leaves the grid and the empty-cell rule
+            unstated; they keep skastro's defaults (see the user guide's
+            table).
+        **params
+            Any other parameter, or one of the preset's to override.
+
+        Returns
+        -------
+        DmDtNoveltyDetector
+            Unfitted; ``get_params()`` shows every setting.
+
+        Examples
+        --------
+        >>> from skastro.novelty import DmDtNoveltyDetector
+        >>> det = DmDtNoveltyDetector.from_preset("soraisam2020")
+        >>> det.score, det.contamination, det.bands
+        ('paper', 0.02, ('u', 'g', 'r', 'i', 'z'))
+        >>> DmDtNoveltyDetector.from_preset("soraisam2020", bands=None).bands is None
+        True
+        """
+        if name not in PRESETS:
+            raise ValueError(f"Unknown preset {name!r}; the presets are {sorted(PRESETS)}.")
+        return cls(**{**PRESETS[name], **params})
 
     # ------------------------------------------------------------------ set-up
     def _init_state(self, X):
@@ -195,7 +272,8 @@ class DmDtNoveltyDetector(OutlierMixin, TransformerMixin, BaseEstimator):
         self.dm_edges_ = np.linspace(dm_lo, dm_hi, self.n_dm_bins + 1)
         self.counts_ = np.zeros((nb * nb, self.n_dt_bins, self.n_dm_bins + 2), dtype=np.int64)
         self.n_objects_seen_ = 0
-        self.zscore_stats_ = np.zeros(5)
+        self.calibration_sample_ = _sample(np.zeros(1, np.int64), np.zeros(0), np.zeros(0),
+                                           np.zeros(0, np.int64))
 
     def _grid(self):
         inner = 10.0 ** self.log_dt_edges_[1:-1]
@@ -213,18 +291,26 @@ class DmDtNoveltyDetector(OutlierMixin, TransformerMixin, BaseEstimator):
         self._mu = np.sum(prob * self._table, axis=2)
         self._var = np.maximum(np.sum(prob * self._table**2, axis=2) - self._mu**2, 0.0)
 
-    def _calibration(self):
-        n, sx, sy, sxx, sxy = self.zscore_stats_
-        if n >= 3 and n * sxx - sx**2 > 1e-12 * max(n * sxx, 1.0):
-            slope = (n * sxy - sx * sy) / (n * sxx - sx**2)
-            slope = float(np.clip(slope, 0.5, 2.5))
+    def _calibrate(self):
+        """z-score calibration and ``offset_`` from the calibration sample (current tables)."""
+        sample = self.calibration_sample_
+        inner, dm_lo, width, n_dm = self._grid()
+        s, m, v, n = _kernels.pair_sums(sample["offsets"], sample["time"], sample["value"],
+                                        sample["band"], len(self.bands_), inner, dm_lo, width,
+                                        n_dm, self._table, self._mu, self._var)
+        c, vt = (s - m).sum(axis=1), v.sum(axis=1)
+        ok = (vt > 0) & (c != 0)
+        x, y = np.log(vt[ok]), np.log(c[ok] ** 2)
+        slope = 1.0
+        if x.size >= 3 and np.ptp(x) > 1e-6:
+            slope = float(np.clip(np.polyfit(x, y, 1)[0], 0.5, 2.5))
+        intercept = np.mean(y - slope * x) - _LOG_CHI2_1_MEAN if x.size else 0.0
+        self.zscore_calibration_ = np.array([intercept, slope])
+        if len(c):
+            scores = self._combine(s, m, v, n, per_channel=False)
+            self.offset_ = float(np.percentile(scores, 100.0 * self.contamination))
         else:
-            slope = 1.0
-        if n >= 1:
-            intercept = (sy - slope * sx) / n - _LOG_CHI2_1_MEAN
-        else:
-            intercept = 0.0
-        return np.array([intercept, slope])
+            self.offset_ = 0.0
 
     def _prepare(self, X):
         name = type(self).__name__
@@ -258,6 +344,17 @@ class DmDtNoveltyDetector(OutlierMixin, TransformerMixin, BaseEstimator):
                     f"bands {list(self.bands_)}."
                 )
             band = np.zeros(X.n_observations, dtype=np.int64)
+        if self.max_cross_pairs is not None and len(self.bands_) > 1:
+            pairs = _kernels.cross_pairs(X.offsets, X.time, band, len(self.bands_))
+            worst = int(np.argmax(pairs))
+            if pairs[worst] > self.max_cross_pairs:
+                raise ValueError(
+                    f"{name}: light curve {X.ids[worst]!r} has {pairs[worst]:,} "
+                    f"cross-passband pairs (t_a > t_b, all pairs as in the paper), more than "
+                    f"max_cross_pairs={self.max_cross_pairs:,}; the cost grows as the square "
+                    "of its length. Bin or cut the light curve, use fewer bands, or raise "
+                    "max_cross_pairs (None: no limit)."
+                )
         return X.offsets, X.time, X.value, band
 
     def _raw(self, X):
@@ -306,10 +403,12 @@ class DmDtNoveltyDetector(OutlierMixin, TransformerMixin, BaseEstimator):
     def partial_fit(self, X, y=None):
         """Add the pairs of ``X`` to the histograms (night-by-night updates, §3.2).
 
-        The histograms are additive, so ``partial_fit`` over chunks gives the
-        same ``counts_`` as one ``fit`` on all of them, with memory bounded by
-        the grid and one chunk. ``offset_`` becomes the ``contamination``
-        percentile of this chunk's scores under the updated distributions.
+        The histograms are additive and the calibration sample is the
+        ``calibration_size`` smallest content hashes of all curves seen, so
+        ``partial_fit`` over chunks, in any order, gives exactly the
+        detector of one ``fit`` on all of them (``counts_``, z-score
+        calibration, ``offset_``, scores), with memory bounded by the grid,
+        the sample and one chunk. ``offset_`` describes all the data seen.
 
         Parameters
         ----------
@@ -333,18 +432,13 @@ class DmDtNoveltyDetector(OutlierMixin, TransformerMixin, BaseEstimator):
         _kernels.pair_counts(offsets, time, value, band, len(self.bands_), inner, dm_lo, width,
                              n_dm, counts=self.counts_)
         self.n_objects_seen_ += len(X)
+        keep = band >= 0  # the sample keeps the rows the detector uses
+        used = np.concatenate([[0], np.cumsum(keep)])[offsets]
+        chunk = _sample(used, time[keep], value[keep], band[keep])
+        self.calibration_sample_ = _smallest_keys([self.calibration_sample_, chunk],
+                                                  self.calibration_size)
         self._update_tables()
-        s, m, v, n = _kernels.pair_sums(offsets, time, value, band, len(self.bands_), inner,
-                                        dm_lo, width, n_dm, self._table, self._mu, self._var)
-        c, vt = (s - m).sum(axis=1), v.sum(axis=1)
-        ok = (vt > 0) & (c != 0)
-        x, yv = np.log(vt[ok]), np.log(c[ok] ** 2)
-        self.zscore_stats_ = self.zscore_stats_ + np.array(
-            [x.size, x.sum(), yv.sum(), (x * x).sum(), (x * yv).sum()]
-        )
-        self.zscore_calibration_ = self._calibration()
-        scores = self._combine(s, m, v, n, per_channel=False)
-        self.offset_ = float(np.percentile(scores, 100.0 * self.contamination))
+        self._calibrate()
         return self
 
     # ------------------------------------------------------------------ scoring
@@ -463,9 +557,11 @@ class DmDtNoveltyDetector(OutlierMixin, TransformerMixin, BaseEstimator):
     def merge(self, other):
         """A new detector whose histograms are the sum of ``self``'s and ``other``'s.
 
-        Both must share bands and grid. The z-score calibration sums are
-        added; ``offset_`` is the object-weighted mean of the two offsets (use
-        :meth:`set_threshold` to recompute it on a sample).
+        Both must share bands and grid. The histograms are added and the
+        calibration samples combined, so the result equals ``fit`` on the
+        union of both training sets (``merge`` is commutative and
+        associative); ``offset_`` and the z-score calibration are recomputed
+        from the combined sample.
 
         Parameters
         ----------
@@ -485,30 +581,34 @@ class DmDtNoveltyDetector(OutlierMixin, TransformerMixin, BaseEstimator):
         if not (np.array_equal(self.log_dt_edges_, other.log_dt_edges_)
                 and np.array_equal(self.dm_edges_, other.dm_edges_)):
             raise ValueError("Cannot merge: the two detectors use different dm-dt grids.")
-        if self.alpha != other.alpha:
-            raise ValueError(f"Cannot merge: alpha {self.alpha} != {other.alpha}.")
+        for name in ("alpha", "calibration_size"):
+            if getattr(self, name) != getattr(other, name):
+                raise ValueError(f"Cannot merge: {name} {getattr(self, name)} != "
+                                 f"{getattr(other, name)}.")
         merged = DmDtNoveltyDetector(**self.get_params())
         for attr in ("bands_", "channels_", "log_dt_edges_", "dm_edges_"):
             setattr(merged, attr, getattr(self, attr))
         merged.counts_ = self.counts_ + other.counts_
-        n1, n2 = self.n_objects_seen_, other.n_objects_seen_
-        merged.n_objects_seen_ = n1 + n2
-        merged.zscore_stats_ = self.zscore_stats_ + other.zscore_stats_
-        merged.zscore_calibration_ = merged._calibration()
-        merged.offset_ = float((n1 * self.offset_ + n2 * other.offset_) / max(n1 + n2, 1))
+        merged.n_objects_seen_ = self.n_objects_seen_ + other.n_objects_seen_
+        merged.calibration_sample_ = _smallest_keys(
+            [self.calibration_sample_, other.calibration_sample_], self.calibration_size)
         merged._update_tables()
+        merged._calibrate()
         return merged
 
     def save(self, path):
-        """Write the fitted distributions to ``path`` (``.npz``, format ``skastro-dmdt`` v1).
+        """Write the fitted detector to ``path`` (``.npz``, format ``skastro-dmdt`` v2).
 
         The file is an uncompressed NumPy ``.npz`` archive holding
-        ``header`` (a JSON string: ``format``, ``version``, ``params``,
-        ``bands``, ``channels``, ``n_objects_seen``, ``offset``),
-        ``log_dt_edges``, ``dm_edges``, ``counts`` (int64, channels × dt bins
-        × (dm cells + 2)) and ``zscore_stats``. It stores counts, not
-        probabilities, so a loaded detector can go on with ``partial_fit`` or
-        be merged. Readable without skastro (``numpy.load``).
+        ``header`` (a JSON string: ``format``, ``version``,
+        ``skastro_version``, ``params``, ``bands``, ``channels``,
+        ``n_objects_seen``, ``offset``), ``log_dt_edges``, ``dm_edges``,
+        ``counts`` (int64, channels × dt bins × (dm cells + 2)) and the
+        calibration sample as ``sample_keys``, ``sample_offsets``,
+        ``sample_time``, ``sample_value`` and ``sample_band``. It stores
+        counts, not probabilities, so a loaded detector can go on with
+        ``partial_fit`` or be merged. Readable without skastro
+        (``numpy.load``).
 
         Parameters
         ----------
@@ -521,6 +621,7 @@ class DmDtNoveltyDetector(OutlierMixin, TransformerMixin, BaseEstimator):
         header = {
             "format": FILE_FORMAT,
             "version": FILE_VERSION,
+            "skastro_version": __version__,
             "params": params,
             "bands": list(self.bands_),
             "channels": list(self.channels_),
@@ -530,11 +631,21 @@ class DmDtNoveltyDetector(OutlierMixin, TransformerMixin, BaseEstimator):
         with open(path, "wb") as fh:
             np.savez(fh, header=np.array(json.dumps(header)), log_dt_edges=self.log_dt_edges_,
                      dm_edges=self.dm_edges_, counts=self.counts_,
-                     zscore_stats=self.zscore_stats_)
+                     **{f"sample_{k}": v for k, v in self.calibration_sample_.items()})
 
     @classmethod
     def load(cls, path):
-        """Read a detector written by :meth:`save`.
+        """Read a detector written by :meth:`save`, checking every entry.
+
+        The file is read without unpickling anything (``allow_pickle=False``)
+        and checked before use: the format name and version, the constructor
+        parameters, every array's dtype and shape against the bands and grid,
+        the edges against the parameters, the counts (non-negative integers),
+        ``offset`` (finite) and the calibration sample (shapes, finite sorted
+        times, band indices, content hashes). A file that fails any
+        check (another file type, a truncated or tampered archive) raises a
+        ``ValueError`` saying it is not a skastro model file and why; a file
+        of another format version says which version and skastro wrote it.
 
         Parameters
         ----------
@@ -547,32 +658,14 @@ class DmDtNoveltyDetector(OutlierMixin, TransformerMixin, BaseEstimator):
             Fitted, ready to score, ``partial_fit`` or merge.
         """
         path = Path(path)
-        with np.load(path, allow_pickle=False) as data:
-            if "header" not in data:
-                raise ValueError(f"{path} is not a {FILE_FORMAT} file (no header).")
-            header = json.loads(str(data["header"]))
-            if header.get("format") != FILE_FORMAT:
-                raise ValueError(
-                    f"{path}: expected format {FILE_FORMAT!r}; got {header.get('format')!r}."
-                )
-            if header.get("version") != FILE_VERSION:
-                raise ValueError(
-                    f"{path}: file format version {header.get('version')} is not supported "
-                    f"(this skastro reads version {FILE_VERSION})."
-                )
-            params = {k: (tuple(v) if isinstance(v, list) else v)
-                      for k, v in header["params"].items()}
-            det = cls(**params)
-            det.bands_ = tuple(header["bands"])
-            det.channels_ = tuple(header["channels"])
-            det.log_dt_edges_ = np.array(data["log_dt_edges"])
-            det.dm_edges_ = np.array(data["dm_edges"])
-            det.counts_ = np.array(data["counts"], dtype=np.int64)
-            det.zscore_stats_ = np.array(data["zscore_stats"])
-        det.n_objects_seen_ = int(header["n_objects_seen"])
-        det.offset_ = float(header["offset"])
-        det.zscore_calibration_ = det._calibration()
+        header, arrays = _read_model_file(path)
+        det = cls(**_checked_params(path, cls, header))
+        for key, value in _check_model(path, det, header, arrays).items():
+            setattr(det, key, value)
         det._update_tables()
+        offset = det.offset_
+        det._calibrate()
+        det.offset_ = offset  # as saved (set_threshold may have moved it)
         return det
 
     # ------------------------------------------------------------------ plotting
@@ -634,3 +727,185 @@ class DmDtNoveltyDetector(OutlierMixin, TransformerMixin, BaseEstimator):
         tags.input_tags.two_d_array = False
         tags.non_deterministic = False
         return tags
+
+
+# ---------------------------------------------------------------- calibration sample
+def _sample(offsets, time, value, band):
+    """A calibration sample: flat columns, offsets and each object's content key."""
+    offsets = np.asarray(offsets, dtype=np.int64)
+    return {"keys": _kernels.object_keys(offsets, time, value, band), "offsets": offsets,
+            "time": np.asarray(time, dtype=np.float64),
+            "value": np.asarray(value, dtype=np.float64),
+            "band": np.asarray(band, dtype=np.int64)}
+
+
+def _take(sample, idx):
+    lengths = np.diff(sample["offsets"])[idx]
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    rows = np.repeat(sample["offsets"][:-1][idx] - offsets[:-1], lengths) + np.arange(offsets[-1])
+    out = {name: sample[name][rows] for name in ("time", "value", "band")}
+    return dict(out, keys=sample["keys"][idx], offsets=offsets)
+
+
+def _smallest_keys(samples, size):
+    """The ``size`` objects of smallest key among ``samples``, in key order.
+
+    A bottom-k sample: the result depends only on the multiset of objects, so
+    chunks and merges in any order give the same sample (equal keys only come
+    from equal light curves, so ties do not matter).
+    """
+    parts = [_take(s, np.argsort(s["keys"], kind="stable")[:size]) for s in samples]
+    lengths = [np.diff(p["offsets"]) for p in parts]
+    joined = {name: np.concatenate([p[name] for p in parts])
+              for name in ("keys", "time", "value", "band")}
+    joined["offsets"] = np.concatenate([[0], np.cumsum(np.concatenate(lengths))]).astype(np.int64)
+    return _take(joined, np.argsort(joined["keys"], kind="stable")[:size])
+
+
+# ---------------------------------------------------------------------- model files
+_SAMPLE_ENTRIES = ("keys", "offsets", "time", "value", "band")
+_ENTRIES = ("header", "log_dt_edges", "dm_edges", "counts",
+            *(f"sample_{k}" for k in _SAMPLE_ENTRIES))
+# what a damaged or foreign file can raise inside numpy.load / zipfile
+_READ_ERRORS = (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, struct.error,
+                zlib.error, NotImplementedError, MemoryError)
+
+
+def _not_a_model(path, reason):
+    return ValueError(f"{path}: not a skastro model file ({FILE_FORMAT!r}): {reason}.")
+
+
+def _read_model_file(path):
+    """The JSON header and the arrays of a model file; never unpickles anything."""
+    try:
+        with open(path, "rb") as fh:
+            data = np.load(fh, allow_pickle=False)
+            if not isinstance(data, np.lib.npyio.NpzFile):
+                arrays = None  # a single .npy array
+            else:
+                with data:
+                    arrays = {name: data[name] for name in data.files}
+    except FileNotFoundError:
+        raise
+    except _READ_ERRORS as exc:
+        why = (("not an .npz archive of plain arrays (reading it would need unpickling, "
+                "which skastro never does)") if "pickle" in str(exc)
+               else f"unreadable as an .npz archive ({type(exc).__name__}: {str(exc)[:80]})")
+        raise _not_a_model(path, why) from None
+    if arrays is None:
+        raise _not_a_model(path, "a single NumPy array, not an .npz archive")
+    if sorted(arrays) != sorted(_ENTRIES):
+        raise _not_a_model(path, f"entries {sorted(arrays)}; expected {sorted(_ENTRIES)}")
+    raw = arrays.pop("header")
+    if raw.shape != () or raw.dtype.kind != "U":
+        raise _not_a_model(path, "the header is not a JSON string")
+    try:
+        header = json.loads(str(raw))
+    except ValueError:
+        raise _not_a_model(path, "the header is not valid JSON") from None
+    if not isinstance(header, dict) or header.get("format") != FILE_FORMAT:
+        got = header.get("format") if isinstance(header, dict) else header
+        raise _not_a_model(path, f"format {got!r}, expected {FILE_FORMAT!r}")
+    version = header.get("version")
+    if version != FILE_VERSION or isinstance(version, bool):
+        raise ValueError(
+            f"{path}: {FILE_FORMAT} file format version {version!r} (written by skastro "
+            f"{header.get('skastro_version', 'unknown')}) is not supported; this skastro "
+            f"{__version__} reads version {FILE_VERSION}. Refit the detector, or load the "
+            "file with the skastro that wrote it."
+        )
+    return header, arrays
+
+
+def _checked_params(path, cls, header):
+    params = header.get("params")
+    known = cls().get_params()
+    if not isinstance(params, dict) or not set(params) <= set(known):
+        extra = sorted(set(params) - set(known)) if isinstance(params, dict) else params
+        raise _not_a_model(path, f"header 'params' has unknown entries {extra}")
+    params = {k: (tuple(v) if isinstance(v, list) else v) for k, v in params.items()}
+    try:
+        cls(**params)._validate_params()
+        _check_range(params.get("log_dt_range", known["log_dt_range"]), "log_dt_range")
+        _check_range(params.get("dm_range", known["dm_range"]), "dm_range")
+    except (TypeError, ValueError) as exc:
+        raise _not_a_model(path, f"header 'params' are invalid: {exc}") from None
+    return params
+
+
+def _check_model(path, det, header, arrays):
+    """Check every fitted entry against the others; the fitted attributes if all hold."""
+
+    def need(ok, reason):
+        if not ok:
+            raise _not_a_model(path, reason)
+
+    bands = header.get("bands")
+    need(isinstance(bands, list) and bands and all(isinstance(b, str) and b for b in bands)
+         and len(set(bands)) == len(bands),
+         f"header 'bands' must be a non-empty list of unique names; got {bands!r}")
+    if det.bands is not None and list(det.bands) != bands:
+        raise _not_a_model(path, f"header 'bands' {bands} differ from the parameter "
+                                 f"bands={list(det.bands)}")
+    nb = len(bands)
+    channels = list(bands) + [f"{a}-{b}" for a in bands for b in bands if a != b]
+    need(header.get("channels") == channels,
+         f"header 'channels' {header.get('channels')!r} do not follow from bands {bands}")
+    n_seen = header.get("n_objects_seen")
+    need(isinstance(n_seen, int) and not isinstance(n_seen, bool) and n_seen >= 0,
+         f"'n_objects_seen' must be a non-negative integer; got {n_seen!r}")
+    offset = header.get("offset")
+    need(isinstance(offset, (int, float)) and not isinstance(offset, bool)
+         and np.isfinite(offset), f"'offset' must be a finite number; got {offset!r}")
+
+    edges = {}
+    for name, param, n in (("log_dt_edges", "log_dt_range", det.n_dt_bins),
+                           ("dm_edges", "dm_range", det.n_dm_bins)):
+        a = arrays[name]
+        need(a.dtype.kind == "f" and a.shape == (n + 1,),
+             f"{name!r} has dtype {a.dtype} and shape {a.shape}; expected float of shape "
+             f"({n + 1},) for {'n_dt_bins' if 'dt' in name else 'n_dm_bins'}={n}")
+        expected = np.linspace(*_check_range(getattr(det, param), param), n + 1)
+        need(np.all(np.isfinite(a)) and np.allclose(a, expected, rtol=1e-12, atol=1e-12),
+             f"{name!r} do not match {param}={getattr(det, param)!r}")
+        edges[name] = np.array(a, dtype=np.float64)
+    counts = arrays["counts"]
+    shape = (nb * nb, det.n_dt_bins, det.n_dm_bins + 2)
+    need(counts.dtype.kind in "iu" and counts.shape == shape,
+         f"'counts' has dtype {counts.dtype} and shape {counts.shape}; expected integers of "
+         f"shape {shape} for {nb} band(s), n_dt_bins={det.n_dt_bins}, "
+         f"n_dm_bins={det.n_dm_bins}")
+    need(counts.size == 0 or (counts.min() >= 0 and counts.max() < 2**62),
+         "'counts' must be non-negative (and below 2**62)")
+    sample = {k: arrays[f"sample_{k}"] for k in _SAMPLE_ENTRIES}
+    keys, offsets = sample["keys"], sample["offsets"]
+    n_rows = sample["time"].shape[0] if sample["time"].ndim == 1 else -1
+    need(keys.dtype == np.uint64 and keys.ndim == 1 and keys.size <= det.calibration_size
+         and keys.size <= n_seen and np.all(np.diff(keys) >= 0),
+         f"'sample_keys' must be at most calibration_size={det.calibration_size} and "
+         f"n_objects_seen={n_seen} sorted uint64; got dtype {keys.dtype}, shape {keys.shape}")
+    need(offsets.dtype.kind in "iu" and offsets.shape == (keys.size + 1,)
+         and offsets[0] == 0 and offsets[-1] == n_rows and np.all(np.diff(offsets) >= 0),
+         f"'sample_offsets' (shape {offsets.shape}) must run from 0 to the {n_rows} sample "
+         f"rows, one entry per sample key plus one")
+    for name, kind in (("time", "f"), ("value", "f"), ("band", "iu")):
+        a = sample[name]
+        need(a.dtype.kind in kind and a.shape == (n_rows,),
+             f"'sample_{name}' has dtype {a.dtype} and shape {a.shape}; expected "
+             f"{'float' if kind == 'f' else 'integer'} of shape ({n_rows},)")
+    need(np.all(np.isfinite(sample["time"])) and np.all(np.isfinite(sample["value"])),
+         "'sample_time' and 'sample_value' must be finite")
+    need(n_rows == 0 or (sample["band"].min() >= 0 and sample["band"].max() < nb),
+         f"'sample_band' must hold band indices in [0, {nb})")
+    starts = np.zeros(n_rows, bool)
+    starts[offsets[:-1][offsets[:-1] < n_rows]] = True
+    need(np.all((np.diff(sample["time"]) >= 0) | starts[1:]),
+         "'sample_time' must be sorted within each light curve")
+    sample = _sample(offsets, sample["time"], sample["value"], sample["band"])
+    need(np.array_equal(sample["keys"], keys),
+         "'sample_keys' are not the content hashes of the sample light curves")
+    return {"bands_": tuple(bands), "channels_": tuple(channels),
+            "log_dt_edges_": edges["log_dt_edges"], "dm_edges_": edges["dm_edges"],
+            "counts_": np.array(counts, dtype=np.int64),
+            "calibration_sample_": sample,
+            "n_objects_seen_": n_seen, "offset_": float(offset)}

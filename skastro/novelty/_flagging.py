@@ -39,7 +39,7 @@ def percentile_outliers(scores, percentile=2.0):
 
 
 def repeated_split_flags(detector, X, *, n_splits=10, train_size=2 / 3, percentile=2.0,
-                         fit_on=None, strict=False, random_state=None):
+                         fit_on=None, strict=True, random_state=None):
     """Flag outliers over repeated random subsamples (Soraisam et al. 2020, §3.2).
 
     Each iteration fits a clone of ``detector`` on a random ``train_size``
@@ -47,14 +47,14 @@ def repeated_split_flags(detector, X, *, n_splits=10, train_size=2 / 3, percenti
     and flags those below the ``percentile``-th percentile of those scores.
     With ``x_j`` the number of times source ``j`` was flagged (over the
     sources flagged at least once), the final outliers are the sources
-    flagged at least (``strict=True``: more than)
+    flagged more than (``strict=False``: at least)
 
     .. math:: \\mathcal{N} = \\mathrm{Med}(x_j) - \\mathrm{MAD}(x_j)
 
-    times (MAD: median absolute deviation). The paper says "more than"; with
-    integer counts, when the outliers are flagged in every split the median
-    is the maximum, the MAD is 0 and the strict reading keeps nothing, so
-    ties are kept by default.
+    times (MAD: median absolute deviation), as §3.2 says ("flagged more
+    than N times"). With integer counts, when most flagged sources are
+    flagged in every split the median is the maximum, the MAD is 0 and the
+    strict rule keeps nothing; ``strict=False`` then keeps the ties.
 
     Parameters
     ----------
@@ -73,8 +73,9 @@ def repeated_split_flags(detector, X, *, n_splits=10, train_size=2 / 3, percenti
         labelled sources: "P-labeled"); the others are scored every time.
         Default: all of ``X`` (each iteration fits on a subsample and scores
         the rest).
-    strict : bool, default=False
-        Keep only counts strictly above ``Med - MAD`` (the paper's wording).
+    strict : bool, default=True
+        Keep only counts strictly above ``Med - MAD`` (the paper's rule);
+        False: counts at or above it.
     random_state : int, RandomState or None, default=None
 
     Returns
