@@ -40,7 +40,7 @@ def accuracy_part(args):
     res = run_experiment(n_alerts=args.n_alerts, n_days=args.n_days, max_epochs=args.epochs,
                          n_crops=args.crops, max_length=args.max_length, multiclass=True,
                          visibility=False, random_state=args.seed, log=print,
-                         n_threads=args.threads)
+                         n_jobs=args.threads)
     rows = [
         ("binary mean acc @ balanced thr (test)", res["lensnet_balanced"], "≥ 0.875"),
         ("balanced threshold (from validation)", res["thr_balanced"], "~0.45 (paper)"),
@@ -80,7 +80,7 @@ def speed_part(args):
     y = train.meta["label_binary"].to_numpy()
     clf = BranchedRNNClassifier(preprocessor=LensNetPreprocessor(max_length=1500),
                                 hidden_size=32, dense_size=64, max_epochs=1,
-                                chunk_size=args.chunk, n_threads=args.threads, random_state=0)
+                                chunk_size=args.chunk, n_jobs=args.threads, random_state=0)
     clf.fit(train, y)
     base = make_broken_line_baseline(0).fit(train, y)
     per_site = []

@@ -4,6 +4,14 @@ The values were computed by the code *before* the torch plumbing moved into
 ``skastro.nn`` (issue 15); they pin what a seed produces, so that refactoring
 the training loop cannot silently change the models. A change here must be
 explained (see the history of this file).
+
+Changed once, on purpose, by the refactor: the two LensNet values. LensNet
+now batches with the single bucketing iterator of ``skastro.nn`` (sort
+within chunks of 50 batches, where it used to sort the whole set by a noisy
+length) and draws its seeds in the common order (batch order first, then
+split, crops, torch; it drew the torch seed before the batch order). With
+the old iterator and seed order the refactored code gave the old values to
+the last digit (checked before updating them).
 """
 
 import numpy as np
@@ -77,12 +85,12 @@ def test_lensnet_binary_with_crops_and_grouped_validation(alerts):
     y = alerts.meta["label_binary"].to_numpy()
     clf = BranchedRNNClassifier(hidden_size=6, dense_size=6, max_epochs=3, batch_size=8, lr=1e-2, n_crops=1,
                                 validation_fraction=0.2, random_state=0).fit(alerts, y)
-    np.testing.assert_allclose(clf.history_[:, "train_loss"], [0.53936, 0.53030, 0.53066], atol=ATOL)
-    np.testing.assert_allclose(clf.history_[:, "valid_loss"], [0.64144, 0.63512, 0.63291], atol=ATOL)
+    np.testing.assert_allclose(clf.history_[:, "train_loss"], [0.71027, 0.69410, 0.67957], atol=ATOL)
+    np.testing.assert_allclose(clf.history_[:, "valid_loss"], [0.70789, 0.67729, 0.67346], atol=ATOL)
     np.testing.assert_allclose(
         clf.predict_proba(alerts)[:12, 1],
-        [0.55855, 0.53280, 0.53256, 0.54465, 0.55018, 0.53825, 0.53151, 0.53256, 0.53256, 0.53256,
-         0.54544, 0.53256], atol=ATOL)
+        [0.49662, 0.52073, 0.51880, 0.48135, 0.53101, 0.52444, 0.53216, 0.50937, 0.47781, 0.48341,
+         0.51387, 0.49601], atol=ATOL)
 
 
 def test_lensnet_three_classes(alerts):
@@ -90,11 +98,11 @@ def test_lensnet_three_classes(alerts):
                                 random_state=1).fit(alerts, alerts.meta["label"].to_numpy())
     np.testing.assert_allclose(
         clf.predict_proba(alerts)[:5],
-        [[0.40501, 0.25447, 0.34052],
-         [0.41016, 0.24919, 0.34065],
-         [0.44401, 0.25321, 0.30278],
-         [0.41312, 0.25270, 0.33418],
-         [0.41570, 0.24724, 0.33706]], atol=ATOL)
+        [[0.27468, 0.28951, 0.43581],
+         [0.33155, 0.26768, 0.40077],
+         [0.33183, 0.27139, 0.39678],
+         [0.32150, 0.26988, 0.40863],
+         [0.35941, 0.25580, 0.38479]], atol=ATOL)
 
 
 def test_spectrum_vae():
