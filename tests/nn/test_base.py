@@ -8,7 +8,6 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from skorch.helper import SliceDict
 
 from skastro.datasets import make_microlensing_alerts, make_spectra
 from skastro.followup import SpectrumVAE
@@ -17,19 +16,15 @@ from skastro.nn import BaseTorchClassifier, BaseTorchEstimator
 from skastro.nn._utils import resolve_device, torch_thread_count
 from skastro.periodic import BiLSTMClassifier
 
+from .test_golden import sequences as golden_sequences
+
 needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 
 
 def sequences(n=48, T=10, seed=0):
-    rng = np.random.default_rng(seed)
-    y = rng.integers(2, size=n)
-    length = rng.integers(3, T + 1, size=n)
-    seq = 0.3 * rng.normal(size=(n, T, 4)).astype(np.float32)
-    seq[np.arange(T)[None, :] >= length[:, None]] = 0.0
-    seq[np.arange(n), length - 1, 0] += np.where(y == 1, 1.0, -1.0)
-    X = SliceDict(sequence=seq, length=length.astype(np.int64),
-                  period=rng.uniform(0.3, 0.9, size=(n, 1)).astype(np.float32))
-    return X, y
+    """Binary version of the golden tests' sequences (class 2 against the rest)."""
+    X, y = golden_sequences(n=n, T=T, seed=seed)
+    return X, (y == 2).astype(int)
 
 
 @pytest.fixture(scope="module")
