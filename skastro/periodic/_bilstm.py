@@ -338,7 +338,6 @@ class BiLSTMClassifier(BaseTorchClassifier):
         p = ((p - self.period_mean_) / self.period_scale_).astype(np.float32)
         return seq, length, p
 
-
     # ------------------------------------------------------------------- hooks
     def _check_X(self, X):
         seq, length, period = self._prepare(X, fitting=True)

@@ -215,6 +215,20 @@ def test_model_pickled_for_cuda_loads_on_a_cpu_only_machine(monkeypatch):
     np.testing.assert_allclose(again.predict_proba(X), expected, rtol=1e-6)
 
 
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_loss_moves_the_targets_to_the_device_of_the_logits(n_classes):
+    """Batches come from the CPU; the loss must meet the logits on their device (CUDA on a GPU).
+
+    torch's "meta" device stands in for CUDA here: mixing it with CPU tensors fails as CUDA would.
+    """
+    X, y = sequences()
+    net = bilstm().fit(X, y if n_classes == 2 else np.arange(len(y)) % 3).net_
+    net.criterion_ = net.criterion_.to("meta")
+    logits = torch.zeros((4, 1 if n_classes == 2 else 3), device="meta")
+    loss = net.get_loss(logits, torch.zeros(4, dtype=torch.float32 if n_classes == 2 else torch.int64))
+    assert loss.device.type == "meta"
+
+
 # ----------------------------------------------------------------- CUDA only
 @needs_cuda
 def test_bilstm_on_cuda_end_to_end():
