@@ -51,6 +51,10 @@ class BaseTorchEstimator(BaseEstimator):
     is cleared after ``fit``, so a pickle holds the weights, the settings
     and the history only.
 
+    The ``non_deterministic`` tag is set unless ``device`` names the CPU:
+    seeded CPU fits are reproducible bit for bit, CUDA's recurrent kernels
+    are not.
+
     Examples
     --------
     >>> from skastro.followup import SpectrumVAE

@@ -2,8 +2,6 @@
 
 from contextlib import contextmanager
 
-import numpy as np
-
 
 def _silent(*args, **kwargs):
     """A skorch sink that prints nothing (picklable, unlike a lambda)."""
@@ -50,16 +48,6 @@ def resolve_device(device, owner="estimator"):
             raise ValueError(f"{owner}: device={device!r} was requested but MPS is not available.")
         return str(dev)
     raise ValueError(f"{owner}: device must be {expected}; got {device!r}.")
-
-
-def seed_torch(random_state):
-    """Seed torch from ``random_state`` (int, None or RandomState); returns the int seed."""
-    import torch
-    from sklearn.utils import check_random_state
-
-    seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
-    torch.manual_seed(seed)
-    return seed
 
 
 def torch_thread_count(n_jobs):
