@@ -15,6 +15,8 @@ Run::
 
     python benchmarks/bench_bilstm.py            # 16,000 sequences of 100 steps + variable lengths
     python benchmarks/bench_bilstm.py --quick    # 4,000 sequences, fewer repetitions
+    python benchmarks/bench_bilstm.py --quick --device cuda   # both sides on the GPU
+                                                             # (benchmarks/gpu_check.sh)
 """
 
 import argparse
@@ -38,24 +40,35 @@ def make_data(n, lengths, T, seed=0):
     return X, y
 
 
+DEVICE = "cpu"
+
+
+def _sync():
+    if DEVICE.startswith("cuda"):
+        torch.cuda.synchronize()
+
+
 def plain_epoch(X, y, batch_size=256, seed=0):
-    """One epoch of a hand-written loop over the padded tensors (no packing)."""
+    """One epoch of a hand-written loop over the padded tensors (no packing), data moved per batch."""
     torch.manual_seed(seed)
-    module = BiLSTMModule()
+    module = BiLSTMModule().to(DEVICE)
     opt = torch.optim.Adam(module.parameters(), lr=0.0015)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda it: 1 / (1 + 8e-5 * it))
     loss_fn = torch.nn.BCEWithLogitsLoss()
     seq = torch.from_numpy(X["sequence"])
     period = torch.from_numpy(np.log10(X["period"]))
     target = torch.from_numpy(y.astype(np.float32))
+    _sync()
     t0 = time.perf_counter()
     module.train()
     for idx in torch.randperm(len(seq)).split(batch_size):
         opt.zero_grad()
-        loss = loss_fn(module(seq[idx], None, period[idx]).reshape(-1), target[idx])
+        out = module(seq[idx].to(DEVICE), None, period[idx].to(DEVICE)).reshape(-1)
+        loss = loss_fn(out, target[idx].to(DEVICE))
         loss.backward()
         opt.step()
         sched.step()
+    _sync()
     return time.perf_counter() - t0, module
 
 
@@ -65,14 +78,15 @@ def plain_predict(module, X, batch_size=256):
     module.eval()
     t0 = time.perf_counter()
     with torch.inference_mode():
-        out = [torch.sigmoid(module(seq[i : i + batch_size], None, period[i : i + batch_size]))
+        out = [torch.sigmoid(module(seq[i : i + batch_size].to(DEVICE), None,
+                                    period[i : i + batch_size].to(DEVICE)))
                for i in range(0, len(seq), batch_size)]
-    torch.cat(out)
+    torch.cat(out).cpu()
     return time.perf_counter() - t0
 
 
 def estimator_epoch(X, y, **kw):
-    clf = BiLSTMClassifier(max_epochs=1, random_state=0, **kw)
+    clf = BiLSTMClassifier(max_epochs=1, random_state=0, device=DEVICE, **kw)
     t0 = time.perf_counter()
     clf.fit(X, y)
     return time.perf_counter() - t0, clf
@@ -109,7 +123,11 @@ def main(argv=None):
     parser.add_argument("--n", type=int, default=None, help="sequences per case (default 16,000; quick 4,000)")
     parser.add_argument("--repeats", type=int, default=None, help="alternating repetitions (min is reported)")
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2], help="torch thread counts to try")
+    parser.add_argument("--device", default="cpu", help="torch device of both sides (cpu, cuda)")
+    parser.add_argument("--no-unbucketed", action="store_true", help="skip the case without bucketing")
     args = parser.parse_args(argv)
+    global DEVICE
+    DEVICE = args.device
     n = args.n or (4000 if args.quick else 16000)
     repeats = args.repeats or (1 if args.quick else 2)
     rng = np.random.default_rng(1)
@@ -126,11 +144,13 @@ def main(argv=None):
         for name, (X, y) in cases:
             rows.append(run_case(name, X, y, repeats, threads))
             print(_format([rows[-1]], header=len(rows) == 1), flush=True)
+        if args.no_unbucketed:
+            continue
         # what bucketing buys on variable lengths (the length mask alone, random batches)
         X, y = cases[1][1]
         rows.append(run_case("variable, no bucketing", X, y, 1, threads, bucket=False))
         print(_format([rows[-1]], header=False), flush=True)
-    print("\nratios are estimator / plain loop (targets: epoch <= 1.25, inference <= 1.25 and >= 5,000/s)")
+    print(f"\ndevice: {DEVICE}; ratios are estimator / plain loop (targets: epoch <= 1.25, inference <= 1.25 and >= 5,000/s)")
     return rows
 
 

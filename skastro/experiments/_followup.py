@@ -127,7 +127,7 @@ def simulated_followup_features(
     """
     from ..datasets import make_followup_survey, make_spectra
 
-    params = dict(max_epochs=30, lr=3e-3, batch_size=64, n_threads=1, random_state=random_state)
+    params = dict(max_epochs=30, lr=3e-3, batch_size=64, n_jobs=1, random_state=random_state)
     params.update(vae_params or {})
     spectra, _, _ = make_spectra(n_spectra, n_wavelengths=n_wavelengths, random_state=random_state + 1)
     cut = int(0.8 * n_spectra)

@@ -134,7 +134,7 @@ def make_rrab_models(max_epochs=300, batch_size=256, lr=0.0015, hidden_sizes=(48
     def net(**kw):
         return BiLSTMClassifier(hidden_sizes=hidden_sizes, dense_size=dense_size, max_epochs=max_epochs,
                                 batch_size=batch_size, lr=lr, validation_fraction=0.15,
-                                n_threads=n_threads, random_state=random_state, **kw)
+                                n_jobs=n_threads, random_state=random_state, **kw)
 
     return {
         "BiLSTM P+2P": make_pipeline(DualFoldSequencer(max_length=max_length), net()),

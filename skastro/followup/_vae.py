@@ -1,14 +1,15 @@
 """Spectral features by a fully-connected VAE (Astudillo et al. 2020, §5.3 and Appendix A)."""
 
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context, clone
-from sklearn.utils import Bunch
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.base import TransformerMixin, _fit_context, clone
+from sklearn.utils import Bunch, check_random_state
+from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ..nn._base import BaseTorchEstimator
 from ..nn._utils import torch_threads
 
 
@@ -28,7 +29,7 @@ def reconstruction_r2(X, X_hat):
     return 1.0 - ss_res / ss_tot if ss_tot > 0 else 0.0
 
 
-class SpectrumVAE(TransformerMixin, BaseEstimator):
+class SpectrumVAE(TransformerMixin, BaseTorchEstimator):
     """Variational autoencoder that turns spectra into a few features μ(z).
 
     The fully-connected VAE of Astudillo et al. (2020), Appendix A: three
@@ -58,11 +59,12 @@ class SpectrumVAE(TransformerMixin, BaseEstimator):
         Min–max normalise each spectrum to [0, 1] first (the paper's
         preprocessing). With False, inputs must already lie in [0, 1].
     device : str, default="cpu"
-        torch device ("cpu", "cuda" or "auto").
-    n_threads : int, default=None
+        torch device: ``"cpu"``, ``"cuda"``, ``"cuda:<index>"``, ``"mps"`` or
+        ``"auto"`` (CUDA when available); checked at ``fit``.
+    n_jobs : int, default=None
         torch CPU threads while fitting and transforming (restored afterwards);
-        None keeps torch's setting. Small nets on a busy machine run
-        far faster with 1.
+        None keeps torch's setting, -1 uses all cores. Small nets on a busy
+        machine run far faster with 1.
     random_state : int, RandomState instance or None, default=None
         Seeds torch (weights, batches, reparameterisation noise).
     verbose : int, default=0
@@ -73,6 +75,10 @@ class SpectrumVAE(TransformerMixin, BaseEstimator):
     net_ : skorch.NeuralNet
         The trained network (``net_.module_`` is a
         :class:`skastro.nn._vae.SpectrumVAEModule`).
+    history_ : skorch.History
+        Per-epoch ``train_loss`` (the annealed ELBO).
+    n_iter_ : int
+        Epochs run.
     n_features_in_ : int
         Number of wavelength bins.
     layer_sizes_ : list of int
@@ -94,7 +100,7 @@ class SpectrumVAE(TransformerMixin, BaseEstimator):
     >>> from skastro.datasets import make_spectra
     >>> from skastro.followup import SpectrumVAE
     >>> spectra, y, _ = make_spectra(200, n_wavelengths=120, random_state=0)
-    >>> vae = SpectrumVAE(latent_dim=3, max_epochs=5, n_threads=1, random_state=0).fit(spectra)
+    >>> vae = SpectrumVAE(latent_dim=3, max_epochs=5, n_jobs=1, random_state=0).fit(spectra)
     >>> vae.layer_sizes_
     [120, 91, 62, 33, 3]
     >>> vae.transform(spectra).shape
@@ -102,17 +108,11 @@ class SpectrumVAE(TransformerMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
+        **BaseTorchEstimator._parameter_constraints,
         "latent_dim": [Interval(Integral, 1, None, closed="left")],
         "n_hidden": [Interval(Integral, 0, None, closed="left")],
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "kl_anneal_epochs": [Interval(Integral, 0, None, closed="left"), None],
-        "lr": [Interval(Real, 0, None, closed="neither")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
         "normalize": ["boolean"],
-        "device": [StrOptions({"cpu", "cuda", "auto"}), str],
-        "n_threads": [Interval(Integral, 1, None, closed="left"), None],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
     }
 
     def __init__(
@@ -126,7 +126,7 @@ class SpectrumVAE(TransformerMixin, BaseEstimator):
         batch_size=128,
         normalize=True,
         device="cpu",
-        n_threads=None,
+        n_jobs=None,
         random_state=None,
         verbose=0,
     ):
@@ -138,7 +138,7 @@ class SpectrumVAE(TransformerMixin, BaseEstimator):
         self.batch_size = batch_size
         self.normalize = normalize
         self.device = device
-        self.n_threads = n_threads
+        self.n_jobs = n_jobs
         self.random_state = random_state
         self.verbose = verbose
 
@@ -170,43 +170,32 @@ class SpectrumVAE(TransformerMixin, BaseEstimator):
         """
         import torch
 
-        from ..nn._utils import resolve_device, seed_torch
         from ..nn._vae import KLAnnealing, SpectrumVAEModule, VAENet, vae_layer_sizes
 
+        self._device()  # a bad device fails now
         X = self._prepare(X, reset=True)
         if self.latent_dim >= X.shape[1]:
             raise ValueError(
                 f"latent_dim must be smaller than the number of wavelengths ({X.shape[1]}); "
                 f"got latent_dim={self.latent_dim}."
             )
-        seed_torch(self.random_state)
+        self._seed_torch(check_random_state(self.random_state))
         anneal = self.kl_anneal_epochs if self.kl_anneal_epochs is not None else self.max_epochs // 2
         self.layer_sizes_ = vae_layer_sizes(X.shape[1], self.latent_dim, self.n_hidden)
-        self.net_ = VAENet(
-            SpectrumVAEModule,
-            module__input_dim=X.shape[1],
-            module__latent_dim=self.latent_dim,
-            module__n_hidden=self.n_hidden,
-            criterion=torch.nn.BCELoss,  # unused: get_loss computes the ELBO
-            optimizer=torch.optim.Adam,
-            lr=self.lr,
-            max_epochs=self.max_epochs,
-            batch_size=self.batch_size,
-            iterator_train__shuffle=True,
-            train_split=None,
+        self._train_net(
+            VAENet, X, module=SpectrumVAEModule,
+            module_params=dict(input_dim=X.shape[1], latent_dim=self.latent_dim, n_hidden=self.n_hidden),
             callbacks=[("kl_annealing", KLAnnealing(anneal))],
-            device=resolve_device(self.device),
-            verbose=self.verbose,
+            criterion=torch.nn.BCELoss,  # unused: get_loss computes the ELBO
+            iterator_train__shuffle=True,
         )
-        with torch_threads(self.n_threads):
-            self.net_.fit(X, None)
         return self
 
     def _forward(self, X):
         check_is_fitted(self)
         X = self._prepare(X, reset=False)
-        with torch_threads(self.n_threads):
-            recon, mu, _ = self.net_.forward(X, training=False)
+        with torch_threads(self.n_jobs):
+            recon, mu, _ = self.net_.forward(X, training=False, device="cpu")
         return X, recon.numpy().astype(np.float64), mu.numpy().astype(np.float64)
 
     def transform(self, X):
@@ -286,7 +275,7 @@ def choose_latent_dim(X_train, X_test, dims=range(1, 16), vae=None, tol=0.0):
     >>> from skastro.followup import SpectrumVAE, choose_latent_dim
     >>> X, _, _ = make_spectra(160, n_wavelengths=80, random_state=0)
     >>> res = choose_latent_dim(X[:120], X[120:], dims=[1, 4],
-    ...                         vae=SpectrumVAE(max_epochs=20, n_threads=1, random_state=0))
+    ...                         vae=SpectrumVAE(max_epochs=20, n_jobs=1, random_state=0))
     >>> res.latent_dim in (1, 4), list(res.r2.index)
     (True, [1, 4])
     """

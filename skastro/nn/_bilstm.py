@@ -4,10 +4,39 @@ A pure :class:`torch.nn.Module`: every size and rate is a constructor argument,
 so :class:`skastro.periodic.BiLSTMClassifier` can tune them.
 """
 
+import numpy as np
 import torch
 from torch import nn
 
-__all__ = ["BiLSTMModule", "keras_parameter_counts"]
+from ._training import BatchDataset
+
+__all__ = ["BiLSTMModule", "SequenceDataset", "keras_parameter_counts"]
+
+
+class SequenceDataset(BatchDataset):
+    """Dual-folded sequences for :class:`BiLSTMModule`; a batch is trimmed to its longest sequence.
+
+    Parameters
+    ----------
+    sequence : ndarray of shape (n, T, C), float32
+    length : ndarray of shape (n,), int64
+    period : ndarray of shape (n, 1), float32
+    y : ndarray of shape (n,) or None
+    """
+
+    def __init__(self, sequence, length, period, y=None):
+        self.sequence = torch.from_numpy(np.ascontiguousarray(sequence))
+        self.length = torch.from_numpy(np.ascontiguousarray(length))
+        self.period = torch.from_numpy(np.ascontiguousarray(period))
+        self.y = None if y is None else torch.from_numpy(np.ascontiguousarray(y))
+        self.sort_key = np.asarray(length)
+
+    def batch(self, idx):
+        idx = torch.as_tensor(np.asarray(idx))
+        length = self.length[idx]
+        T = int(length.max())  # trim the padding beyond the longest sequence of the batch
+        X = {"sequence": self.sequence[idx, :T], "length": length, "period": self.period[idx]}
+        return X, (None if self.y is None else self.y[idx])
 
 
 class BiLSTMModule(nn.Module):

@@ -1,9 +1,37 @@
 """LensNet's branched recurrent network (Viaña et al. 2025, §6, Fig. 8)."""
 
+import numpy as np
 import torch
 from torch import nn
 
-__all__ = ["BranchedRNN"]
+from ._training import BatchDataset
+
+__all__ = ["AlertDataset", "BranchedRNN"]
+
+
+class AlertDataset(BatchDataset):
+    """Left-padded alerts for :class:`BranchedRNN`; a batch is trimmed to its own longest branch.
+
+    Parameters
+    ----------
+    x : ndarray of shape (n, n_sites, L, n_features), float32
+        Real epochs at the end of each branch (``pad_branches``).
+    lengths : ndarray of shape (n, n_sites)
+        Real epochs per branch.
+    y : ndarray of shape (n,) or None
+    """
+
+    def __init__(self, x, lengths, y=None):
+        self.x, self.lengths, self.y = x, lengths, y
+        self.sort_key = lengths.max(axis=1) if len(lengths) else np.zeros(0, int)
+
+    def batch(self, idx):
+        idx = np.asarray(idx)
+        steps = max(int(self.sort_key[idx].max()), 1)
+        xb = torch.from_numpy(np.ascontiguousarray(self.x[idx][:, :, -steps:]))
+        lb = torch.from_numpy(self.lengths[idx].astype(np.int64))
+        yb = None if self.y is None else torch.from_numpy(self.y[idx])
+        return {"x": xb, "lengths": lb}, yb
 
 
 class BranchedRNN(nn.Module):

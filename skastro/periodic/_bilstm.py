@@ -4,13 +4,9 @@ from collections.abc import Mapping
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted
 
-from ..nn._utils import _silent, torch_threads
+from ..nn._base import BaseTorchClassifier
 
 __all__ = ["BiLSTMClassifier"]
 
@@ -65,157 +61,8 @@ def _check_sequences(X, name="BiLSTMClassifier"):
     return seq, length, period
 
 
-# --------------------------------------------------------------------- data feeding
-class _SequenceDataset:
-    """Whole-array dataset; batches are cut by :class:`_BucketIterator`, not item by item."""
-
-    def __init__(self, sequence, length, period, y=None):
-        import torch
-
-        self.sequence = torch.from_numpy(np.ascontiguousarray(sequence))
-        self.length = torch.from_numpy(np.ascontiguousarray(length))
-        self.period = torch.from_numpy(np.ascontiguousarray(period))
-        self.y = None if y is None else torch.from_numpy(np.ascontiguousarray(y))
-
-    def __len__(self):
-        return len(self.length)
-
-    def batch(self, idx):
-        import torch
-
-        idx = np.asarray(idx)
-        if len(idx) and idx[-1] - idx[0] == len(idx) - 1 and np.all(np.diff(idx) == 1):
-            idx = slice(int(idx[0]), int(idx[-1]) + 1)  # inference batches: a view, no copy
-        else:
-            idx = torch.as_tensor(idx)
-        length = self.length[idx]
-        T = int(length.max())  # trim the padding beyond the longest sequence of the batch
-        X = {"sequence": self.sequence[idx, :T], "length": length, "period": self.period[idx]}
-        return X, (None if self.y is None else self.y[idx])
-
-    def __getitem__(self, i):  # for tools that index a dataset item by item
-        X, y = self.batch([i])
-        return {k: v[0] for k, v in X.items()}, (None if y is None else y[0])
-
-
-class _BucketIterator:
-    """Mini-batches of similar length (bucketing), each trimmed to its longest sequence.
-
-    Training: shuffle, sort within chunks of ``bucket_chunks`` batches by length,
-    cut batches, shuffle the batch order. Inference: consecutive batches in
-    the dataset's order (the caller sorts by length and restores the order).
-    """
-
-    def __init__(self, dataset, batch_size=256, shuffle=False, bucket=True, rng=None, bucket_chunks=50):
-        self.dataset = dataset
-        self.batch_size = int(batch_size)
-        self.shuffle = shuffle
-        self.bucket = bucket
-        self.rng = rng if rng is not None else np.random.RandomState()
-        self.bucket_chunks = bucket_chunks
-
-    def __len__(self):
-        return -(-len(self.dataset) // self.batch_size)
-
-    def _batches(self):
-        n, bs = len(self.dataset), self.batch_size
-        if not self.shuffle:
-            return [np.arange(i, min(i + bs, n)) for i in range(0, n, bs)]
-        order = self.rng.permutation(n)
-        if self.bucket:
-            lengths = self.dataset.length.numpy()
-            chunk = bs * self.bucket_chunks
-            order = np.concatenate(
-                [c[np.argsort(lengths[c], kind="stable")] for c in np.array_split(order, -(-n // chunk))]
-            )
-        batches = [order[i : i + bs] for i in range(0, n, bs)]
-        return [batches[j] for j in self.rng.permutation(len(batches))]
-
-    def __iter__(self):
-        for idx in self._batches():
-            yield self.dataset.batch(idx)
-
-
-class _KerasDecay:
-    """Keras' time-based decay: ``lr_t = lr_0 / (1 + decay * iterations)`` (picklable)."""
-
-    def __init__(self, decay):
-        self.decay = decay
-
-    def __call__(self, iteration):
-        return 1.0 / (1.0 + self.decay * iteration)
-
-
-def _make_net_class():
-    """Build the skorch classes on first use, so importing skastro.periodic does not import torch.
-
-    They are stored as module globals (and found by the module ``__getattr__``),
-    so fitted nets pickle by reference like any module-level class.
-    """
-    if "_BiLSTMNet" in globals():
-        return globals()["_BiLSTMNet"]
-    import torch
-    from skorch import NeuralNet
-    from skorch.callbacks import Callback, EpochTimer, PassthroughScoring, PrintLog
-
-    class _EpochAccuracy(Callback):
-        """Accuracy of each epoch from the batch predictions already made (no extra pass)."""
-
-        def on_epoch_begin(self, net, **kwargs):
-            self.counts_ = {True: [0, 0], False: [0, 0]}
-
-        def on_batch_end(self, net, batch, training, y_pred=None, **kwargs):
-            y = batch[1]
-            if y is None or y_pred is None:
-                return
-            with torch.no_grad():
-                pred = (y_pred.reshape(-1) > 0).long() if y_pred.shape[-1] == 1 else y_pred.argmax(-1)
-                self.counts_[training][0] += int((pred.cpu() == y.long().reshape(-1)).sum())
-            self.counts_[training][1] += len(y)
-
-        def on_epoch_end(self, net, **kwargs):
-            for training, name in ((True, "train_acc"), (False, "valid_acc")):
-                good, total = self.counts_[training]
-                if total:
-                    net.history.record(name, good / total)
-
-    class _BiLSTMNet(NeuralNet):
-        """skorch net with the binary (one sigmoid logit) or multi-class (softmax) loss."""
-
-        def get_default_callbacks(self):
-            return [
-                ("epoch_timer", EpochTimer()),
-                ("train_loss", PassthroughScoring(name="train_loss", on_train=True)),
-                ("valid_loss", PassthroughScoring(name="valid_loss")),
-                ("accuracy", _EpochAccuracy()),
-                ("print_log", PrintLog()),
-            ]
-
-        def get_dataset(self, X, y=None):
-            if isinstance(X, _SequenceDataset):
-                return X
-            return super().get_dataset(X, y)
-
-        def get_loss(self, y_pred, y_true, X=None, training=False):
-            if y_pred.shape[-1] == 1:
-                return self.criterion_(y_pred.reshape(-1), y_true.to(y_pred.dtype).reshape(-1))
-            return self.criterion_(y_pred, y_true.long())
-
-    for cls in (_EpochAccuracy, _BiLSTMNet):
-        cls.__qualname__ = cls.__name__
-        globals()[cls.__name__] = cls
-    return _BiLSTMNet
-
-
-def __getattr__(name):  # unpickling a fitted net looks these classes up by name
-    if name in ("_BiLSTMNet", "_EpochAccuracy"):
-        _make_net_class()
-        return globals()[name]
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 # ------------------------------------------------------------------------ estimator
-class BiLSTMClassifier(ClassifierMixin, BaseEstimator):
+class BiLSTMClassifier(BaseTorchClassifier):
     """Two-layer bidirectional LSTM light-curve classifier (Dékány & Grebel 2020).
 
     Classifies the dual-folded sequences made by
@@ -234,6 +81,13 @@ class BiLSTMClassifier(ClassifierMixin, BaseEstimator):
     reads each sequence reversed within its length), so padding never changes
     a prediction; batches are bucketed by length and trimmed to their longest
     sequence for speed.
+
+    ``X`` (for ``fit`` and the predictions) is the output of
+    :class:`~skastro.periodic.DualFoldSequencer`: a ``SliceDict`` (or dict)
+    with ``"sequence"`` (n, T, C) float, zero-padded after ``"length"`` (n,)
+    steps, and ``"period"`` (n, 1) in days. The training plumbing (labels,
+    loss, validation split, early stopping, device, threads, pickling) is
+    :class:`skastro.nn.BaseTorchClassifier`'s.
 
     Parameters
     ----------
@@ -276,24 +130,29 @@ class BiLSTMClassifier(ClassifierMixin, BaseEstimator):
         Stop when the validation loss has not improved for ``n_iter_no_change``
         epochs and restore the best weights.
     validation_fraction : float or None, default=None
-        Stratified fraction of the training data held out to monitor the
-        validation loss and accuracy in ``history_``. None: 0.15 (the paper's
-        split) when ``early_stopping=True``, else no split.
+        Fraction of the training data held out (stratified by class) to
+        monitor the validation loss and accuracy in ``history_``. None: 0.1
+        when ``early_stopping=True``, else no split. The paper held out 0.15.
     n_iter_no_change : int, default=10
         Patience of the early stopping, in epochs.
     class_weight : {"balanced"} or None, default=None
-        Weight the loss by inverse class frequency.
+        Weight the loss by inverse class frequency in the training part.
+    threshold : float in (0, 1), default=0.5
+        Two classes: ``predict`` returns ``classes_[1]`` when its probability
+        reaches ``threshold``.
     bucket : bool, default=True
         Group training batches by sequence length (speed only; no effect on
         the model's definition).
-    n_threads : int or None, default=None
+    n_jobs : int or None, default=None
         torch CPU threads while fitting and predicting (restored afterwards);
-        None leaves torch's setting. On a small or busy CPU, 1 is often the
-        fastest for these small recurrent layers.
+        None leaves torch's setting, -1 uses all cores. On a small or busy
+        CPU, 1 is often the fastest for these small recurrent layers.
     device : str, default="cpu"
-        torch device; ``"auto"`` picks CUDA when available.
+        torch device: ``"cpu"``, ``"cuda"``, ``"cuda:<index>"``, ``"mps"`` or
+        ``"auto"`` (CUDA when available); checked at ``fit``.
     random_state : int, RandomState instance or None, default=None
-        Seeds the weights, dropout, shuffling and the validation split.
+        Seeds, in this order, the batch order, the validation split and torch
+        (weights, dropout).
     verbose : int, default=0
         Print a per-epoch table (losses, accuracies, duration) when > 0.
 
@@ -349,7 +208,7 @@ class BiLSTMClassifier(ClassifierMixin, BaseEstimator):
     >>> X = SliceDict(sequence=np.stack([mag, phase, mag, phase / 2], -1).astype("float32"),
     ...               length=np.full(n, T), period=np.full((n, 1), 0.5, dtype="float32"))
     >>> clf = BiLSTMClassifier(hidden_sizes=(8,), dense_size=8, max_epochs=30, lr=0.01,
-    ...                        n_threads=1, random_state=0).fit(X, y)
+    ...                        n_jobs=1, random_state=0).fit(X, y)
     >>> clf.classes_
     array([0, 1])
     >>> clf.predict_proba(X).shape
@@ -358,7 +217,9 @@ class BiLSTMClassifier(ClassifierMixin, BaseEstimator):
     True
     """
 
+    _sample_name = "sequence"
     _parameter_constraints = {
+        **BaseTorchClassifier._parameter_constraints,
         "hidden_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
         "dense_size": [Interval(Integral, 0, None, closed="left"), None],
         "input_dropout": [Interval(Real, 0, 1, closed="left")],
@@ -369,23 +230,12 @@ class BiLSTMClassifier(ClassifierMixin, BaseEstimator):
         "scale_inputs": ["boolean"],
         "use_period": ["boolean"],
         "period_scaling": [StrOptions({"log", "none"})],
-        "lr": [Interval(Real, 0, None, closed="neither")],
         "lr_decay": [Interval(Real, 0, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
-        "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither"), None],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
-        "class_weight": [StrOptions({"balanced"}), None],
-        "bucket": ["boolean"],
-        "n_threads": [Interval(Integral, 1, None, closed="left"), None],
-        "device": [str],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
     }
 
     def __init__(
         self,
+        *,
         hidden_sizes=(48, 32),
         dense_size=64,
         input_dropout=0.05,
@@ -404,8 +254,9 @@ class BiLSTMClassifier(ClassifierMixin, BaseEstimator):
         validation_fraction=None,
         n_iter_no_change=10,
         class_weight=None,
+        threshold=0.5,
         bucket=True,
-        n_threads=None,
+        n_jobs=None,
         device="cpu",
         random_state=None,
         verbose=0,
@@ -428,8 +279,9 @@ class BiLSTMClassifier(ClassifierMixin, BaseEstimator):
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.class_weight = class_weight
+        self.threshold = threshold
         self.bucket = bucket
-        self.n_threads = n_threads
+        self.n_jobs = n_jobs
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -486,180 +338,45 @@ class BiLSTMClassifier(ClassifierMixin, BaseEstimator):
         p = ((p - self.period_mean_) / self.period_scale_).astype(np.float32)
         return seq, length, p
 
-    # --------------------------------------------------------------------- fit
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
-        """Train the network.
-
-        Parameters
-        ----------
-        X : skorch.helper.SliceDict or dict
-            ``"sequence"`` (n, T, C) float, zero-padded after ``"length"`` (n,)
-            steps, and ``"period"`` (n, 1) in days: the output of
-            :class:`~skastro.periodic.DualFoldSequencer`.
-        y : array-like of shape (n,)
-            Class labels (two or more classes).
-
-        Returns
-        -------
-        self : BiLSTMClassifier
-        """
-        import torch
-        from skorch.callbacks import EarlyStopping, LRScheduler
-        from skorch.helper import predefined_split
-        from sklearn.model_selection import train_test_split
-
-        from ..nn._bilstm import BiLSTMModule
-        from ..nn._utils import resolve_device, seed_torch
-
-        sizes = self._hidden_sizes()
+    # ------------------------------------------------------------------- hooks
+    def _check_X(self, X):
         seq, length, period = self._prepare(X, fitting=True)
-        y = np.asarray(y)
-        if y.ndim != 1 or len(y) != len(seq):
-            raise ValueError(
-                f"{type(self).__name__}: y must be 1-D with one label per sequence ({len(seq)}); got shape {y.shape}."
-            )
-        check_classification_targets(y)
-        self.classes_, y_enc = np.unique(y, return_inverse=True)
-        n_classes = len(self.classes_)
-        if n_classes < 2:
-            raise ValueError(f"{type(self).__name__} needs at least 2 classes in y; got {n_classes}.")
-        binary = n_classes == 2
-        y_enc = y_enc.astype(np.float32 if binary else np.int64)
+        return (seq, length, period), len(seq)
 
-        rs = check_random_state(self.random_state)
-        device = resolve_device(self.device)
-        loader_rng = np.random.RandomState(rs.randint(np.iinfo(np.int32).max))
+    def _make_datasets(self, X, y_enc, split, rs):
+        from ..nn._bilstm import SequenceDataset
 
-        fraction = self.validation_fraction
-        if fraction is None and self.early_stopping:
-            fraction = 0.15
-        train_split = None
-        if fraction is not None:
-            idx_tr, idx_va = train_test_split(
-                np.arange(len(seq)), test_size=fraction, stratify=y_enc,
-                random_state=rs.randint(np.iinfo(np.int32).max),
-            )
-            valid = _SequenceDataset(seq[idx_va], length[idx_va], period[idx_va], y_enc[idx_va])
-            train = _SequenceDataset(seq[idx_tr], length[idx_tr], period[idx_tr], y_enc[idx_tr])
-            train_split = predefined_split(valid)
-        else:
-            train = _SequenceDataset(seq, length, period, y_enc)
+        y = self._targets(y_enc)
+        if split is None:
+            return SequenceDataset(*X, y), None
+        return tuple(SequenceDataset(*(a[idx] for a in X), y[idx]) for idx in split)
 
-        counts = np.bincount(y_enc.astype(np.int64), minlength=n_classes)
-        criterion_kwargs = {}
-        if binary:
-            criterion = torch.nn.BCEWithLogitsLoss
-            if self.class_weight == "balanced":
-                criterion_kwargs["criterion__pos_weight"] = torch.tensor([counts[0] / counts[1]], dtype=torch.float32)
-        else:
-            criterion = torch.nn.CrossEntropyLoss
-            if self.class_weight == "balanced":
-                w = len(y_enc) / (n_classes * counts)
-                criterion_kwargs["criterion__weight"] = torch.tensor(w, dtype=torch.float32)
+    def _module(self, n_outputs):
+        from ..nn._bilstm import BiLSTMModule
 
-        callbacks = [
-            ("lr_decay", LRScheduler(policy=torch.optim.lr_scheduler.LambdaLR,
-                                     lr_lambda=_KerasDecay(self.lr_decay), step_every="batch")),
-        ]
-        if self.early_stopping:
-            callbacks.append(("early_stopping", EarlyStopping(
-                monitor="valid_loss", patience=self.n_iter_no_change, load_best=True, sink=print if self.verbose else _silent,
-            )))
-
-        seed_torch(rs)
-        net = _make_net_class()(
-            module=BiLSTMModule,
-            module__input_size=seq.shape[2],
-            module__hidden_sizes=sizes,
-            module__dense_size=self.dense_size or 0,
-            module__n_outputs=1 if binary else n_classes,
-            module__input_dropout=self.input_dropout,
-            module__recurrent_dropout=self.recurrent_dropout,
-            module__dense_dropout=self.dense_dropout,
-            module__n_side=1 if self.use_period else 0,
-            module__init=self.init,
-            criterion=criterion,
-            optimizer=torch.optim.Adam,
-            lr=self.lr,
-            max_epochs=self.max_epochs,
-            batch_size=self.batch_size,
-            iterator_train=_BucketIterator,
-            iterator_train__shuffle=True,
-            iterator_train__bucket=self.bucket,
-            iterator_train__rng=loader_rng,
-            iterator_valid=_BucketIterator,
-            train_split=train_split,
-            callbacks=callbacks,
-            device=device,
-            verbose=int(self.verbose),
-            **criterion_kwargs,
+        return BiLSTMModule, dict(
+            input_size=len(self.channel_mean_), hidden_sizes=self._hidden_sizes(),
+            dense_size=self.dense_size or 0, n_outputs=n_outputs, input_dropout=self.input_dropout,
+            recurrent_dropout=self.recurrent_dropout, dense_dropout=self.dense_dropout,
+            n_side=1 if self.use_period else 0, init=self.init,
         )
-        with torch_threads(self.n_threads):
-            net.fit(train, None)
-        net.train_split = None  # do not keep (and pickle) the validation data
-        self.net_ = net
-        self.history_ = net.history
-        self.n_iter_ = len(net.history)
-        return self
 
-    # ----------------------------------------------------------------- predict
-    def _logits(self, X):
+    def _callbacks(self):
         import torch
+        from skorch.callbacks import LRScheduler
 
-        check_is_fitted(self, "net_")
-        seq, length, period = self._prepare(X)
-        order = np.argsort(-length, kind="stable")  # similar lengths share a batch
-        ds = _SequenceDataset(seq[order], length[order], period[order])
-        with torch.inference_mode(), torch_threads(self.n_threads):
-            out = self.net_.forward(ds, training=False).numpy()
-        logits = np.empty_like(out)
-        logits[order] = out
-        return logits
+        from ..nn._training import KerasDecay
 
-    def predict_proba(self, X):
-        """Class probabilities, columns in the order of ``classes_``.
+        return [("lr_decay", LRScheduler(policy=torch.optim.lr_scheduler.LambdaLR,
+                                         lr_lambda=KerasDecay(self.lr_decay), step_every="batch"))]
 
-        Parameters
-        ----------
-        X : skorch.helper.SliceDict or dict
-            As in :meth:`fit`.
+    def _inference_dataset(self, X):
+        from ..nn._bilstm import SequenceDataset
 
-        Returns
-        -------
-        proba : ndarray of shape (n, n_classes)
-        """
-        logits = self._logits(X).astype(np.float64)
-        if logits.shape[1] == 1:
-            p1 = 1.0 / (1.0 + np.exp(-logits[:, 0]))
-            return np.column_stack([1.0 - p1, p1])
-        logits -= logits.max(axis=1, keepdims=True)
-        e = np.exp(logits)
-        return e / e.sum(axis=1, keepdims=True)
-
-    def decision_function(self, X):
-        """Logit of the positive class (binary) or per-class logits (multi-class)."""
-        logits = self._logits(X).astype(np.float64)
-        return logits[:, 0] if logits.shape[1] == 1 else logits
-
-    def predict(self, X):
-        """Predicted class labels.
-
-        Parameters
-        ----------
-        X : skorch.helper.SliceDict or dict
-            As in :meth:`fit`.
-
-        Returns
-        -------
-        y : ndarray of shape (n,)
-        """
-        proba = self.predict_proba(X)
-        return self.classes_[np.argmax(proba, axis=1)]
+        return SequenceDataset(*self._prepare(X))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.two_d_array = False
         tags.input_tags.dict = True
-        tags.non_deterministic = self.random_state is None
         return tags

@@ -8,7 +8,7 @@ from skastro.followup import SpectrumVAE, choose_latent_dim
 from skastro.nn._vae import vae_layer_sizes
 
 
-@parametrize_with_checks([SpectrumVAE(latent_dim=1, max_epochs=1, n_threads=1, random_state=0)])
+@parametrize_with_checks([SpectrumVAE(latent_dim=1, max_epochs=1, n_jobs=1, random_state=0)])
 def test_sklearn_checks(estimator, check):
     check(estimator)
 
@@ -27,7 +27,7 @@ def spectra():
 def test_vae_learns_temperature_and_anneals(spectra):
     X, y, params = spectra
     threads_before = torch.get_num_threads()
-    vae = SpectrumVAE(latent_dim=2, max_epochs=25, kl_anneal_epochs=10, lr=3e-3, batch_size=32, n_threads=1, random_state=0).fit(X[:300])
+    vae = SpectrumVAE(latent_dim=2, max_epochs=25, kl_anneal_epochs=10, lr=3e-3, batch_size=32, n_jobs=1, random_state=0).fit(X[:300])
     assert vae.score(X[300:]) > 0.5
     Z = vae.transform(X)
     assert Z.shape == (400, 2)
@@ -39,28 +39,28 @@ def test_vae_learns_temperature_and_anneals(spectra):
     assert vae.net_.kl_weight_ == 1.0
     losses = vae.net_.history[:, "train_loss"]
     assert losses[-1] < losses[0]
-    np.testing.assert_allclose(vae.transform(X[:5]), SpectrumVAE(latent_dim=2, max_epochs=25, kl_anneal_epochs=10, lr=3e-3, batch_size=32, n_threads=1, random_state=0).fit(X[:300]).transform(X[:5]), atol=1e-5)
+    np.testing.assert_allclose(vae.transform(X[:5]), SpectrumVAE(latent_dim=2, max_epochs=25, kl_anneal_epochs=10, lr=3e-3, batch_size=32, n_jobs=1, random_state=0).fit(X[:300]).transform(X[:5]), atol=1e-5)
     assert vae.inverse_transform(Z[:3]).shape == (3, 100)
     assert list(vae.get_feature_names_out()) == ["mu0", "mu1"]
 
 
 def test_choose_latent_dim_prefers_the_better_reconstruction(spectra):
     X, _, _ = spectra
-    res = choose_latent_dim(X[:300], X[300:], dims=[1, 4], vae=SpectrumVAE(max_epochs=20, lr=3e-3, batch_size=32, n_threads=1, random_state=0))
+    res = choose_latent_dim(X[:300], X[300:], dims=[1, 4], vae=SpectrumVAE(max_epochs=20, lr=3e-3, batch_size=32, n_jobs=1, random_state=0))
     best = int(res.r2.idxmax())
     assert res.latent_dim == best and res.estimator.latent_dim == best
     assert res.estimator.score(X[300:]) == pytest.approx(res.r2[best])
-    lazy = choose_latent_dim(X[:300], X[300:], dims=[1, 4], vae=SpectrumVAE(max_epochs=20, lr=3e-3, batch_size=32, n_threads=1, random_state=0), tol=1.0)
+    lazy = choose_latent_dim(X[:300], X[300:], dims=[1, 4], vae=SpectrumVAE(max_epochs=20, lr=3e-3, batch_size=32, n_jobs=1, random_state=0), tol=1.0)
     assert lazy.latent_dim == 1
 
 
 def test_vae_bad_input(spectra):
     X, _, _ = spectra
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
-        SpectrumVAE(normalize=False, max_epochs=1, n_threads=1).fit(X * 3)
+        SpectrumVAE(normalize=False, max_epochs=1, n_jobs=1).fit(X * 3)
     with pytest.raises(ValueError, match="latent_dim"):
-        SpectrumVAE(latent_dim=200, max_epochs=1, n_threads=1).fit(X)
-    vae = SpectrumVAE(latent_dim=2, max_epochs=1, n_threads=1).fit(X)
+        SpectrumVAE(latent_dim=200, max_epochs=1, n_jobs=1).fit(X)
+    vae = SpectrumVAE(latent_dim=2, max_epochs=1, n_jobs=1).fit(X)
     with pytest.raises(ValueError, match="Z must have shape"):
         vae.inverse_transform(np.zeros((2, 3)))
 

@@ -16,7 +16,7 @@ from skastro.microlensing import (BranchedRNNClassifier, LensNetPreprocessor,
 
 
 def _clf(**kw):
-    params = dict(hidden_size=8, dense_size=8, max_epochs=3, batch_size=32, n_threads=1,
+    params = dict(hidden_size=8, dense_size=8, max_epochs=3, batch_size=32, n_jobs=1,
                   lr=1e-2, random_state=0)
     params.update(kw)
     return BranchedRNNClassifier(**params)

@@ -37,7 +37,7 @@ def last_step_data(n=160, T=16, n_classes=2, seed=0, labels=None):
 
 def small(**kw):
     params = dict(hidden_sizes=(8,), dense_size=8, max_epochs=12, batch_size=16, lr=0.02,
-                  input_dropout=0.0, recurrent_dropout=0.0, dense_dropout=0.0, n_threads=1, random_state=0)
+                  input_dropout=0.0, recurrent_dropout=0.0, dense_dropout=0.0, n_jobs=1, random_state=0)
     params.update(kw)
     return BiLSTMClassifier(**params)
 
@@ -172,10 +172,10 @@ def test_verbose_prints_progress(capsys):
     assert "train_loss" in out and "train_acc" in out
 
 
-def test_n_threads_is_restored():
+def test_n_jobs_threads_are_restored():
     X, y = last_step_data(n=32)
     before = torch.get_num_threads()
-    small(max_epochs=1, n_threads=1).fit(X, y).predict(X)
+    small(max_epochs=1, n_jobs=1).fit(X, y).predict(X)
     assert torch.get_num_threads() == before
 
 

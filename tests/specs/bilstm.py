@@ -10,7 +10,7 @@ from . import EstimatorSpec
 
 def make_estimator():
     return BiLSTMClassifier(hidden_sizes=(4,), dense_size=4, max_epochs=2, batch_size=16,
-                            n_threads=1, random_state=0)
+                            n_jobs=1, random_state=0)
 
 
 def make_data(random_state):

@@ -36,7 +36,7 @@ def _wrong_width(X, y):
 
 
 def make_vae():
-    return SpectrumVAE(latent_dim=2, max_epochs=3, batch_size=32, n_threads=1, random_state=0)
+    return SpectrumVAE(latent_dim=2, max_epochs=3, batch_size=32, n_jobs=1, random_state=0)
 
 
 def make_spectra_data(random_state):

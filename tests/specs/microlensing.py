@@ -30,7 +30,7 @@ def make_data(random_state):
 
 def make_classifier():
     return BranchedRNNClassifier(hidden_size=4, dense_size=4, max_epochs=2, batch_size=16,
-                                 n_threads=1, random_state=0)
+                                 n_jobs=1, random_state=0)
 
 
 def _with(X, **columns):
@@ -75,7 +75,7 @@ SPECS = [
         make_data=make_data,
         param_grid={"outlier_sigma": [4.0, 6.0]},
         pipeline_tail=lambda: [BranchedRNNClassifier(preprocessor="passthrough", hidden_size=3,
-                                                     dense_size=3, max_epochs=1, n_threads=1,
+                                                     dense_size=3, max_epochs=1, n_jobs=1,
                                                      random_state=0)],
         scoring="accuracy",
         bad_inputs=[
