@@ -84,7 +84,7 @@ def main():
                                 hidden_size=32, dense_size=32, lr=5e-3, batch_size=32,
                                 max_epochs=4 if args.quick else 12, n_crops=1, random_state=0)
     clf.fit(train, y)
-    print(f"trained on {len(train)} simulated candidates (features {clf.features_})")
+    print(f"trained on {len(train)} simulated candidates (features {clf.columns_})")
     rows = []
     for t_cut in (8185.0, 8192.0, 8197.0, 8200.0, 8203.0, 8206.0, 8209.9):
         seen = cut_at(event, t_cut)

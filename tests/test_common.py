@@ -55,6 +55,10 @@ def public_estimators():
         module = importlib.import_module(module_name)
         for name in getattr(module, "__all__", ()):
             obj = getattr(module, name)
+            # base classes (skastro.nn's Base*) are not estimators on their own, as in
+            # sklearn.utils.all_estimators
+            if name.startswith("Base"):
+                continue
             if isinstance(obj, type) and issubclass(obj, BaseEstimator):
                 found.setdefault(obj, f"{module_name}.{name}")
     return found

@@ -106,7 +106,7 @@ class BranchedRNNClassifier(BaseTorchClassifier):
         Class labels (``classes_[1]`` is the positive class of the binary task).
     preprocessor_ : LensNetPreprocessor or None
         The fitted preprocessing (None with ``"passthrough"``).
-    features_ : list of str
+    columns_ : list of str
         Per-epoch features read by each branch, in order.
     sites_ : tuple of str
         Branch order.
@@ -119,8 +119,6 @@ class BranchedRNNClassifier(BaseTorchClassifier):
         ``early_stopping=True``).
     n_iter_ : int
         Epochs run.
-    n_features_in_ : int
-        Number of per-epoch features.
 
     See Also
     --------
@@ -215,12 +213,12 @@ class BranchedRNNClassifier(BaseTorchClassifier):
         if self.preprocessor_ is not None:
             X = self.preprocessor_.transform(X)
         else:
-            missing = [c for c in self.features_ if c not in X.columns]
+            missing = [c for c in self.columns_ if c not in X.columns]
             if missing:
                 raise ValueError(
                     f"{type(self).__name__} (preprocessor='passthrough') was fitted on features "
-                    f"{self.features_}; X lacks {missing}.")
-        return pad_branches(X, self.features_, self.sites_)
+                    f"{self.columns_}; X lacks {missing}.")
+        return pad_branches(X, self.columns_, self.sites_)
 
     def _check_X(self, X):
         X = check_lightcurves(X, self, value_kind=None, measurements=())
@@ -249,26 +247,25 @@ class BranchedRNNClassifier(BaseTorchClassifier):
                                      random_state=rs.randint(np.iinfo(np.int32).max))
         if self.preprocessor == "passthrough":
             self.preprocessor_ = None
-            self.features_ = self._passthrough_features(X)
+            self.columns_ = self._passthrough_features(X)
         else:
             prep = LensNetPreprocessor() if self.preprocessor is None else clone(self.preprocessor)
             self.preprocessor_ = prep.fit(X)
             X = self.preprocessor_.transform(X)
             if X_val is not None:
                 X_val = self.preprocessor_.transform(X_val)
-            self.features_ = list(self.preprocessor_.feature_names_)
+            self.columns_ = list(self.preprocessor_.get_feature_names_out())
         self.sites_ = tuple(X.sites) if "site" in X.columns else ("",)
-        self.n_features_in_ = len(self.features_)
-        train = AlertDataset(*pad_branches(X, self.features_, self.sites_), self._targets(y_enc))
+        train = AlertDataset(*pad_branches(X, self.columns_, self.sites_), self._targets(y_enc))
         if X_val is None:
             return train, None
-        return train, AlertDataset(*pad_branches(X_val, self.features_, self.sites_), self._targets(y_val))
+        return train, AlertDataset(*pad_branches(X_val, self.columns_, self.sites_), self._targets(y_val))
 
     def _module(self, n_outputs):
         from ..nn._branched import BranchedRNN
 
         return BranchedRNN, dict(
-            n_sites=len(self.sites_), n_features=len(self.features_), hidden_size=self.hidden_size,
+            n_sites=len(self.sites_), n_features=len(self.columns_), hidden_size=self.hidden_size,
             num_layers=self.num_layers, dense_size=self.dense_size, n_dense=self.n_dense,
             dropout=self.dropout, pooling=self.pooling, n_outputs=n_outputs,
         )

@@ -399,11 +399,6 @@ class LensNetPreprocessor(ContainerTransformerMixin, BaseEstimator):
         check_is_fitted(self)
         return np.asarray(_feature_names(self.context_), dtype=object)
 
-    @property
-    def feature_names_(self):
-        """``list(get_feature_names_out())``, for callers not yet reading the method."""
-        return list(self.get_feature_names_out())
-
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.two_d_array = False

@@ -44,7 +44,7 @@ def test_preprocessor_steps(small_alerts):
     assert np.all(t_rel <= 1e-9)
     assert np.mean(np.isclose(t_rel[out.offsets[1:] - 1], 0.0)) > 0.8
     # standardised with training statistics; finite everywhere
-    for name in prep.feature_names_:
+    for name in prep.get_feature_names_out():
         assert np.isfinite(out.column(name)).all()
     assert abs(out.column("sky").mean()) < 0.3
     # a test set is scaled with the *training* statistics
