@@ -1,7 +1,6 @@
 """Tests of DmDtNoveltyDetector, its kernels and the §3.2 flagging helper."""
 
 import json
-import time as time_module
 
 import numpy as np
 import pytest
@@ -69,20 +68,16 @@ def test_fast_kernel_matches_reference_any_band_count(n_bands):
     np.testing.assert_array_equal(_kernels.cross_pairs(offsets, time, band, n_bands), cross)
 
 
-def test_one_band_is_linear_in_length():
-    # issue 18: every row used to rescan all earlier rows (1e5 points: 6.4 s, 1e6: > 5 min)
+def test_one_band_of_a_long_curve_uses_consecutive_pairs_only():
+    # issue 18: every row used to rescan all earlier rows (1e5 points: 6.4 s, 1e6: > 5 min);
+    # the speed itself is measured by `python benchmarks/bench_dmdt.py --long 1e4,1e5,1e6`
     rng = np.random.default_rng(0)
-    warm = LightCurves.from_arrays([np.arange(50.0)], [rng.normal(18, 1, 50)], [np.ones(50)])
-    DmDtNoveltyDetector().fit(warm).score_samples(warm)  # compile outside the clock
     n = 200_000
     t = np.cumsum(rng.exponential(0.5, n))
     lc = LightCurves.from_arrays([t], [18 + np.sin(t) + rng.normal(0, 0.1, n)], [np.ones(n)])
-    start = time_module.perf_counter()
     det = DmDtNoveltyDetector().fit(lc)
-    det.score_samples(lc)
-    elapsed = time_module.perf_counter() - start
-    assert det.counts_.sum() == n - 1  # consecutive pairs only
-    assert elapsed < 3.0, f"one band of {n} points took {elapsed:.1f} s"
+    assert det.counts_.sum() == n - 1
+    assert np.isfinite(det.score_samples(lc)).all()
 
 
 def test_cross_pair_budget_names_the_object():
