@@ -51,3 +51,60 @@ def test_public_name_has_numpydoc_docstring_with_example(module, name):
     obj = getattr(importlib.import_module(module), name)
     doc = inspect.getdoc(obj) or ""
     assert "Examples\n--------" in doc and ">>>" in doc, f"{module}.{name} needs an Examples section"
+
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+
+
+@pytest.fixture(scope="module")
+def mini_docs(tmp_path_factory):
+    """Build two class pages and a guide paragraph with the project's conf.py and templates.
+
+    The full build (``bash run.sh docs``) also runs the gallery and takes
+    minutes; this one takes seconds and checks what the full build relies on.
+    """
+    pytest.importorskip("sphinx", reason="the docs extra (sphinx) is not installed")
+    from sphinx.application import Sphinx
+
+    src = tmp_path_factory.mktemp("src")
+    conf = (DOCS / "conf.py").read_text()
+    (src / "conf.py").write_text(
+        conf + "\nextensions = [e for e in extensions if e != 'sphinx_gallery.gen_gallery']\n"
+        f"templates_path = [{str(DOCS / '_templates')!r}]\n")
+    (src / "index.rst").write_text(
+        "Index\n=====\n\n.. currentmodule:: skastro\n\n.. autosummary::\n   :toctree: generated/\n\n"
+        "   LightCurves\n   DmDtNoveltyDetector\n\n"
+        ".. currentmodule:: skastro.novelty\n\n"
+        "A guide names :meth:`DmDtNoveltyDetector.save` and :meth:`skastro.LightCurves.from_table`; "
+        ":math:`\\Delta m / \\Delta t`.\n")
+    out = tmp_path_factory.mktemp("html")
+    app = Sphinx(src, src, out, out / ".doctrees", "html", warningiserror=True,
+                 status=None, keep_going=True)
+    app.build()
+    return out
+
+
+def test_class_pages_document_every_method_with_its_parameters(mini_docs):
+    page = (mini_docs / "generated" / "skastro.LightCurves.html").read_text()
+    for method in ["from_pandas", "from_table", "to_parquet", "with_meta"]:
+        assert f'id="skastro.LightCurves.{method}"' in page, method
+    detector = (mini_docs / "generated" / "skastro.DmDtNoveltyDetector.html").read_text()
+    start = detector.index('id="skastro.DmDtNoveltyDetector.score_samples"')
+    assert "Parameters" in detector[start:start + 3000]
+    for method in ["fit", "merge", "save", "load", "partial_fit"]:
+        assert f'id="skastro.DmDtNoveltyDetector.{method}"' in detector, method
+    assert "set_fit_request" not in detector     # scikit-learn's metadata routing is left out
+
+
+def test_guide_method_references_link_to_the_method(mini_docs):
+    index = (mini_docs / "index.html").read_text()
+    assert 'href="generated/skastro.DmDtNoveltyDetector.html#skastro.DmDtNoveltyDetector.save"' in index
+    assert 'href="generated/skastro.LightCurves.html#skastro.LightCurves.from_table"' in index
+
+
+def test_math_is_rendered_from_a_local_copy(mini_docs):
+    index = (mini_docs / "index.html").read_text()
+    assert 'src="_static/mathjax/tex-chtml.js"' in index
+    assert (mini_docs / "_static" / "mathjax" / "output" / "chtml" / "fonts" / "woff-v2").is_dir()
+    for page in mini_docs.rglob("*.html"):
+        assert not re.search(r'<(script|link)[^>]+(src|href)="(https?:)?//', page.read_text()), page

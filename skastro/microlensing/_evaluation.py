@@ -339,6 +339,17 @@ class BrokenLineFeatures(TransformerMixin, BaseEstimator):
         return feats.reshape(len(X), n_sites * len(_FEATURES))
 
     def get_feature_names_out(self, input_features=None):
+        """Names of the output features, per site (``<site>_<feature>``).
+
+        Parameters
+        ----------
+        input_features : None
+            Ignored; present for the scikit-learn API.
+
+        Returns
+        -------
+        ndarray of str
+        """
         check_is_fitted(self)
         return np.asarray(self.feature_names_, dtype=object)
 

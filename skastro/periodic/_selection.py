@@ -205,7 +205,7 @@ class FoldFeatures(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        ndarray of shape (n_objects, n_features_out_)
+        ndarray of shape (n_objects, ``n_features_out_``)
         """
         check_is_fitted(self)
         X = self._check(X)
