@@ -20,8 +20,8 @@ extensions = [
     "sphinx.ext.autosummary",
     "sphinx.ext.mathjax",
     "sphinx-mathjax-offline",  # serves MathJax from _static/mathjax, not from a CDN
-    "sphinx.ext.doctest",
     "numpydoc",
+    "sphinx_gallery.gen_gallery",
 ]
 autosummary_generate = True
 # Class pages come from _templates/autosummary/class.rst: a table of the
@@ -49,14 +49,16 @@ suppress_warnings = ["ref.ref"]
 sphinx_gallery_conf = {
     "examples_dirs": "../examples",
     "gallery_dirs": "auto_examples",
-    # Only the ``plot_*.py`` scripts run during the build (each in well under
-    # a minute on built-in data); the studies beside them are listed with their
-    # code but not executed (minutes to hours, some need real data).
+    # The gallery is the ``plot_*.py`` scripts, each run during the build (a
+    # few seconds to half a minute on built-in data). The longer studies
+    # beside them (minutes to hours, some need real data or MulensModel) are
+    # command-line scripts, described in examples/README.rst, not built.
     "filename_pattern": r"/plot_",
-    "ignore_pattern": r"__init__\.py",
+    "ignore_pattern": r"^(?!plot_).*\.py$",  # matched against the file name
     "download_all_examples": False,
-    "remove_config_comments": True,
     "min_reported_time": 1,
+    # The timings page loads jQuery and DataTables from CDNs: the docs must read offline.
+    "write_computation_times": False,
 }
 
 
