@@ -20,7 +20,8 @@ test = make_transients(n_variables=200, n_transients=20, id_prefix="new", random
 detector = DmDtNoveltyDetector(bands=list("ugriz")).fit(train)
 
 # %%
-# What the detector learned: p(dm | dt) of the variables in each band.
+# What the detector learned: p(dm | dt) of the variables in each band (top
+# row) and for each pair of bands (dm between bands a and b; the other rows).
 fig = detector.plot_distributions()
 
 # %%
@@ -29,7 +30,7 @@ fig = detector.plot_distributions()
 # training set (``contamination=0.02``).
 scores = detector.score_samples(test)
 is_transient = test.meta["is_transient"].to_numpy()
-fig, ax = plt.subplots(figsize=(6, 3.5))
+fig, ax = plt.subplots(figsize=(6, 3.5), layout="constrained")
 bins = np.linspace(scores.min(), scores.max(), 40)
 ax.hist(scores[~is_transient], bins=bins, label="variables")
 ax.hist(scores[is_transient], bins=bins, label="transients")
