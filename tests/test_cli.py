@@ -56,6 +56,8 @@ def test_plain_formats_numpy_scalars_and_sequences():
     assert plain("RRab") == "RRab"
 
 
+# A survey this small has rare classes with fewer members than the 5 folds.
+@pytest.mark.filterwarnings("ignore:The least populated class:UserWarning")
 def test_followup_progress_lines_print_plain_numbers():
     from skastro.followup._experiments import simulated_followup_features
 
