@@ -24,9 +24,14 @@ case "$command" in
     test)
         setup test
         exec "$VENV/bin/python" -m pytest -n 2 "$@" ;;
-    docs)
+    docs)   # runs the examples/plot_*.py gallery; the pages must read offline
         setup docs
-        exec "$VENV/bin/python" -m sphinx -W --keep-going -b html docs docs/_build/html "$@" ;;
+        "$VENV/bin/python" -m sphinx -W --keep-going -b html docs docs/_build/html "$@"
+        if grep -rlE '<(script|link)[^>]+(src|href)="(https?:)?//' docs/_build/html --include='*.html'; then
+            echo "run.sh docs: the pages above load scripts or styles from another host" >&2
+            exit 1
+        fi
+        echo "Documentation: docs/_build/html/index.html" ;;
     *)
         echo "usage: bash run.sh {reproduce|test|docs} [args...]" >&2
         exit 2 ;;

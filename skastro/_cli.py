@@ -43,22 +43,30 @@ def _reproduce(args):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="skastro", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
+    # Help texts are plain text (argparse prints them as they are), not RST.
+    parser = argparse.ArgumentParser(
+        prog="skastro",
+        description="skastro: scikit-learn estimators for time-domain astronomy. "
+        "'skastro reproduce' runs the main job (see 'skastro reproduce --help').",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     rep = sub.add_parser(
         "reproduce",
         help="run small-scale versions of the papers' headline experiments",
         description="Run, on built-in simulated data (and on the real data with --data-dir), "
-        "a small-scale version of each paper's headline experiment; print our figures "
-        "beside the paper's and write plots and summary.md to --out.",
+        "a small-scale version of each paper's headline experiment. For each section it "
+        "prints a table of our figures beside the paper's, and writes the plots to "
+        "OUT/SECTION/ and all the tables to OUT/summary.md.",
     )
     rep.add_argument("--out", default="skastro-output", help="output folder (default: %(default)s)")
     rep.add_argument("--data-dir", default=None,
-                     help="folder holding plasticc/ and css_fats/ (e.g. ../shared/data)")
-    rep.add_argument("--sections", nargs="+", metavar="NAME", help=f"subset of {SECTIONS}")
+                     help="folder holding plasticc/ and css_fats/ (e.g. ../shared/data); "
+                     "adds the real-data experiments")
+    rep.add_argument("--sections", nargs="+", metavar="NAME",
+                     help=f"run only these sections, in order, from: {', '.join(SECTIONS)} (default: all)")
     rep.add_argument("--full", action="store_true", help="paper-scale sizes (slow)")
-    rep.add_argument("--random-state", type=int, default=0)
-    rep.add_argument("--quiet", action="store_true")
+    rep.add_argument("--random-state", type=int, default=0, help="seed of every section (default: %(default)s)")
+    rep.add_argument("--quiet", action="store_true", help="print only the tables, not the progress lines")
     add_batch_commands(sub)  # fold, novelty fit|score, vet (skastro._batch_cli)
     args = parser.parse_args(argv)
     if args.command == "reproduce":

@@ -1,6 +1,7 @@
 """Every public name has a place in the API reference (docs/api.rst)."""
 
 import importlib
+import io
 import inspect
 import re
 from pathlib import Path
@@ -51,3 +52,81 @@ def test_public_name_has_numpydoc_docstring_with_example(module, name):
     obj = getattr(importlib.import_module(module), name)
     doc = inspect.getdoc(obj) or ""
     assert "Examples\n--------" in doc and ">>>" in doc, f"{module}.{name} needs an Examples section"
+
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+
+
+@pytest.fixture(scope="module")
+def mini_docs(tmp_path_factory):
+    """Build the API reference, a guide paragraph and a one-example gallery with the project's conf.py.
+
+    The full build (``bash run.sh docs``) runs every example and takes a
+    minute or more; this one takes seconds and checks what the full build relies on.
+    """
+    pytest.importorskip("sphinx", reason="the docs extra (sphinx) is not installed")
+    from sphinx.application import Sphinx
+
+    src = tmp_path_factory.mktemp("src")
+    examples = tmp_path_factory.mktemp("examples")
+    (examples / "README.rst").write_text("Examples\n========\n")
+    (examples / "plot_tiny.py").write_text(
+        '"""\nTiny\n====\n\nA figure.\n"""\nimport matplotlib.pyplot as plt\n\nplt.plot([0, 1])\n')
+    (examples / "study.py").write_text('"""A study without a title: not part of the gallery."""\n')
+    (src / "api.rst").write_text(API)
+    conf = (DOCS / "conf.py").read_text()
+    (src / "conf.py").write_text(
+        conf + f"\nsphinx_gallery_conf['examples_dirs'] = {str(examples)!r}\n"
+        f"templates_path = [{str(DOCS / '_templates')!r}]\n")
+    (src / "index.rst").write_text(
+        "Index\n=====\n\n.. toctree::\n\n   api\n   auto_examples/index\n\n"
+        ".. currentmodule:: skastro.novelty\n\n"
+        "A guide names :meth:`DmDtNoveltyDetector.save` and :meth:`skastro.LightCurves.from_table`; "
+        ":math:`\\Delta m / \\Delta t`.\n")
+    out = tmp_path_factory.mktemp("html")
+    warnings = io.StringIO()
+    app = Sphinx(src, src, out, out / ".doctrees", "html", warningiserror=True,
+                 status=None, warning=warnings, keep_going=True)
+    app.build()
+    assert app.statuscode == 0, warnings.getvalue()   # every reference resolves, no warning
+    return out
+
+
+def test_class_pages_document_every_method_with_its_parameters(mini_docs):
+    page = (mini_docs / "generated" / "skastro.LightCurves.html").read_text()
+    for method in ["from_pandas", "from_table", "to_parquet", "with_meta"]:
+        assert f'id="skastro.LightCurves.{method}"' in page, method
+    detector = (mini_docs / "generated" / "skastro.DmDtNoveltyDetector.html").read_text()
+    start = detector.index('id="skastro.DmDtNoveltyDetector.score_samples"')
+    assert "Parameters" in detector[start:start + 3000]
+    for method in ["fit", "merge", "save", "load", "partial_fit"]:
+        assert f'id="skastro.DmDtNoveltyDetector.{method}"' in detector, method
+    assert "set_fit_request" not in detector     # scikit-learn's metadata routing is left out
+
+
+def test_guide_method_references_link_to_the_method(mini_docs):
+    index = (mini_docs / "index.html").read_text()
+    assert 'href="generated/skastro.DmDtNoveltyDetector.html#skastro.DmDtNoveltyDetector.save"' in index
+    assert 'href="generated/skastro.LightCurves.html#skastro.LightCurves.from_table"' in index
+
+
+def test_math_is_rendered_from_a_local_copy(mini_docs):
+    index = (mini_docs / "index.html").read_text()
+    assert 'src="_static/mathjax/tex-chtml.js"' in index
+    assert (mini_docs / "_static" / "mathjax" / "output" / "chtml" / "fonts" / "woff-v2").is_dir()
+    assert (mini_docs / "auto_examples" / "plot_tiny.html").exists()    # the gallery is in the check
+    assert not (mini_docs / "auto_examples" / "study.html").exists()    # only plot_* scripts are built
+    for page in mini_docs.rglob("*.html"):
+        assert not re.search(r'<(script|link)[^>]+(src|href)="(https?:)?//', page.read_text()), page
+
+
+def test_getting_started_goes_from_csv_to_fitted_pipeline_in_ten_lines(tmp_path, monkeypatch):
+    import doctest
+
+    page = DOCS / "getting_started.rst"
+    ten = page.read_text().split("Ten lines\n---------")[1].split("\n\n``lcs``")[0]
+    assert ten.count(">>> ") <= 10
+    monkeypatch.chdir(tmp_path)       # the page writes observations.csv and labels.csv
+    result = doctest.testfile(str(page), module_relative=False, report=True,
+                              optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert result.failed == 0 and result.attempted >= 15, result

@@ -8,6 +8,7 @@ import numpy as np
 from sklearn.utils import Bunch
 
 from ..followup import SpectrumVAE, choose_latent_dim, select_feature_subset
+from ..utils._formatting import plain
 
 __all__ = ["CSS_CHEAP", "CSS_EXPENSIVE", "CSS_CLASSES", "load_css_followup",
            "simulated_followup_features"]
@@ -132,7 +133,7 @@ def simulated_followup_features(
     spectra, _, _ = make_spectra(n_spectra, n_wavelengths=n_wavelengths, random_state=random_state + 1)
     cut = int(0.8 * n_spectra)
     choice = choose_latent_dim(spectra[:cut], spectra[cut:], dims=dims, vae=SpectrumVAE(**params), tol=0.01)
-    log(f"VAE latent size by test R2: {dict(choice.r2.round(3))} -> d={choice.latent_dim}")
+    log(f"VAE latent size by test R2: {plain(choice.r2.round(3))} -> d={choice.latent_dim}")
     survey = make_followup_survey(n_objects, n_wavelengths=n_wavelengths, random_state=random_state)
     mu = choice.estimator.transform(survey.spectra)
     X = survey.features.copy()

@@ -193,20 +193,30 @@ def fit_and_score(model, folded, y, tr, te):
     return p, history, time.perf_counter() - t0
 
 
+def _import_torch():
+    """Worker initializer of :func:`cross_validate_models`."""
+    import torch  # noqa: F401
+
+
 def cross_validate_models(folded, y, models, n_splits=5, random_state=0, log=print, n_jobs=None):
     """Out-of-fold RRab probabilities of every model and the BiLSTM histories.
 
     ``n_jobs`` runs the (fold, model) fits in parallel processes (joblib).
+    Each worker imports torch before its first job: loky takes a worker's
+    memory after its first job as the reference and replaces a worker that
+    grows 300 MB beyond it ("A worker stopped while some jobs were given to
+    the executor"), which importing torch (~320 MB) in a later job did.
     """
-    from joblib import Parallel, delayed
+    from joblib import Parallel, delayed, parallel_config
     from sklearn.model_selection import StratifiedKFold
 
     cv = StratifiedKFold(n_splits, shuffle=True, random_state=random_state)
     splits = list(cv.split(np.zeros(len(y)), y))
     tasks = [(k, name) for k in range(n_splits) for name in models]
-    results = Parallel(n_jobs=n_jobs)(
-        delayed(fit_and_score)(models[name], folded, y, *splits[k]) for k, name in tasks
-    )
+    with parallel_config(backend="loky", initializer=_import_torch):
+        results = Parallel(n_jobs=n_jobs)(
+            delayed(fit_and_score)(models[name], folded, y, *splits[k]) for k, name in tasks
+        )
     proba = {name: np.full(len(y), np.nan) for name in models}
     histories = {name: [] for name in models}
     seconds = {name: 0.0 for name in models}

@@ -337,7 +337,17 @@ class BrokenLineFeatures(TransformerMixin, BaseEstimator):
         return feats.reshape(len(X), n_sites * len(_FEATURES))
 
     def get_feature_names_out(self, input_features=None):
-        """Names of the output columns, ``<site>_<feature>``."""
+        """Names of the output columns, per site (``<site>_<feature>``).
+
+        Parameters
+        ----------
+        input_features : None
+            Ignored; present for the scikit-learn API.
+
+        Returns
+        -------
+        ndarray of str
+        """
         check_is_fitted(self)
         return np.asarray([f"{s}_{f}" for s in self.sites_ for f in _FEATURES], dtype=object)
 

@@ -4,7 +4,7 @@ from ._bilstm import BiLSTMClassifier
 from ._label_cleaning import clean_labels, confident_mistakes
 from ._dual_fold import DualFoldSequencer
 from ._period_folder import FOLD_META_COLUMNS, PRESETS, PeriodFolder
-from ._selection import FoldFeatures, QUALITY_PRESETS, quality_mask
+from ._selection import DEFAULT_FEATURES, FoldFeatures, QUALITY_PRESETS, quality_mask
 
 __all__ = [
     "PeriodFolder",
@@ -13,6 +13,7 @@ __all__ = [
     "clean_labels",
     "confident_mistakes",
     "FoldFeatures",
+    "DEFAULT_FEATURES",
     "quality_mask",
     "QUALITY_PRESETS",
     "PRESETS",

@@ -17,6 +17,7 @@ from ..experiments import (
     load_css_followup,
     simulated_followup_features,
 )
+from ..utils._formatting import plain
 from . import Row
 
 TITLE = "Follow-up: spectra chosen by expected information gain (Astudillo et al. 2020)"
@@ -48,7 +49,7 @@ def _target_check(results, n):
             holds &= not lose
             text = f"{ours} vs {base}: wins {wins}, ties {ties}, loses {len(lose)}"
             if lose:
-                text += f" (s = {lose[:6]}{'...' if len(lose) > 6 else ''})"
+                text += f" (s = {plain(lose[:6])}{'...' if len(lose) > 6 else ''})"
             parts.append(text)
     return holds, "; ".join(parts)
 
@@ -105,7 +106,7 @@ def run(ctx):
     ctx.log(f"simulated survey + VAE features in {time.perf_counter() - start:.0f} s")
     rows.append(Row("sim: VAE latent size chosen by test R²",
                     f"d = {sim.latent.latent_dim} (R² {sim.latent.r2[sim.latent.latent_dim]:.3f})",
-                    "d = 7 (R² 0.96)", f"tried d in {list(sim.latent.r2.index)}"))
+                    "d = 7 (R² 0.96)", f"tried d in {plain(sim.latent.r2.index)}"))
     rows.append(Row("sim: chosen x_t + x_s (Gini order, 90 % of accuracy gain)",
                     ", ".join(sim.subset.features), "x_t: 7 FATS, x_s: μ2, μ5",
                     f"fraction of improvement {sim.subset.fraction_of_improvement:.2f}"))
