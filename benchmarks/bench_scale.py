@@ -26,7 +26,8 @@ whole set is folded in one call.
 
 Run::
 
-    python benchmarks/bench_scale.py                       # 200 and 400 curves, ~3-5 min on 2 busy cores
+    python benchmarks/bench_scale.py       # 200 and 400 curves in partitions of 50: 13 min wall
+                                           # on 2 cores shared with other jobs (load 10-18)
     python benchmarks/bench_scale.py --n-curves 100000 1000000 --partition-size 10000
 """
 
