@@ -27,7 +27,7 @@ whole set is folded in one call.
 
 Run::
 
-    python benchmarks/bench_scale.py       # 200 and 400 curves in partitions of 50: 13 min wall
+    python benchmarks/bench_scale.py       # 200 and 400 curves in partitions of 50: 7-13 min wall
                                            # on 2 cores shared with other jobs (load 10-18)
     python benchmarks/bench_scale.py --n-curves 100000 1000000 --partition-size 10000
 """
