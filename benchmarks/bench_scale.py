@@ -14,7 +14,8 @@ partitioned Parquet directory. For each size, the same work runs
   folded light curves and the scores as Parquet partitions.
 
 Reported: throughput (curves/s) of each path and the cluster/in-process
-ratio, peak resident memory of each worker process, the dm-dt fit by
+ratio, peak resident memory of each worker process (after a quarter of the
+partitions, then after all of them and the timing repeats), the dm-dt fit by
 ``partial_fit_merge`` on the cluster against ``fit`` on the union (counts
 bit for bit), and, on the first ``--check`` curves, whether the cluster's
 periods and scores are identical to the in-process ones.
@@ -26,7 +27,8 @@ whole set is folded in one call.
 
 Run::
 
-    python benchmarks/bench_scale.py                       # 200 and 400 curves, ~3-5 min on 2 busy cores
+    python benchmarks/bench_scale.py       # 200 and 400 curves in partitions of 50: 7-13 min wall
+                                           # on 2 cores shared with other jobs (load 10-18)
     python benchmarks/bench_scale.py --n-curves 100000 1000000 --partition-size 10000
 """
 
@@ -44,7 +46,8 @@ import pandas as pd
 from distributed import Client, LocalCluster
 
 import skastro.dask as sd
-from skastro import LightCurves, iter_partitions, read_partitions, write_partitions
+from skastro import (LightCurves, iter_partitions, partition_paths, read_partitions,
+                     write_partitions)
 from skastro.datasets import make_periodic_variables
 from skastro.novelty import DmDtNoveltyDetector
 from skastro.periodic import PeriodFolder
@@ -98,6 +101,17 @@ def run_size(n_curves, args, root):
     with LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
                       dashboard_address=":0") as cluster, Client(cluster) as client:
         client.run(lambda: (folder.transform(first[:4]), detector.score_samples(first[:4])))
+        # peak memory after a quarter of the partitions, then after all of them
+        quarter = root / "quarter"
+        quarter.mkdir(exist_ok=True)
+        for file in partition_paths(data)[:max(1, row["partitions"] // 4)]:
+            (quarter / file.name).symlink_to(file)
+        sd.map_estimator(folder, quarter, output=root / "folded", overwrite=True)
+        sd.map_estimator(detector, quarter, "score_samples", output=root / "scores",
+                         overwrite=True)
+        shutil.rmtree(quarter)
+        row["worker_peak_rss_mb_quarter"] = sorted(
+            round(v) for v in client.run(_peak_rss_mb).values())
         for _ in range(args.repeats):
             for name, func in (("inproc_1core", inproc_1core), ("inproc_all", inproc_all_cores),
                                ("cluster", cluster_run)):
@@ -110,7 +124,8 @@ def run_size(n_curves, args, root):
                     sync_fold, sync_scores = out
                 elif name == "inproc_all":
                     lcs, whole_fold = out
-        row["worker_peak_rss_mb"] = sorted(round(v) for v in client.run(_peak_rss_mb).values())
+        row["worker_peak_rss_mb_all"] = sorted(
+            round(v) for v in client.run(_peak_rss_mb).values())
         merged = sd.partial_fit_merge(DmDtNoveltyDetector(), data)
     row["inproc_1core_curves_s"] = n_curves / best["inproc_1core"]
     row[f"inproc_{args.workers}cores_curves_s"] = n_curves / best["inproc_all"]

@@ -105,7 +105,7 @@ def _scoring_command(sub, name, methods, func, *, help, description, model_help)
 def _read_lightcurves(path, args):
     import pandas as pd
 
-    from skastro import LightCurves
+    from skastro._lightcurves import _PARQUET_KEY, LightCurves
 
     columns = dict(id=args.id, time=args.time, value=args.value, error=args.error,
                    band=args.band_column, site=args.site_column, context=args.context)
@@ -113,7 +113,7 @@ def _read_lightcurves(path, args):
     if suffix in (".parquet", ".pq"):
         import pyarrow.parquet as pq
 
-        if b"skastro" in (pq.read_schema(path).metadata or {}):
+        if _PARQUET_KEY in (pq.read_schema(path).metadata or {}):  # LightCurves.to_parquet
             return LightCurves.read_parquet(path)
         return LightCurves.from_pandas(pd.read_parquet(path), **columns)
     if suffix in (".csv", ".txt"):
