@@ -60,6 +60,8 @@ _MAD = 1.4826
 # groups where more than this fraction of measurements lie beyond pre_clip_sigma are
 # not pre-clipped (deep eclipses are signal)
 _PRE_CLIP_MAX_FRACTION = 0.10
+# errors enter relative to the object's median error, limited to this factor either way
+_REL_ERROR_LIMIT = 1e-6
 
 
 class PeriodFolder(TransformerMixin, BaseEstimator):
@@ -238,7 +240,7 @@ class PeriodFolder(TransformerMixin, BaseEstimator):
     _parameter_constraints = {
         "preset": [StrOptions(set(PRESETS)), None],
         "period_range": [tuple, list, None],
-        "oversampling": [Interval(numbers.Real, 0, None, closed="neither"), None],
+        "oversampling": [Interval(numbers.Real, 1, None, closed="left"), None],
         "period_column": [str, None],
         "n_peaks": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "min_order": [Interval(numbers.Integral, 0, None, closed="left")],
@@ -423,8 +425,8 @@ class PeriodFolder(TransformerMixin, BaseEstimator):
                     f"{bad} do not."
                 )
 
-        rng = check_random_state(self.random_state)
-        keys = rng.random(X.n_observations)
+        seed = check_random_state(self.random_state).randint(2**31 - 1)
+        keys = _observation_keys(X.time, seed)
         offsets = X.offsets
         n = len(X)
         chunks = [(s, min(s + self.chunk_size, n)) for s in range(0, n, self.chunk_size)]
@@ -480,6 +482,22 @@ def _check_finite(X, apertures):
                 f"Column {err!r} must hold positive finite uncertainties; found "
                 f"{int(np.sum(~(np.isfinite(e) & (e > 0))))} that are not."
             )
+
+
+def _observation_keys(time, seed):
+    """Pseudo-random keys in [0, 1) from each observation's time and ``seed``.
+
+    The cross-validation folds of an object are drawn from its own times
+    (splitmix64 of the float64 bits), so they do not depend on the other
+    objects of the container, its order, the chunking or ``n_jobs``.
+    """
+    u = np.uint64
+    x = np.ascontiguousarray(time, dtype=np.float64).view(u) ^ u(seed)
+    x = x + u(0x9E3779B97F4A7C15)  # splitmix64 (uint64 arithmetic wraps)
+    x = (x ^ (x >> u(30))) * u(0xBF58476D1CE4E5B9)
+    x = (x ^ (x >> u(27))) * u(0x94D049BB133111EB)
+    x = x ^ (x >> u(31))
+    return (x >> u(11)).astype(np.float64) / float(2**53)
 
 
 def _select(data, mask):
@@ -574,26 +592,12 @@ def _fold_chunk(data, s, n_bands_total):
     for ap, (vals, errs) in enumerate(zip(data["values"], data["errors"])):
         y_s = np.asarray(vals, dtype=np.float64)[order]
         e_s = np.asarray(errs, dtype=np.float64)[order]
-        w_s = 1.0 / e_s**2
+        # weights relative to the object's median error: no 1 / sigma^2 over- or underflow
+        # and every result invariant to a common scaling of an object's errors
+        e_scale = group_median(e_s, o_s, n) if t_s.size else np.ones(n)
+        w_s = 1.0 / np.clip(e_s / e_scale[o_s], _REL_ERROR_LIMIT, 1 / _REL_ERROR_LIMIT) ** 2
         y_pad = _padded(y_s, group, pos, G, L)
         w_pad = _padded(w_s, group, pos, G, L)
-
-        # ----- degenerate objects
-        status = np.full(n, "ok", dtype=object)
-        wsum_o = np.bincount(o_s, weights=w_s, minlength=n)
-        ymean_o = np.bincount(o_s, weights=w_s * y_s, minlength=n) / np.where(wsum_o > 0, wsum_o, 1)
-        g_w = np.bincount(group, weights=w_s, minlength=G)
-        g_mean = np.bincount(group, weights=w_s * y_s, minlength=G) / np.where(g_w > 0, g_w, 1)
-        spread = np.zeros(n)
-        if t_s.size:
-            np.maximum.at(spread, o_s, np.abs(y_s - g_mean[group]))
-        status[spread <= 1e-12 * np.maximum(1.0, np.abs(ymean_o))] = "flat"
-        known = data["known"]
-        if known is None:
-            status[(baseline < pmax) & (status == "ok")] = "short_baseline"
-        status[o_nep < s["min_epochs"]] = "too_few_epochs"
-        status[lengths == 0] = "too_few_epochs"
-        ok = status == "ok"
 
         # ----- gross outliers (beyond pre_clip robust sigmas of the median) never
         # enter the periodogram or the fit
@@ -601,13 +605,32 @@ def _fold_chunk(data, s, n_bands_total):
         if s["pre_clip_sigma"] is not None and t_s.size:
             med = group_median(y_s, group, G)
             mad = _MAD * group_median(np.abs(y_s - med[group]), group, G)
-            pre_keep = ((np.abs(y_s - med[group]) <= s["pre_clip_sigma"] * mad[group])
-                        | (mad[group] <= 0))
+            # (a MAD of 0 - most values equal - makes every other value an outlier)
+            pre_keep = np.abs(y_s - med[group]) <= s["pre_clip_sigma"] * mad[group]
             # more than _PRE_CLIP_MAX_FRACTION beyond the bound is signal (deep eclipses), not
             # outliers: keep that group whole
             frac_out = np.bincount(group, weights=(~pre_keep).astype(float), minlength=G) / g_len
             pre_keep |= (frac_out > _PRE_CLIP_MAX_FRACTION)[group]
         w_pad = np.where(_padded(pre_keep, group, pos, G, L, fill=False), w_pad, 0.0)
+
+        # ----- degenerate objects (a curve that is flat but for its pre-clipped outliers
+        # is flat)
+        status = np.full(n, "ok", dtype=object)
+        w_kept = np.where(pre_keep, w_s, 0.0)
+        wsum_o = np.bincount(o_s, weights=w_kept, minlength=n)
+        ymean_o = np.bincount(o_s, weights=w_kept * y_s, minlength=n) / np.where(wsum_o > 0, wsum_o, 1)
+        g_w = np.bincount(group, weights=w_kept, minlength=G)
+        g_mean = np.bincount(group, weights=w_kept * y_s, minlength=G) / np.where(g_w > 0, g_w, 1)
+        spread = np.zeros(n)
+        if t_s.size:
+            np.maximum.at(spread, o_s, np.where(pre_keep, np.abs(y_s - g_mean[group]), 0.0))
+        status[spread <= 1e-12 * np.maximum(1.0, np.abs(ymean_o))] = "flat"
+        known = data["known"]
+        if known is None:
+            status[(baseline < pmax) & (status == "ok")] = "short_baseline"
+        status[o_nep < s["min_epochs"]] = "too_few_epochs"
+        status[lengths == 0] = "too_few_epochs"
+        ok = status == "ok"
 
         # ----- period: known, or GLS peaks
         if known is not None:
@@ -709,10 +732,16 @@ def _fold_chunk(data, s, n_bands_total):
                 with np.errstate(all="ignore"):
                     step = np.where(denom > 0, 0.5 * (cm - cp) / denom, 0.0)
                 step = np.clip(np.nan_to_num(step), -1.0, 1.0)
-                f = f + step * h
+                f = np.clip(f + step * h, 1.0 / pmax, 1.0 / pmin)  # never leave the range
                 h = h / 3.0
             period = np.where(ok, 1.0 / f, period)
             omega_g = 2 * np.pi / period[g_obj]
+        if known is None:
+            # a peak on the edge of the search range is most likely the flank of one
+            # outside it: keep the fit, but do not call it ok
+            f = 1.0 / period
+            edge = ok & (np.minimum(f - 1.0 / pmax, 1.0 / pmin - f) < 0.5 * df_o)
+            status[edge] = "period_at_range_limit"
         A = design_matrix(t_pad, omega_g, s["max_order"])
         coef = _fit_orders(A, y_pad, w_in, order_g)
         model_pad = np.matmul(A, coef[..., None])[..., 0]
@@ -727,10 +756,10 @@ def _fold_chunk(data, s, n_bands_total):
         e_w = np.bincount(epoch, weights=wu, minlength=E)
         e_t = np.bincount(epoch, weights=wu * t_s, minlength=E) / e_w
         e_y = np.bincount(epoch, weights=wu * y_s, minlength=E) / e_w
-        e_err = 1.0 / np.sqrt(e_w)
         e_nmeas = np.bincount(epoch, minlength=E)
         e_out = ~e_has_in
         e_obj = g_obj[e_group]
+        e_err = e_scale[e_obj] / np.sqrt(e_w)
 
         # ----- per-group (band) metrics
         amps, phis = fourier_parameters(coef)

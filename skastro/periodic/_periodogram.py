@@ -53,7 +53,7 @@ def frequency_grid(baseline, period_range, oversampling):
     pmin, pmax = period_range
     fmin, fmax = 1.0 / pmax, 1.0 / pmin
     df = 1.0 / (oversampling * baseline)
-    nf = int(np.ceil((fmax - fmin) / df)) + 1
+    nf = int(np.floor((fmax - fmin) / df * (1 + 1e-12))) + 1  # never beyond fmax
     return fmin, df, nf
 
 
@@ -342,7 +342,6 @@ def gls_search(t, y, dy, fmin, df, nf, n_peaks=1, *, coarsening=3, n_candidates=
             return gls_multiband(t, y, dy, band_codes, f0, step, n, kernel=grid_kernel)
         return grid_kernel(t, y, dy, f0, step, n)
 
-    power_at._from_index = lambda i: power_at(fmin + df * np.asarray(i))
     c = max(int(coarsening), 1)
     if coarse is not None:
         cand = top_peaks(coarse, n_candidates)
@@ -354,7 +353,7 @@ def gls_search(t, y, dy, fmin, df, nf, n_peaks=1, *, coarsening=3, n_candidates=
         power = on_grid(fmin, df, nf)
         idx = top_peaks(power, n_peaks)
         if nterms > 1:
-            idx, pw = _prefer_harmonic(idx, power[idx], power_at, t.size, nterms, nf, fmin / df)
+            idx, pw = _prefer_harmonic(idx, power[idx], power_at, t.size, nterms, nf, fmin, df)
             return fmin + df * idx, pw
         return fmin + df * idx, power[idx]
     nc = (nf - 1) // c + 1
@@ -377,7 +376,7 @@ def _refine(fine, power_at, n_peaks, nterms, n_points, nf, fmin, df):
     order = np.argsort(p_best)[::-1][:n_peaks]
     idx, pw = f_best[order], p_best[order]
     if nterms > 1:
-        idx, pw = _prefer_harmonic(idx, pw, power_at, n_points, nterms, nf, fmin / df)
+        idx, pw = _prefer_harmonic(idx, pw, power_at, n_points, nterms, nf, fmin, df)
     return fmin + df * idx, pw
 
 
@@ -389,8 +388,10 @@ def gls_search_many(curves, fmin, dfs, nfs, n_peaks=1, *, coarsening=3, n_candid
     light curves of a batch are put on the union of their times with
     infinite errors (zero weight) where a curve has no point, which halves
     the per-curve cost of the coarse periodogram (one NUFFT plan per batch).
-    The coarse grid of a batch uses the smallest fine step of its curves, so
-    each curve is searched at least as finely as alone.
+    A batch holds curves with the same coarse step: ``coarsening`` times the
+    curve's fine step, rounded down to the ladder ``2^(k/4)``, so a curve's
+    coarse grid (and its result) depends on that curve alone, never on the
+    other curves of the batch.
 
     Parameters
     ----------
@@ -414,8 +415,15 @@ def gls_search_many(curves, fmin, dfs, nfs, n_peaks=1, *, coarsening=3, n_candid
 
     out = np.full((len(curves), n_peaks), np.nan)
     c = max(int(coarsening), 1)
-    for lo in range(0, len(curves), batch):
-        part = list(range(lo, min(lo + batch, len(curves))))
+    # the coarse step of a curve depends on that curve alone (its own step times the
+    # coarsening, rounded down to a ladder of 2^(1/4) steps), so its candidates - and
+    # its period - do not depend on the other curves of the batch
+    level = np.floor(4 * np.log2(c * np.asarray(dfs, dtype=np.float64))).astype(np.int64)
+    parts = []
+    for lev in np.unique(level):
+        members = np.flatnonzero(level == lev)
+        parts += [members[lo:lo + batch] for lo in range(0, members.size, batch)]
+    for part in parts:
         rows, owners, chi0 = [], [], []
         for i in part:
             t, y, dy, b = curves[i]
@@ -438,9 +446,9 @@ def gls_search_many(curves, fmin, dfs, nfs, n_peaks=1, *, coarsening=3, n_candid
                                   band_codes=b if multiband else None)
                 out[i, :f.size] = f
             continue
-        df_c = c * min(dfs[i] for i in part)
-        fmax = max(fmin + dfs[i] * (nfs[i] - 1) for i in part)
-        nc = int(np.ceil((fmax - fmin) / df_c)) + 1
+        df_c = 2.0 ** (level[part[0]] / 4)
+        nc_i = {i: int(np.ceil(dfs[i] * (nfs[i] - 1) / df_c)) + 1 for i in part}
+        nc = max(nc_i.values())
         t_all = np.concatenate([r[0] for r in rows])
         t_union, inverse = np.unique(t_all, return_inverse=True)
         Y = np.zeros((len(rows), t_union.size))
@@ -467,6 +475,7 @@ def gls_search_many(curves, fmin, dfs, nfs, n_peaks=1, *, coarsening=3, n_candid
                 continue
             weights = chi0[sel]
             coarse = (weights @ P[sel]) / weights.sum() if weights.sum() > 0 else P[sel][0]
+            coarse = coarse[:nc_i[i]]  # this curve's own coarse grid
             t, y, dy, b = curves[i]
             f, _ = gls_search(t, y, dy, fmin, dfs[i], nfs[i], n_peaks, coarsening=c,
                               n_candidates=n_candidates, nterms=nterms,
@@ -476,31 +485,56 @@ def gls_search_many(curves, fmin, dfs, nfs, n_peaks=1, *, coarsening=3, n_candid
     return out
 
 
-def _prefer_harmonic(idx, pw, power_at, n_points, nterms, nf, fmin_over_df):
+def _peak(power_at, f0, half, n=17, n_refine=4):
+    """Frequency and power of the highest maximum within ``f0 +- half``.
+
+    A grid of ``n`` points, then parabolic steps on the best one, so the
+    power compared between candidate peaks is that of their tops, not of
+    where a grid happens to sample them.
+    """
+    freq = f0 + np.linspace(-half, half, n)
+    p = power_at(freq)
+    k = int(np.argmax(p))
+    f, best, h = freq[k], p[k], 2 * half / (n - 1)
+    for _ in range(n_refine):
+        pm, pp = power_at(np.array([f - h, f + h]))
+        denom = pm - 2 * best + pp
+        if denom < 0:
+            step = float(np.clip(0.5 * (pm - pp) / denom, -1.0, 1.0))
+            f_new = f + step * h
+            p_new = power_at(np.array([f_new]))[0]
+            if p_new > best:
+                f, best = f_new, p_new
+        h /= 4.0
+    return f, best
+
+
+def _prefer_harmonic(idx, pw, power_at, n_points, nterms, nf, fmin, df):
     """Multi-harmonic periodograms have (nearly) the same power at f, f/2 and f/3
-    for a signal with period 1/f; keep the sub-harmonic only when it fits
-    significantly better (chi-square drop, in units of the reduced chi-square,
-    above the BIC penalty ``2 * nterms * ln N``) - as for an eclipsing binary
-    with unequal minima."""
+    for a signal with period 1/f (the model at f/m holds the harmonic m (f/m)),
+    and a bit more at f/m, whose model has more freedom. So for each peak f the
+    multiples m f (m = 2, 3) are checked, both peaks compared at their tops
+    (:func:`_peak`, not at grid samples), and the multiple is kept unless the
+    peak at f fits significantly better (chi-square drop, in units of the
+    reduced chi-square, above the BIC penalty ``2 * nterms * ln N``) - as for an
+    eclipsing binary with unequal minima. The highest multiple that fits as
+    well wins; the returned index is the grid point nearest its top."""
     idx = np.asarray(idx, dtype=np.int64).copy()
     pw = np.asarray(pw, dtype=np.float64).copy()
     dof = max(n_points - (2 * nterms + 1), 1)
     penalty = 2 * nterms * np.log(max(n_points, 2))
+    fmax = fmin + df * (nf - 1)
     for j in range(idx.size):
-        chi_f = 1.0 - pw[j]
+        f = fmin + df * idx[j]
+        _, p_f = _peak(power_at, f, df)
+        chi_f = 1.0 - max(p_f, pw[j])
         if chi_f <= 0:
             continue
-        best = None
-        for m in (2, 3):  # the highest multiple that fits as well wins
-            centre = int(round(idx[j] * m + (m - 1) * fmin_over_df))  # grid index of m f
-            near = np.arange(centre - 2, centre + 3)
-            near = near[(near >= 0) & (near < nf)]
-            if near.size == 0:
-                continue
-            p_h = power_at._from_index(near)
-            k = int(np.argmax(p_h))
-            if (1.0 - p_h[k] - chi_f) / (chi_f / dof) < penalty:
-                best = (near[k], p_h[k])
-        if best is not None:
-            idx[j], pw[j] = best
+        for m in (2, 3):
+            if m * f > fmax + 0.5 * df:
+                break
+            f_m, p_m = _peak(power_at, m * f, m * df, n=8 * m + 1)
+            if (1.0 - p_m - chi_f) / (chi_f / dof) < penalty:
+                k = int(np.clip(np.rint((f_m - fmin) / df), 0, nf - 1))
+                idx[j], pw[j] = k, power_at(np.array([fmin + df * k]))[0]
     return idx, pw

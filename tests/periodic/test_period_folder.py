@@ -403,3 +403,110 @@ def test_fold_features_in_random_forest_pipeline():
     assert feats.get_feature_names_out()[0] == "log10_period"
     with pytest.raises(ValueError, match="PeriodFolder"):
         FoldFeatures().fit(lcs)
+
+
+# ------------------------------------------- issue 18: fuzzing regressions
+def _one_sine(period=0.7, n=80, baseline=200.0, noise=0.01, seed=0):
+    rng = np.random.default_rng(seed)
+    t = np.sort(rng.uniform(0, baseline, n))
+    return t, 14 + 0.3 * np.sin(2 * np.pi * t / period) + rng.normal(0, noise, n)
+
+
+@pytest.mark.parametrize("period_column", [None, "P"])
+def test_tiny_errors_neither_crash_nor_blame_time(period_column):
+    # item 1: 1 / sigma^2 overflowed below ~1e-154 (FINUFFT segfault); with
+    # period_column the NaN epochs were blamed on column 'time'
+    t, m = _one_sine()
+    lcs = LightCurves.from_arrays([t], [m], [np.full(80, 1e-300)],
+                                  meta=pd.DataFrame({"P": [0.7]}))
+    out = PeriodFolder(period_range=(0.3, 2), period_column=period_column,
+                       random_state=0).fit_transform(lcs)
+    assert out.meta["fold_status"].iloc[0] == "ok"
+    assert out.meta["period"].iloc[0] == pytest.approx(0.7, rel=1e-4)
+    assert out.meta["amplitude"].iloc[0] == pytest.approx(0.6, rel=0.02)
+    assert np.all(np.isfinite(out.column("error")) & (out.column("error") > 0))
+
+
+def test_results_invariant_to_a_common_scaling_of_the_errors():
+    # item 5: the ridge was scaled by padding entries (sigma = 1e7: amplitude 0.005x;
+    # >= 1e200: IndexError)
+    t, m = _one_sine()
+    folder = PeriodFolder(period_range=(0.3, 2), random_state=0)
+    ref = folder.fit_transform(LightCurves.from_arrays([t], [m], [np.full(80, 0.01)])).meta
+    for sigma in (1e6, 1e7, 1e200):
+        out = folder.fit_transform(LightCurves.from_arrays([t], [m], [np.full(80, sigma)]))
+        for col in ("period", "amplitude", "snr", "residual_std", "fourier_order"):
+            assert out.meta[col].iloc[0] == pytest.approx(ref[col].iloc[0], rel=1e-6), (sigma, col)
+        np.testing.assert_allclose(out.column("error"), sigma, rtol=1e-9)
+
+
+def test_batched_fourier_fit_invariant_to_weight_scale():
+    rng = np.random.default_rng(2)
+    t = np.sort(rng.uniform(0, 100, (3, 60)), axis=1)
+    y = 0.3 * np.sin(2 * np.pi * t / 0.6) + rng.normal(0, 0.01, t.shape)
+    w = np.ones_like(t)
+    w[2, 40:] = 0  # a shorter, padded row
+    fold = np.tile(np.arange(60) % 10, (3, 1))
+    kw = dict(min_order=1, max_order=6, n_folds=10)
+    a = robust_fit_batched(t, y, w, np.full(3, 2 * np.pi / 0.6), fold, np.full(3, 60), **kw)
+    b = robust_fit_batched(t, y, w * 1e-14, np.full(3, 2 * np.pi / 0.6), fold, np.full(3, 60), **kw)
+    np.testing.assert_allclose(b["coef"], a["coef"], rtol=1e-8, atol=1e-12)
+
+
+def test_flat_curve_with_one_outlier_is_flat():
+    # item 6: the flat test ran before the pre-clip (reported ok, periodic, S/N 12.6)
+    t, _ = _one_sine()
+    y = np.full(80, 14.0)
+    y[10] += 1.0
+    out = PeriodFolder(period_range=(0.3, 2), random_state=0).fit_transform(
+        LightCurves.from_arrays([t], [y], [np.full(80, 0.01)]))
+    assert out.meta["fold_status"].iloc[0] == "flat"
+    assert np.isnan(out.meta["period"].iloc[0]) and np.isnan(out.meta["snr"].iloc[0])
+    assert out.meta["mean_mag"].iloc[0] == pytest.approx(14.0)
+
+
+@pytest.mark.parametrize("nterms", [2, 3])
+def test_multiharmonic_search_returns_the_fundamental_of_clean_sinusoids(nterms):
+    # item 7: nterms=2/3 returned 2P or 3P for clean sinusoids (4 and 6 of 20)
+    rng = np.random.default_rng(1)
+    periods = rng.uniform(0.3, 2, 20)
+    curves = [_one_sine(p, n=100, baseline=300, seed=i) for i, p in enumerate(periods)]
+    lcs = LightCurves.from_arrays([c[0] for c in curves], [c[1] for c in curves],
+                                  [np.full(100, 0.01)] * 20)
+    out = PeriodFolder(period_range=(0.2, 10), nterms=nterms, random_state=0).fit_transform(lcs)
+    np.testing.assert_allclose(out.meta["period"], periods, rtol=1e-3)
+
+
+def test_periods_never_leave_the_range_and_edge_peaks_are_flagged():
+    # item 8: range 0.3-5 d, true 6.4 d came back as 5.9-15 d with fold_status "ok"
+    curves = []
+    for seed in range(12):
+        rng = np.random.default_rng(seed)
+        curves.append(_one_sine(6.4, baseline=rng.uniform(6, 14), seed=seed))
+    lcs = LightCurves.from_arrays([c[0] for c in curves], [c[1] for c in curves],
+                                  [np.full(80, 0.01)] * 12)
+    for kw in ({}, {"n_peaks": 1, "oversampling": 1.0}):
+        meta = PeriodFolder(period_range=(0.3, 5), random_state=0, **kw).fit_transform(lcs).meta
+        assert meta["period"].between(0.3, 5).all()
+        assert (meta["fold_status"] == "period_at_range_limit").all()
+    with pytest.raises(ValueError, match="oversampling"):
+        PeriodFolder(oversampling=1e-6).fit(lcs)
+
+
+def test_period_of_an_object_does_not_depend_on_its_batch():
+    # item 4: CV fold keys were drawn across the container (with n_peaks > 1, 14 of 80
+    # low-S/N curves changed with their neighbours)
+    lcs = make_periodic_variables(40, n_epochs=(20, 60), random_state=11)
+    noisy = lcs.with_columns(value=lcs.value + np.random.default_rng(0).normal(
+        0, 0.15, lcs.n_observations))
+    folder = PeriodFolder(n_peaks=3, random_state=0)
+    cols = ["period", "fourier_order", "amplitude", "snr", "fit_loss", "fold_status"]
+    ref = folder.fit_transform(noisy).meta[cols]
+    perm = np.random.default_rng(1).permutation(len(noisy))
+    shuffled = folder.fit_transform(noisy[perm]).meta[cols]
+    pd.testing.assert_frame_equal(shuffled.loc[ref.index], ref)
+    for i in (0, 7, 23):
+        alone = folder.fit_transform(noisy[[i]]).meta[cols]
+        pd.testing.assert_frame_equal(alone, ref.iloc[[i]])
+    small = PeriodFolder(n_peaks=3, chunk_size=3, random_state=0).fit_transform(noisy[perm[:20]])
+    pd.testing.assert_frame_equal(small.meta[cols], ref.loc[small.meta.index])
