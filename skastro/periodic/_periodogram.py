@@ -43,12 +43,14 @@ def frequency_grid(baseline, period_range, oversampling):
     -------
     fmin, df : float
     nf : int
+        The last frequency ``fmin + df * (nf - 1)`` never exceeds
+        ``1 / period_range[0]``.
 
     Examples
     --------
     >>> fmin, df, nf = frequency_grid(1826.0, (0.28, 0.98), 10)
     >>> round(fmin, 4), nf
-    (1.0204, 46583)
+    (1.0204, 46582)
     """
     pmin, pmax = period_range
     fmin, fmax = 1.0 / pmax, 1.0 / pmin
