@@ -10,7 +10,7 @@ Sections
 search     GLS over the paper's grid (0.28-0.98 d, step 1/(10 baseline)):
            nifty-ls kernel in chunks on both cores vs an astropy
            ``LombScargle(...).power()`` loop (method "auto"); recovery |dP|/P < 1e-4.
-transform  whole ``PeriodFolder(preset="dekany2020").transform`` throughput on
+transform  whole ``PeriodFolder.from_preset("dekany2020").transform`` throughput on
            100-epoch VVV-like curves (1-6 pawprints per epoch), n_jobs=1 and 2, and
            peak memory (tracemalloc, n_jobs=1) at two sample sizes.
 accuracy   period recovery (true period, or P/2 for binaries and ellipsoidals) for
@@ -136,7 +136,7 @@ def bench_transform(args, rows):
     n = args.n_transform
     lcs = make_periodic_variables(n, n_epochs=100, random_state=2)
     rate = {}
-    folder = PeriodFolder(preset="dekany2020", random_state=0).fit(lcs)
+    folder = PeriodFolder.from_preset("dekany2020", random_state=0).fit(lcs)
     folder.transform(lcs[:20])
     c0 = time.process_time()
     folder.transform(lcs[: n // 2])
@@ -144,7 +144,7 @@ def bench_transform(args, rows):
     rows.append(("transform", "CPU time per curve, 1 process (load-robust)",
                  f"{cpu * 1e3:.2f} ms = {1 / cpu:.0f} curves/s per core", ""))
     for n_jobs in (1, 2):
-        folder = PeriodFolder(preset="dekany2020", n_jobs=n_jobs, random_state=0).fit(lcs)
+        folder = PeriodFolder.from_preset("dekany2020", n_jobs=n_jobs, random_state=0).fit(lcs)
         folder.transform(lcs[:20])  # warm up (imports, worker pool)
         t0 = time.perf_counter()
         folder.transform(lcs)
@@ -156,7 +156,7 @@ def bench_transform(args, rows):
     peaks = []
     for m in (n // 4, n // 2):
         sub = lcs[:m]
-        folder = PeriodFolder(preset="dekany2020", chunk_size=200, random_state=0).fit(sub)
+        folder = PeriodFolder.from_preset("dekany2020", chunk_size=200, random_state=0).fit(sub)
         tracemalloc.start()
         out = folder.transform(sub)
         _, peak = tracemalloc.get_traced_memory()
@@ -170,7 +170,7 @@ def bench_transform(args, rows):
 
 def bench_accuracy(args, rows):
     lcs = make_periodic_variables(args.n_accuracy, random_state=3)
-    out = PeriodFolder(preset="dekany2020", n_jobs=2, random_state=0).fit_transform(lcs)
+    out = PeriodFolder.from_preset("dekany2020", n_jobs=2, random_state=0).fit_transform(lcs)
     m = out.meta
     ok = recovered(m["period"], m["period_input"], m["label"])
     hi = m["snr_input"].to_numpy() > 60
@@ -181,7 +181,7 @@ def bench_accuracy(args, rows):
         rows.append(("accuracy", f"  {label} (n={int(r['size'])})", f"{r['mean']:.3f}", ""))
     for kw in ({"nterms": 2}, {"nterms": 3}):
         t0 = time.perf_counter()
-        out3 = PeriodFolder(preset="dekany2020", n_jobs=2, random_state=0, **kw).fit_transform(lcs)
+        out3 = PeriodFolder.from_preset("dekany2020", n_jobs=2, random_state=0, **kw).fit_transform(lcs)
         rate = len(lcs) / (time.perf_counter() - t0)
         ok3 = recovered(out3.meta["period"], m["period_input"], m["label"])
         rows.append(("accuracy", f"recovery for S/N>60, dekany2020 + {kw} ({rate:.0f} curves/s)",
@@ -199,7 +199,7 @@ def bench_sparse(args, rows):
     labels = single.meta["label"].to_numpy()
     plain = nifty_search(_per_curve(single), 2)
     r_plain = recovered(plain, true, labels, 1e-3)
-    folder = PeriodFolder(preset="dekany2020", n_peaks=5, n_jobs=2, random_state=0)
+    folder = PeriodFolder.from_preset("dekany2020", n_peaks=5, n_jobs=2, random_state=0)
     robust = folder.fit_transform(single).meta["period"].to_numpy()
     r_robust = recovered(robust, true, labels, 1e-3)
     rows += [
@@ -209,7 +209,7 @@ def bench_sparse(args, rows):
     ]
     for n_ep, what in ((50, "50 epochs in all, spread over g,r,i"), (150, "50 epochs per band in g,r,i")):
         multi = make_periodic_variables(n, n_epochs=n_ep, bands=("g", "r", "i"), random_state=4, **kw)
-        out = PeriodFolder(preset="dekany2020", n_peaks=5, multiband=True, n_jobs=2,
+        out = PeriodFolder.from_preset("dekany2020", n_peaks=5, multiband=True, n_jobs=2,
                            random_state=0).fit_transform(multi)
         r_multi = recovered(out.meta["period"], multi.meta["period"], multi.meta["label"], 1e-3)
         plain_r = nifty_search(_per_curve(_one_band(multi, "r")), 2)

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import check_is_fitted
 
 from .._lightcurves import LightCurves
@@ -22,7 +22,7 @@ from ._periodogram import frequency_grid, gls_search_many
 
 __all__ = ["PeriodFolder", "PRESETS", "FOLD_META_COLUMNS"]
 
-#: Settings of published pipelines, selected with ``PeriodFolder(preset=...)``.
+#: Settings of published pipelines: ``PeriodFolder.from_preset(name)``.
 PRESETS = {
     # Dékány & Grebel (2020) §2-3.2: GLS over 0.28-0.98 d with a step of
     # 1/(10 baseline), 10-fold CV of the Fourier order, VVV pawprints binned
@@ -36,15 +36,6 @@ PRESETS = {
         "n_peaks": 1,
         "nterms": 1,
     },
-}
-_DEFAULTS = {
-    "period_range": (0.1, 10.0),
-    "oversampling": 5.0,
-    "n_folds": 10,
-    "max_order": 8,
-    "bin_window": 0.0,
-    "n_peaks": 3,
-    "nterms": 1,
 }
 
 #: Per-object columns PeriodFolder adds to ``meta`` (in this order).
@@ -85,6 +76,10 @@ class PeriodFolder(TransformerMixin, BaseEstimator):
        zero phase (Eq. 13): ``phi = mod(T / P + Phi_1 / (2 pi), 1)``;
     5. record per-object quality metrics in ``meta``.
 
+    Every default is in the signature, so ``get_params()`` shows what runs;
+    :meth:`from_preset` gives the settings of a published pipeline
+    (``PeriodFolder.from_preset("dekany2020")``, the paper's VVV search).
+
     The output is a :class:`~skastro.LightCurves` with the same objects in the
     same order, one observation per binned epoch, and these columns:
     ``time``, ``value`` and ``error`` (binned), ``band``, ``phase`` (Eq. 13),
@@ -113,28 +108,26 @@ class PeriodFolder(TransformerMixin, BaseEstimator):
 
     Parameters
     ----------
-    preset : {"dekany2020"} or None, default=None
-        Published settings for every option left at None: ``"dekany2020"``
-        is ``period_range=(0.28, 0.98)``, ``oversampling=10``,
-        ``n_folds=10``, ``max_order=10``, ``bin_window=3 / 1440`` (VVV's
-        ~3-minute pawprint groups) and ``n_peaks=1``. Without a preset the
-        defaults are ``(0.1, 10.0)``, 5, 10, 8, 0 and 3.
-    period_range : (float, float), default=None
-        Shortest and longest trial period in days.
-    oversampling : float, default=None
-        Frequency-grid points per peak width ``1 / baseline``.
+    period_range : (float, float) or astropy Quantity, default=(0.1, 10.0)
+        Shortest and longest trial period, in days (or any time unit as an
+        astropy ``Quantity``, e.g. ``(0.2 * u.day, 1 * u.day)``). Searched
+        periods never leave this range; a periodogram peak on its edge (most
+        likely the flank of a peak outside it) keeps its fit but gets
+        ``fold_status="period_at_range_limit"``.
+    oversampling : float, default=5.0
+        Frequency-grid points per peak width ``1 / baseline`` (at least 1).
     period_column : str, default=None
         Metadata column holding a known period per object (days); skips the
         search and the refinement (the paper fixes OGLE periods for its
         training set).
-    n_peaks : int, default=None
+    n_peaks : int, default=3
         Periodogram peaks checked with the Fourier fit (1: trust the GLS peak).
     min_order : int, default=1
         Lowest Fourier order tried.
-    max_order : int, default=None
+    max_order : int, default=8
         Highest Fourier order tried; capped per light curve so the
         ``2K + 1`` parameters are at most half the training epochs.
-    n_folds : int, default=None
+    n_folds : int, default=10
         Folds of the cross-validation choosing the order.
     clip_sigma : float or None, default=4.0
         Outlier threshold in robust standard deviations (MAD) of the
@@ -150,20 +143,21 @@ class PeriodFolder(TransformerMixin, BaseEstimator):
         Fourier fit.
     refine_period : bool, default=True
         Refine searched periods by minimising the Fourier fit's chi-square.
-    nterms : int, default=None
+    nterms : int, default=1
         Harmonics of the periodogram: 1 is the GLS (the paper); 2-3 give a
         multi-harmonic periodogram that finds the period of non-sinusoidal
         light curves (narrow eclipses) instead of one of its harmonics, at
-        ~3x the search cost. Default: 1.
+        a higher cost (see the period-folding guide for the measured
+        throughput).
     search_coarsening : int, default=3
         The NUFFT periodogram is computed on every ``search_coarsening``-th
         grid frequency and the exact power on the full grid around its
         highest peaks (see ``_periodogram.gls_search``; 3 gave the same peak
         as the exhaustive search on 900 of 900 simulated curves); 1 computes
         the whole grid.
-    bin_window : float, default=None
-        Measurements closer than this (days) to the previous one belong to
-        the same epoch; 0 bins only identical times.
+    bin_window : float or astropy Quantity, default=0.0
+        Measurements closer than this (days, or a time ``Quantity``) to the
+        previous one belong to the same epoch; 0 bins only identical times.
     multiband : bool, default=False
         Search one period shared by all bands (multi-band GLS), then fit a
         Fourier series per band. Metadata columns then describe the band with
@@ -194,7 +188,7 @@ class PeriodFolder(TransformerMixin, BaseEstimator):
     Attributes
     ----------
     settings_ : dict
-        The resolved settings (preset and defaults applied).
+        The settings in force (times converted to days).
     bands_ : tuple of str
         Bands seen in ``fit``.
 
@@ -230,7 +224,7 @@ class PeriodFolder(TransformerMixin, BaseEstimator):
     >>> t = np.sort(rng.uniform(0, 1000, 120))
     >>> m = 14 + 0.2 * np.sin(2 * np.pi * t / 0.6123) + rng.normal(0, 0.01, 120)
     >>> lcs = LightCurves.from_arrays([t], [m], [np.full(120, 0.01)])
-    >>> folded = PeriodFolder(preset="dekany2020", random_state=0).fit_transform(lcs)
+    >>> folded = PeriodFolder(random_state=0).fit_transform(lcs)
     >>> round(float(folded.meta["period"].iloc[0]), 4)
     0.6123
     >>> round(float(folded.meta["amplitude"].iloc[0]), 2), folded.meta["fold_status"].iloc[0]
@@ -238,21 +232,20 @@ class PeriodFolder(TransformerMixin, BaseEstimator):
     """
 
     _parameter_constraints = {
-        "preset": [StrOptions(set(PRESETS)), None],
-        "period_range": [tuple, list, None],
-        "oversampling": [Interval(numbers.Real, 1, None, closed="left"), None],
+        "period_range": [tuple, list, HasMethods(["to_value"])],
+        "oversampling": [Interval(numbers.Real, 1, None, closed="left")],
         "period_column": [str, None],
-        "n_peaks": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "n_peaks": [Interval(numbers.Integral, 1, None, closed="left")],
         "min_order": [Interval(numbers.Integral, 0, None, closed="left")],
-        "max_order": [Interval(numbers.Integral, 0, None, closed="left"), None],
-        "n_folds": [Interval(numbers.Integral, 2, None, closed="left"), None],
+        "max_order": [Interval(numbers.Integral, 0, None, closed="left")],
+        "n_folds": [Interval(numbers.Integral, 2, None, closed="left")],
         "clip_sigma": [Interval(numbers.Real, 0, None, closed="neither"), None],
         "max_iter": [Interval(numbers.Integral, 0, None, closed="left")],
         "pre_clip_sigma": [Interval(numbers.Real, 0, None, closed="neither"), None],
         "refine_period": ["boolean"],
-        "nterms": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "nterms": [Interval(numbers.Integral, 1, None, closed="left")],
         "search_coarsening": [Interval(numbers.Integral, 1, None, closed="left")],
-        "bin_window": [Interval(numbers.Real, 0, None, closed="left"), None],
+        "bin_window": [Interval(numbers.Real, 0, None, closed="left"), HasMethods(["to_value"])],
         "multiband": ["boolean"],
         "band": [str, None],
         "aperture_columns": [list, tuple, None],
@@ -263,13 +256,11 @@ class PeriodFolder(TransformerMixin, BaseEstimator):
         "verbose": ["verbose"],
     }
 
-    def __init__(self, preset=None, *, period_range=None, oversampling=None, period_column=None,
-                 n_peaks=None, min_order=1, max_order=None, n_folds=None, clip_sigma=4.0,
-                 max_iter=5, pre_clip_sigma=5.0, refine_period=True, nterms=None,
-                 search_coarsening=3, bin_window=None, multiband=False, band=None,
-                 aperture_columns=None, min_epochs=8, chunk_size=200, n_jobs=None,
-                 random_state=None, verbose=0):
-        self.preset = preset
+    def __init__(self, *, period_range=(0.1, 10.0), oversampling=5.0, period_column=None,
+                 n_peaks=3, min_order=1, max_order=8, n_folds=10, clip_sigma=4.0, max_iter=5,
+                 pre_clip_sigma=5.0, refine_period=True, nterms=1, search_coarsening=3,
+                 bin_window=0.0, multiband=False, band=None, aperture_columns=None,
+                 min_epochs=8, chunk_size=200, n_jobs=None, random_state=None, verbose=0):
         self.period_range = period_range
         self.oversampling = oversampling
         self.period_column = period_column
@@ -294,32 +285,60 @@ class PeriodFolder(TransformerMixin, BaseEstimator):
         self.verbose = verbose
 
     # ------------------------------------------------------------ settings
+    @classmethod
+    def from_preset(cls, name, **params):
+        """A PeriodFolder with the settings of a published pipeline.
+
+        Parameters
+        ----------
+        name : {"dekany2020"}
+            ``"dekany2020"`` (Dékány & Grebel 2020, §2-3.2):
+            ``period_range=(0.28, 0.98)``, ``oversampling=10``,
+            ``n_folds=10``, ``max_order=10``, ``bin_window=3 / 1440`` (VVV's
+            ~3-minute pawprint groups), ``n_peaks=1`` and ``nterms=1``.
+        **params
+            Any other parameter, or one of the preset's to override.
+
+        Returns
+        -------
+        PeriodFolder
+            Unfitted; ``get_params()`` shows every setting.
+
+        Examples
+        --------
+        >>> from skastro.periodic import PeriodFolder
+        >>> folder = PeriodFolder.from_preset("dekany2020", n_peaks=3)
+        >>> folder.get_params()["period_range"], folder.n_peaks
+        ((0.28, 0.98), 3)
+        """
+        if name not in PRESETS:
+            raise ValueError(f"Unknown preset {name!r}; the presets are {sorted(PRESETS)}.")
+        return cls(**{**PRESETS[name], **params})
+
     def _resolve(self):
-        base = dict(_DEFAULTS)
-        if self.preset is not None:
-            base.update(PRESETS[self.preset])
-        for name in base:
-            value = getattr(self, name)
-            if value is not None:
-                base[name] = value
-        pr = base["period_range"]
-        if (len(pr) != 2 or not all(isinstance(v, numbers.Real) for v in pr)
-                or not 0 < pr[0] < pr[1] or not np.all(np.isfinite(pr))):
+        settings = {name: getattr(self, name) for name in self._parameter_constraints}
+        pr = self.period_range
+        try:
+            pr = [_to_days(v, "period_range") for v in _to_days(pr, "period_range")]
+        except TypeError:
+            pr = None
+        if (pr is None or len(pr) != 2 or not all(isinstance(v, numbers.Real) for v in pr)
+                or not np.all(np.isfinite(pr)) or not 0 < pr[0] < pr[1]):
             raise ValueError(
                 f"period_range must be two finite periods (shortest, longest) with "
-                f"0 < shortest < longest; got {self.period_range!r}."
+                f"0 < shortest < longest, in days or as time Quantities; got "
+                f"{self.period_range!r}."
             )
-        base["period_range"] = (float(pr[0]), float(pr[1]))
-        if self.min_order > base["max_order"]:
+        settings["period_range"] = (float(pr[0]), float(pr[1]))
+        bin_window = _to_days(self.bin_window, "bin_window")
+        if not (np.isscalar(bin_window) and np.isfinite(bin_window) and bin_window >= 0):
+            raise ValueError(f"bin_window must be a finite time >= 0; got {self.bin_window!r}.")
+        settings["bin_window"] = float(bin_window)
+        if self.min_order > self.max_order:
             raise ValueError(
-                f"min_order ({self.min_order}) must not exceed max_order ({base['max_order']})."
+                f"min_order ({self.min_order}) must not exceed max_order ({self.max_order})."
             )
-        base.update(min_order=self.min_order, clip_sigma=self.clip_sigma, max_iter=self.max_iter,
-                    pre_clip_sigma=self.pre_clip_sigma,
-                    refine_period=self.refine_period, multiband=self.multiband,
-                    search_coarsening=self.search_coarsening,
-                    min_epochs=self.min_epochs)
-        return base
+        return settings
 
     def _apertures(self, X):
         if self.aperture_columns is None:
@@ -498,6 +517,22 @@ def _observation_keys(time, seed):
     x = (x ^ (x >> u(27))) * u(0x94D049BB133111EB)
     x = x ^ (x >> u(31))
     return (x >> u(11)).astype(np.float64) / float(2**53)
+
+
+def _to_days(value, name):
+    """An astropy time ``Quantity`` in days (a plain number is taken as days)."""
+    if not hasattr(value, "to_value"):
+        return value
+    import astropy.units as u
+
+    try:
+        days = value.to_value(u.day)
+    except u.UnitConversionError:
+        raise ValueError(
+            f"{name} must be in days or a time Quantity (e.g. 0.5 * u.day); got {value!r}, "
+            f"whose unit {value.unit} is not a time."
+        ) from None
+    return days.tolist() if np.ndim(days) else float(days)
 
 
 def _select(data, mask):

@@ -14,7 +14,7 @@ from skastro.periodic import DualFoldSequencer, PeriodFolder
 def folded():
     lcs = make_periodic_variables(12, n_epochs=(30, 80), classes={"RRab": 0.5, "EC": 0.5},
                                   random_state=3)
-    return PeriodFolder(preset="dekany2020", random_state=0).fit_transform(lcs)
+    return PeriodFolder.from_preset("dekany2020", random_state=0).fit_transform(lcs)
 
 
 def test_contract_shapes_dtypes_and_padding(folded):
@@ -77,7 +77,7 @@ def test_invalid_objects_raise_or_zero():
     lcs = LightCurves.from_arrays(
         [t, t[:4]], [14 + 0.2 * np.sin(2 * np.pi * t / 0.5), np.full(4, 14.0) + [0, .1, 0, .1]],
         [np.full(60, 0.01), np.full(4, 0.01)], ids=["ok", "few"])
-    folded = PeriodFolder(preset="dekany2020", random_state=0).fit_transform(lcs)
+    folded = PeriodFolder.from_preset("dekany2020", random_state=0).fit_transform(lcs)
     with pytest.raises(ValueError, match="few"):
         DualFoldSequencer().fit(folded).transform(folded)
     X = DualFoldSequencer(on_invalid="zero").fit_transform(folded)
@@ -115,7 +115,7 @@ def test_bad_inputs():
     with pytest.raises(TypeError, match="LightCurves"):
         DualFoldSequencer().fit(np.zeros((3, 5, 4)))
     multi = make_periodic_variables(3, n_epochs=60, bands=("g", "r"), random_state=1)
-    folded = PeriodFolder(preset="dekany2020", multiband=True, random_state=0).fit_transform(multi)
+    folded = PeriodFolder.from_preset("dekany2020", multiband=True, random_state=0).fit_transform(multi)
     with pytest.raises(ValueError, match="band"):
         DualFoldSequencer().fit(folded).transform(folded)
     X = DualFoldSequencer(band="r").fit(folded).transform(folded)

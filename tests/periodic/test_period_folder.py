@@ -134,8 +134,8 @@ def test_multiharmonic_search_finds_narrow_eclipses():
     # V-shaped eclipses of unequal depth: GLS peaks at a harmonic, nterms=3 at P (or P/2)
     lcs = make_periodic_variables(40, n_epochs=100, classes={"ESD": 1}, random_state=31)
     hi = lcs.meta["snr"].to_numpy() > 60
-    gls = PeriodFolder(preset="dekany2020", random_state=0).fit_transform(lcs)
-    mh = PeriodFolder(preset="dekany2020", nterms=3, random_state=0).fit_transform(lcs)
+    gls = PeriodFolder.from_preset("dekany2020", random_state=0).fit_transform(lcs)
+    mh = PeriodFolder.from_preset("dekany2020", nterms=3, random_state=0).fit_transform(lcs)
     r_gls, r_mh = _recovered(gls.meta)[hi].mean(), _recovered(mh.meta)[hi].mean()
     assert r_mh >= 0.9 and r_mh > r_gls
 
@@ -181,7 +181,7 @@ def test_batched_robust_fit_matches_reference():
 def test_recovers_periods_and_writes_the_contract():
     periods = [0.3123, 0.4567, 0.6789, 0.9012]
     lcs = _sine_curves(periods, outlier=11)
-    out = PeriodFolder(preset="dekany2020", random_state=0).fit_transform(lcs)
+    out = PeriodFolder.from_preset("dekany2020", random_state=0).fit_transform(lcs)
     meta = out.meta
     for name in FOLD_META_COLUMNS:
         assert name in meta.columns
@@ -204,7 +204,7 @@ def test_recovers_periods_and_writes_the_contract():
 
 def test_phase_alignment_eq13():
     lcs = _sine_curves([0.55], n=120, amp=0.3)
-    out = PeriodFolder(preset="dekany2020", random_state=0).fit_transform(lcs)
+    out = PeriodFolder.from_preset("dekany2020", random_state=0).fit_transform(lcs)
     phi, m = out.column("phase"), out.column("value_centered")
     # first Fourier term at zero phase: m ~ A1 sin(2 pi phi) + ..., so the cosine term vanishes
     A = np.column_stack([np.ones_like(phi), np.cos(2 * np.pi * phi), np.sin(2 * np.pi * phi),
@@ -231,7 +231,7 @@ def test_known_periods_from_meta_column():
 def test_simulator_recovery_and_binning():
     lcs = make_periodic_variables(120, n_epochs=100, classes={"RRab": 0.6, "EC": 0.4},
                                   random_state=11)
-    out = PeriodFolder(preset="dekany2020", random_state=0).fit_transform(lcs)
+    out = PeriodFolder.from_preset("dekany2020", random_state=0).fit_transform(lcs)
     meta = out.meta
     # pawprints within ~3 minutes are binned to one point per epoch
     # (two simulated epochs closer than 3 minutes are, rightly, one epoch)
@@ -258,7 +258,7 @@ def test_pre_clip_drops_blends_but_not_eclipses_from_the_search():
     rr = 14 + 0.3 * np.sin(2 * np.pi * phase) + rng.normal(0, 0.01, 60)
     rr[[5, 40]] += 2.0
     lcs = LightCurves.from_arrays([t, t], [algol, rr], [np.full(60, 0.01)] * 2)
-    out = PeriodFolder(preset="dekany2020", random_state=0).fit_transform(lcs)
+    out = PeriodFolder.from_preset("dekany2020", random_state=0).fit_transform(lcs)
     assert abs(out.meta["period"].iloc[0] - P) < 1e-4
     assert abs(out.meta["period"].iloc[1] - P) < 1e-4
     flagged = out.column("outlier") & (out.object_index == 1)
@@ -267,7 +267,7 @@ def test_pre_clip_drops_blends_but_not_eclipses_from_the_search():
 
 def test_bin_window_zero_keeps_every_measurement():
     lcs = make_periodic_variables(6, n_epochs=40, random_state=2)
-    out = PeriodFolder(preset="dekany2020", bin_window=0.0, random_state=0).fit_transform(lcs)
+    out = PeriodFolder.from_preset("dekany2020", bin_window=0.0, random_state=0).fit_transform(lcs)
     np.testing.assert_array_equal(out.lengths, lcs.lengths)
 
 
@@ -284,7 +284,7 @@ def test_degenerate_inputs_are_flagged_not_guessed():
         [np.full(80, 0.01), np.full(4, 0.01), np.full(80, 0.01), np.full(40, 0.01)],
         ids=["good", "few", "flat", "one_night"],
     )
-    out = PeriodFolder(preset="dekany2020", random_state=0).fit_transform(lcs)
+    out = PeriodFolder.from_preset("dekany2020", random_state=0).fit_transform(lcs)
     status = out.meta["fold_status"].to_dict()
     assert status == {"good": "ok", "few": "too_few_epochs", "flat": "flat",
                       "one_night": "short_baseline"}
@@ -330,8 +330,8 @@ def test_object_without_the_chosen_band_is_named():
 
 def test_chunking_and_parallelism_do_not_change_results():
     lcs = make_periodic_variables(14, n_epochs=50, random_state=5)
-    a = PeriodFolder(preset="dekany2020", chunk_size=100, random_state=0).fit_transform(lcs)
-    b = PeriodFolder(preset="dekany2020", chunk_size=4, n_jobs=2, random_state=0).fit_transform(lcs)
+    a = PeriodFolder.from_preset("dekany2020", chunk_size=100, random_state=0).fit_transform(lcs)
+    b = PeriodFolder.from_preset("dekany2020", chunk_size=4, n_jobs=2, random_state=0).fit_transform(lcs)
     pd.testing.assert_frame_equal(a.to_pandas(with_meta=True), b.to_pandas(with_meta=True))
 
 
@@ -354,7 +354,7 @@ def test_optimal_aperture_picks_the_cleaner_column():
     rng = np.random.default_rng(0)
     noisy = lcs.value + rng.normal(0, 0.08, lcs.n_observations)
     lcs = lcs.with_columns(mag_ap1=noisy, mag_ap2=lcs.value.copy())
-    out = PeriodFolder(preset="dekany2020", aperture_columns=["mag_ap1", "mag_ap2"],
+    out = PeriodFolder.from_preset("dekany2020", aperture_columns=["mag_ap1", "mag_ap2"],
                        random_state=0).fit_transform(lcs)
     assert out.meta["aperture"].tolist() == ["mag_ap2", "mag_ap2"]
     assert (out.meta["residual_std"] < 0.02).all()
@@ -365,8 +365,8 @@ def test_top_peaks_check_helps_on_sparse_rr_lyrae():
     # multi-harmonic fit beats trusting the GLS peak.
     lcs = make_periodic_variables(80, n_epochs=50, baseline=2920.0, classes={"RRab": 1},
                                   measurements_per_epoch=(1, 1), random_state=8)
-    plain = PeriodFolder(preset="dekany2020", n_peaks=1, random_state=0).fit_transform(lcs)
-    robust = PeriodFolder(preset="dekany2020", n_peaks=5, random_state=0).fit_transform(lcs)
+    plain = PeriodFolder.from_preset("dekany2020", n_peaks=1, random_state=0).fit_transform(lcs)
+    robust = PeriodFolder.from_preset("dekany2020", n_peaks=5, random_state=0).fit_transform(lcs)
     r_plain, r_robust = _recovered(plain.meta, 1e-3).mean(), _recovered(robust.meta, 1e-3).mean()
     assert r_robust >= r_plain
     assert r_robust > 0.85
@@ -395,11 +395,11 @@ def test_fold_features_in_random_forest_pipeline():
     lcs = make_periodic_variables(60, n_epochs=60, classes={"RRab": 0.5, "EC": 0.5},
                                   measurements_per_epoch=(1, 2), random_state=12)
     y = (lcs.meta["label"] == "RRab").to_numpy()
-    pipe = make_pipeline(PeriodFolder(preset="dekany2020", random_state=0), FoldFeatures(),
+    pipe = make_pipeline(PeriodFolder.from_preset("dekany2020", random_state=0), FoldFeatures(),
                          RandomForestClassifier(n_estimators=50, random_state=0))
     scores = cross_val_score(pipe, lcs, y, cv=3)
     assert scores.mean() > 0.75
-    feats = FoldFeatures().fit(PeriodFolder(preset="dekany2020", random_state=0).fit_transform(lcs[:5]))
+    feats = FoldFeatures().fit(PeriodFolder.from_preset("dekany2020", random_state=0).fit_transform(lcs[:5]))
     assert feats.get_feature_names_out()[0] == "log10_period"
     with pytest.raises(ValueError, match="PeriodFolder"):
         FoldFeatures().fit(lcs)
@@ -510,3 +510,35 @@ def test_period_of_an_object_does_not_depend_on_its_batch():
         pd.testing.assert_frame_equal(alone, ref.iloc[[i]])
     small = PeriodFolder(n_peaks=3, chunk_size=3, random_state=0).fit_transform(noisy[perm[:20]])
     pd.testing.assert_frame_equal(small.meta[cols], ref.loc[small.meta.index])
+
+
+# ------------------------------------- defaults, presets, units (issues 15, 19)
+def test_defaults_are_in_the_signature_and_presets_are_a_classmethod():
+    params = PeriodFolder().get_params()
+    assert all(params[k] is not None for k in ("period_range", "oversampling", "n_peaks",
+                                               "max_order", "n_folds", "nterms", "bin_window"))
+    assert "preset" not in params
+    with pytest.raises(TypeError):
+        PeriodFolder((0.1, 1.0))  # keyword-only
+    paper = PeriodFolder.from_preset("dekany2020", n_peaks=2)
+    assert paper.get_params()["period_range"] == (0.28, 0.98)
+    assert paper.bin_window == pytest.approx(3 / 1440) and paper.n_peaks == 2
+    with pytest.raises(ValueError, match="dekany2020"):
+        PeriodFolder.from_preset("nonsense")
+
+
+def test_time_parameters_accept_astropy_quantities():
+    import astropy.units as u
+
+    lcs = _sine_curves([0.5, 0.37], n=60)
+    ref = PeriodFolder(period_range=(0.2, 1.0), bin_window=3 / 1440, random_state=0)
+    expected = ref.fit_transform(lcs).meta
+    for pr, bw in (((0.2 * u.day, 1 * u.day), 3 * u.min), ([0.2, 1.0] * u.day, 180 * u.s),
+                   ((4.8 * u.hour, 24 * u.hour), 0.05 * u.hour)):
+        folder = PeriodFolder(period_range=pr, bin_window=bw, random_state=0).fit(lcs)
+        assert folder.settings_["period_range"] == pytest.approx((0.2, 1.0))
+        pd.testing.assert_frame_equal(folder.transform(lcs).meta, expected)
+    with pytest.raises(ValueError, match="period_range.*not a time"):
+        PeriodFolder(period_range=(0.2 * u.m, 1 * u.m)).fit(lcs)
+    with pytest.raises(ValueError, match="bin_window.*not a time"):
+        PeriodFolder(bin_window=1 * u.mag).fit(lcs)
