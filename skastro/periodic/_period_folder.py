@@ -1,6 +1,7 @@
 """PeriodFolder: GLS period search, robust Fourier fit, epoch binning and folding."""
 
 import numbers
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -574,8 +575,9 @@ def _padded(values_flat, group, pos, G, L, fill=0.0):
     return out
 
 
-def _fold_chunk(data, s, n_bands_total):
-    """Fold one chunk of light curves (every aperture), return flat results."""
+def _group_epochs(data, s, n_bands_total):
+    """Stage 1: sort a chunk by (object, band, time); groups (object x band), epochs,
+    CV folds by epoch and the padded (group, measurement) layout."""
     offsets = data["offsets"]
     n = offsets.size - 1
     lengths = np.diff(offsets)
@@ -615,57 +617,103 @@ def _fold_chunk(data, s, n_bands_total):
     L = int(g_len.max()) if G else 1
     t_pad = _padded(t_s, group, pos, G, L)
     fold_pad = _padded(fold_m, group, pos, G, L, fill=-1)
-    pmin, pmax = s["period_range"]
     o_tmin = np.full(n, np.nan)
     o_tmax = np.full(n, np.nan)
     if t_s.size:
         np.fmin.at(o_tmin, o_s, t_s)
         np.fmax.at(o_tmax, o_s, t_s)
     baseline = o_tmax - o_tmin
+    return SimpleNamespace(
+        n=n, lengths=lengths, order=order, t_s=t_s, o_s=o_s, group=group, epoch=epoch, G=G,
+        E=E, L=L, pos=pos, g_obj=g_obj, g_band=g_band, g_len=g_len, e_group=e_group,
+        g_nep=g_nep, o_nep=o_nep, t_pad=t_pad, fold_pad=fold_pad, baseline=baseline)
+
+
+def _clean(c, vals, errs, s, known):
+    """Stage 2: relative weights, the gross-outlier pre-clip and the degenerate curves.
+
+    Returns ``(y_s, e_scale, w_s, pre_keep, status, g_mean)``.
+    """
+    n, t_s, o_s, group, G, g_len = c.n, c.t_s, c.o_s, c.group, c.G, c.g_len
+    y_s = np.asarray(vals, dtype=np.float64)[c.order]
+    e_s = np.asarray(errs, dtype=np.float64)[c.order]
+    # weights relative to the object's median error: no 1 / sigma^2 over- or underflow
+    # and every result invariant to a common scaling of an object's errors
+    e_scale = group_median(e_s, o_s, n) if t_s.size else np.ones(n)
+    w_s = 1.0 / np.clip(e_s / e_scale[o_s], _REL_ERROR_LIMIT, 1 / _REL_ERROR_LIMIT) ** 2
+
+    # gross outliers (beyond pre_clip robust sigmas of the median) never enter the
+    # periodogram or the fit
+    pre_keep = np.ones(t_s.size, dtype=bool)
+    if s["pre_clip_sigma"] is not None and t_s.size:
+        med = group_median(y_s, group, G)
+        mad = _MAD * group_median(np.abs(y_s - med[group]), group, G)
+        # (a MAD of 0 - most values equal - makes every other value an outlier)
+        pre_keep = np.abs(y_s - med[group]) <= s["pre_clip_sigma"] * mad[group]
+        # more than _PRE_CLIP_MAX_FRACTION beyond the bound is signal (deep eclipses), not
+        # outliers: keep that group whole
+        frac_out = np.bincount(group, weights=(~pre_keep).astype(float), minlength=G) / g_len
+        pre_keep |= (frac_out > _PRE_CLIP_MAX_FRACTION)[group]
+
+    # degenerate objects (a curve that is flat but for its pre-clipped outliers is flat)
+    status = np.full(n, "ok", dtype=object)
+    w_kept = np.where(pre_keep, w_s, 0.0)
+    wsum_o = np.bincount(o_s, weights=w_kept, minlength=n)
+    ymean_o = np.bincount(o_s, weights=w_kept * y_s, minlength=n) / np.where(wsum_o > 0, wsum_o, 1)
+    g_w = np.bincount(group, weights=w_kept, minlength=G)
+    g_mean = np.bincount(group, weights=w_kept * y_s, minlength=G) / np.where(g_w > 0, g_w, 1)
+    spread = np.zeros(n)
+    if t_s.size:
+        np.maximum.at(spread, o_s, np.where(pre_keep, np.abs(y_s - g_mean[group]), 0.0))
+    status[spread <= 1e-12 * np.maximum(1.0, np.abs(ymean_o))] = "flat"
+    if known is None:
+        status[(c.baseline < s["period_range"][1]) & (status == "ok")] = "short_baseline"
+    status[c.o_nep < s["min_epochs"]] = "too_few_epochs"
+    status[c.lengths == 0] = "too_few_epochs"
+    return y_s, e_scale, w_s, pre_keep, status, g_mean
+
+
+def _search_curves(c, y_s, w_s, pre_keep, todo):
+    """Stage 3: the curves the periodogram sees, for the objects ``todo``: epoch means
+    (pawprints of one epoch add no phase) of the measurements that survived the
+    pre-clip, as time-sorted ``(t, y, sigma, band_code)`` (sigma relative)."""
+    epoch, E, n = c.epoch, c.E, c.n
+    wp = np.where(pre_keep, w_s, 0.0)
+    ew = np.bincount(epoch, weights=wp, minlength=E)
+    has = ew > 0
+    ew_safe = np.where(has, ew, 1.0)
+    et = np.bincount(epoch, weights=wp * c.t_s, minlength=E) / ew_safe
+    ey = np.bincount(epoch, weights=wp * y_s, minlength=E) / ew_safe
+    ee = 1.0 / np.sqrt(ew_safe)
+    eb = c.g_band[c.e_group]
+    eo = np.where(has, c.g_obj[c.e_group], n)  # epochs without data go last, unused
+    e_sort = np.argsort(eo, kind="stable")
+    et, ey, ee, eb, eo = et[e_sort], ey[e_sort], ee[e_sort], eb[e_sort], eo[e_sort]
+    obj_start = np.searchsorted(eo, np.arange(n))
+    obj_end = np.searchsorted(eo, np.arange(n), side="right")
+    curves = []
+    for i in todo:
+        a, b = obj_start[i], obj_end[i]
+        sl = np.argsort(et[a:b], kind="stable")
+        curves.append((et[a:b][sl], ey[a:b][sl], ee[a:b][sl], eb[a:b][sl]))
+    return curves
+
+
+def _fold_chunk(data, s, n_bands_total):
+    """Fold one chunk of light curves (every aperture), return flat results."""
+    c = _group_epochs(data, s, n_bands_total)
+    n, lengths, order, t_s, o_s, group, epoch = c.n, c.lengths, c.order, c.t_s, c.o_s, c.group, c.epoch
+    G, E, L, pos, g_obj, g_band, e_group = c.G, c.E, c.L, c.pos, c.g_obj, c.g_band, c.e_group
+    g_nep, t_pad, fold_pad, baseline = c.g_nep, c.t_pad, c.fold_pad, c.baseline
+    pmin, pmax = s["period_range"]
+    known = data["known"]
 
     per_aperture = []
-    for ap, (vals, errs) in enumerate(zip(data["values"], data["errors"])):
-        y_s = np.asarray(vals, dtype=np.float64)[order]
-        e_s = np.asarray(errs, dtype=np.float64)[order]
-        # weights relative to the object's median error: no 1 / sigma^2 over- or underflow
-        # and every result invariant to a common scaling of an object's errors
-        e_scale = group_median(e_s, o_s, n) if t_s.size else np.ones(n)
-        w_s = 1.0 / np.clip(e_s / e_scale[o_s], _REL_ERROR_LIMIT, 1 / _REL_ERROR_LIMIT) ** 2
-        y_pad = _padded(y_s, group, pos, G, L)
-        w_pad = _padded(w_s, group, pos, G, L)
-
-        # ----- gross outliers (beyond pre_clip robust sigmas of the median) never
-        # enter the periodogram or the fit
-        pre_keep = np.ones(t_s.size, dtype=bool)
-        if s["pre_clip_sigma"] is not None and t_s.size:
-            med = group_median(y_s, group, G)
-            mad = _MAD * group_median(np.abs(y_s - med[group]), group, G)
-            # (a MAD of 0 - most values equal - makes every other value an outlier)
-            pre_keep = np.abs(y_s - med[group]) <= s["pre_clip_sigma"] * mad[group]
-            # more than _PRE_CLIP_MAX_FRACTION beyond the bound is signal (deep eclipses), not
-            # outliers: keep that group whole
-            frac_out = np.bincount(group, weights=(~pre_keep).astype(float), minlength=G) / g_len
-            pre_keep |= (frac_out > _PRE_CLIP_MAX_FRACTION)[group]
-        w_pad = np.where(_padded(pre_keep, group, pos, G, L, fill=False), w_pad, 0.0)
-
-        # ----- degenerate objects (a curve that is flat but for its pre-clipped outliers
-        # is flat)
-        status = np.full(n, "ok", dtype=object)
-        w_kept = np.where(pre_keep, w_s, 0.0)
-        wsum_o = np.bincount(o_s, weights=w_kept, minlength=n)
-        ymean_o = np.bincount(o_s, weights=w_kept * y_s, minlength=n) / np.where(wsum_o > 0, wsum_o, 1)
-        g_w = np.bincount(group, weights=w_kept, minlength=G)
-        g_mean = np.bincount(group, weights=w_kept * y_s, minlength=G) / np.where(g_w > 0, g_w, 1)
-        spread = np.zeros(n)
-        if t_s.size:
-            np.maximum.at(spread, o_s, np.where(pre_keep, np.abs(y_s - g_mean[group]), 0.0))
-        status[spread <= 1e-12 * np.maximum(1.0, np.abs(ymean_o))] = "flat"
-        known = data["known"]
-        if known is None:
-            status[(baseline < pmax) & (status == "ok")] = "short_baseline"
-        status[o_nep < s["min_epochs"]] = "too_few_epochs"
-        status[lengths == 0] = "too_few_epochs"
+    for vals, errs in zip(data["values"], data["errors"]):
+        y_s, e_scale, w_s, pre_keep, status, g_mean = _clean(c, vals, errs, s, known)
         ok = status == "ok"
+        y_pad = _padded(y_s, group, pos, G, L)
+        w_pad = _padded(np.where(pre_keep, w_s, 0.0), group, pos, G, L)
 
         # ----- period: known, or GLS peaks
         if known is not None:
@@ -675,28 +723,11 @@ def _fold_chunk(data, s, n_bands_total):
             k = s["n_peaks"]
             cand = np.full((n, k), np.nan)
             df_o = np.full(n, np.nan)
-            # the periodogram runs on epoch means (pawprints of one epoch add no phase)
-            # of the measurements that survived the gross-outlier pre-clip
-            wp = np.where(pre_keep, w_s, 0.0)
-            ew = np.bincount(epoch, weights=wp, minlength=E)
-            has = ew > 0
-            ew_safe = np.where(has, ew, 1.0)
-            et = np.bincount(epoch, weights=wp * t_s, minlength=E) / ew_safe
-            ey = np.bincount(epoch, weights=wp * y_s, minlength=E) / ew_safe
-            ee_all = 1.0 / np.sqrt(ew_safe)
-            eb = g_band[e_group]
-            eo = np.where(has, g_obj[e_group], n)  # epochs without data go last, unused
-            e_sort = np.argsort(eo, kind="stable")
-            et, ey, ee_all, eb, eo = et[e_sort], ey[e_sort], ee_all[e_sort], eb[e_sort], eo[e_sort]
-            obj_start = np.searchsorted(eo, np.arange(n))
-            obj_end = np.searchsorted(eo, np.arange(n), side="right")
             todo = np.flatnonzero(ok)
-            curves, dfs, nfs = [], [], []
+            curves = _search_curves(c, y_s, w_s, pre_keep, todo)
+            dfs, nfs = [], []
             for i in todo:
-                a, b = obj_start[i], obj_end[i]
-                sl = np.argsort(et[a:b], kind="stable")
-                curves.append((et[a:b][sl], ey[a:b][sl], ee_all[a:b][sl], eb[a:b][sl]))
-                fmin, df, nf = frequency_grid(baseline[i], (pmin, pmax), s["oversampling"])
+                _, df, nf = frequency_grid(baseline[i], (pmin, pmax), s["oversampling"])
                 dfs.append(df)
                 nfs.append(nf)
                 df_o[i] = df
