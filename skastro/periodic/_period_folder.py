@@ -1,6 +1,7 @@
 """PeriodFolder: GLS period search, robust Fourier fit, epoch binning and folding."""
 
 import numbers
+from functools import partial
 from types import SimpleNamespace
 
 import numpy as np
@@ -19,7 +20,14 @@ from ._fourier import (
     fourier_parameters,
     robust_fit_batched,
 )
-from ._periodogram import frequency_grid, gls_search_many
+from ._periodogram import (
+    false_alarm_probability,
+    frequency_grid,
+    gls_at,
+    gls_fast,
+    gls_multiband,
+    gls_search_many,
+)
 
 __all__ = ["PeriodFolder", "PRESETS", "FOLD_META_COLUMNS"]
 
@@ -46,7 +54,7 @@ FOLD_META_COLUMNS = (
 )
 _FOURIER_META = ("fourier_A1", "fourier_A2", "fourier_A3", "fourier_A4",
                  "fourier_R21", "fourier_R31", "fourier_phi21", "fourier_phi31")
-_EXTRA_META = ("fold_status", "period_searched", "fit_loss")
+_EXTRA_META = ("fold_status", "period_searched", "fit_loss", "t0", "false_alarm_probability")
 _N_MODEL_PHASES = 256
 _MAD = 1.4826
 # groups where more than this fraction of measurements lie beyond pre_clip_sigma are
@@ -95,10 +103,24 @@ class PeriodFolder(TransformerMixin, BaseEstimator):
     ``phase_coverage_2p`` (1 - largest phase gap at ``P`` and ``2P``), the
     Fourier parameters ``fourier_A1..A4``, ``fourier_R21``, ``fourier_R31``,
     ``fourier_phi21``, ``fourier_phi31`` (for random-forest baselines, see
-    :class:`FoldFeatures`), ``fold_status``, ``period_searched`` and
-    ``fit_loss``. Input metadata columns with any of these names are kept
+    :class:`FoldFeatures`), ``fold_status``, ``period_searched``,
+    ``fit_loss``, ``t0`` (the time of maximum light - magnitude minimum or
+    flux maximum of the fit - nearest the middle of the data, in the
+    units of ``time``) and ``false_alarm_probability`` (of the chosen peak:
+    Baluev 2008's bound, as astropy's ``method="baluev"``, computed from the
+    GLS power at the final period in the band with most epochs; NaN for
+    periods given by ``period_column``). Input metadata columns with any of these names are kept
     under ``"<name>_input"`` (e.g. a simulator's true ``period`` becomes
     ``period_input``).
+
+    Phase convention: ``phase`` is the paper's Eq. 13, which puts phase 0
+    where the first Fourier term ``A_1 sin(omega t + Phi_1)`` rises through
+    the mean; the RNN input of :class:`DualFoldSequencer` and the published
+    models use it, so it stays the default. Maximum light is then at a
+    phase that depends on the light-curve shape; for phase 0 at maximum light
+    use ``np.mod((time - t0) / period, 1)`` (what :func:`plot_folded` does
+    with ``phase="max_light"``). :meth:`periodogram` returns the periodogram
+    the period was searched in.
 
     Degenerate light curves are never given a period silently: an object
     with fewer than ``min_epochs`` epochs (``fold_status="too_few_epochs"``),
@@ -414,7 +436,72 @@ class PeriodFolder(TransformerMixin, BaseEstimator):
         settings = self.settings_
         apertures = self._apertures(X)
         _check_finite(X, apertures)
+        payload, chunks, band_names = self._payloads(X, apertures)
+        n = len(X)
+        if self.n_jobs in (None, 1) or len(chunks) == 1:
+            results = []
+            for i, (lo, hi) in enumerate(chunks):
+                results.append(_fold_chunk(payload(lo, hi), settings, len(band_names) or 1))
+                if self.verbose:
+                    print(f"[PeriodFolder] chunk {i + 1}/{len(chunks)} ({hi} of {n} light curves)")
+        else:
+            from joblib import Parallel, delayed
 
+            results = Parallel(n_jobs=self.n_jobs, verbose=10 if self.verbose else 0)(
+                delayed(_fold_chunk)(payload(lo, hi), settings, len(band_names) or 1)
+                for lo, hi in chunks
+            )
+        return _assemble(X, results, band_names or ("",), apertures, self.multiband,
+                         bool(self.aperture_columns))
+
+    def periodogram(self, X):
+        """The periodogram each object's period is searched in, on its full grid.
+
+        The same curves as :meth:`transform` searches (epoch means of the
+        measurements that survive the pre-clip, of the first aperture, with the
+        same ``nterms``, ``multiband`` and band selection), computed
+        exhaustively on the grid ``1 / period_range[1] + k * df``,
+        ``df = 1 / (oversampling * baseline)``, in the standard normalisation
+        ``1 - chi2 / chi2_0`` (as astropy's ``LombScargle.autopower``). Costly
+        for many objects: ask for the ones you want to look at.
+
+        Parameters
+        ----------
+        X : LightCurves
+
+        Returns
+        -------
+        list of (frequency, power)
+            One pair of arrays per object, in order (frequency in 1/day);
+            empty arrays for an object that :meth:`transform` would not
+            search (``fold_status`` ``"flat"``, ``"too_few_epochs"`` or
+            ``"short_baseline"``).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skastro import LightCurves
+        >>> from skastro.periodic import PeriodFolder
+        >>> rng = np.random.default_rng(0)
+        >>> t = np.sort(rng.uniform(0, 300, 80))
+        >>> m = 14 + 0.2 * np.sin(2 * np.pi * t / 0.6123) + rng.normal(0, 0.01, 80)
+        >>> lcs = LightCurves.from_arrays([t], [m], [np.full(80, 0.01)])
+        >>> [(frequency, power)] = PeriodFolder().fit(lcs).periodogram(lcs)
+        >>> round(float(1 / frequency[np.argmax(power)]), 3), round(float(power.max()), 2)
+        (0.612, 1.0)
+        """
+        check_is_fitted(self)
+        X = check_lightcurves(X, self)
+        apertures = self._apertures(X)[:1]
+        _check_finite(X, apertures)
+        payload, chunks, band_names = self._payloads(X, apertures, need_known=False)
+        out = []
+        for lo, hi in chunks:
+            out += _periodogram_chunk(payload(lo, hi), self.settings_, len(band_names) or 1)
+        return out
+
+    def _payloads(self, X, apertures, need_known=True):
+        """The chunks of ``X`` and a function giving the arrays of one chunk."""
         band_names = tuple(X.bands) if "band" in X.columns else ()
         codes = X.codes("band") if band_names else np.zeros(X.n_observations, np.int16)
         keep = None
@@ -431,7 +518,7 @@ class PeriodFolder(TransformerMixin, BaseEstimator):
             )
 
         known = None
-        if self.period_column is not None:
+        if self.period_column is not None and need_known:
             if self.period_column not in X.meta.columns:
                 raise ValueError(
                     f"period_column={self.period_column!r} is not a metadata column; meta has "
@@ -463,26 +550,13 @@ class PeriodFolder(TransformerMixin, BaseEstimator):
                 "values": [X.column(v)[sel] for v, _ in apertures],
                 "errors": [X.column(e)[sel] for _, e in apertures],
                 "known": None if known is None else known[lo:hi],
+                "flux": X.value_kind == "flux",
             }
             if mask is not None:
                 data = _select(data, mask)
             return data
 
-        if self.n_jobs in (None, 1) or len(chunks) == 1:
-            results = []
-            for i, (lo, hi) in enumerate(chunks):
-                results.append(_fold_chunk(payload(lo, hi), settings, len(band_names) or 1))
-                if self.verbose:
-                    print(f"[PeriodFolder] chunk {i + 1}/{len(chunks)} ({hi} of {n} light curves)")
-        else:
-            from joblib import Parallel, delayed
-
-            results = Parallel(n_jobs=self.n_jobs, verbose=10 if self.verbose else 0)(
-                delayed(_fold_chunk)(payload(lo, hi), settings, len(band_names) or 1)
-                for lo, hi in chunks
-            )
-        return _assemble(X, results, band_names or ("",), apertures, self.multiband,
-                         bool(self.aperture_columns))
+        return payload, chunks, band_names
 
     def get_feature_names_out(self, input_features=None):
         """Names of the metadata columns this transformer adds."""
@@ -623,7 +697,7 @@ def _group_epochs(data, s, n_bands_total):
         np.fmin.at(o_tmin, o_s, t_s)
         np.fmax.at(o_tmax, o_s, t_s)
     baseline = o_tmax - o_tmin
-    return SimpleNamespace(
+    return SimpleNamespace(t_first=o_tmin,
         n=n, lengths=lengths, order=order, t_s=t_s, o_s=o_s, group=group, epoch=epoch, G=G,
         E=E, L=L, pos=pos, g_obj=g_obj, g_band=g_band, g_len=g_len, e_group=e_group,
         g_nep=g_nep, o_nep=o_nep, t_pad=t_pad, fold_pad=fold_pad, baseline=baseline)
@@ -697,6 +771,23 @@ def _search_curves(c, y_s, w_s, pre_keep, todo):
         sl = np.argsort(et[a:b], kind="stable")
         curves.append((et[a:b][sl], ey[a:b][sl], ee[a:b][sl], eb[a:b][sl]))
     return curves
+
+
+def _periodogram_chunk(data, s, n_bands_total):
+    """Full-grid periodograms of the search curves of one chunk (first aperture)."""
+    c = _group_epochs(data, s, n_bands_total)
+    y_s, _, w_s, pre_keep, status, _ = _clean(c, data["values"][0], data["errors"][0], s, None)
+    todo = np.flatnonzero(status == "ok")
+    out = [(np.empty(0), np.empty(0))] * c.n
+    kernel = partial(gls_fast, nterms=s["nterms"])
+    for i, (t, y, dy, band) in zip(todo, _search_curves(c, y_s, w_s, pre_keep, todo)):
+        fmin, df, nf = frequency_grid(c.baseline[i], s["period_range"], s["oversampling"])
+        if s["multiband"] and np.unique(band).size > 1:
+            power = gls_multiband(t, y, dy, band, fmin, df, nf, kernel=kernel)
+        else:
+            power = kernel(t, y, dy, fmin, df, nf)
+        out[i] = (fmin + df * np.arange(nf), power)
+    return out
 
 
 def _fold_chunk(data, s, n_bands_total):
@@ -802,12 +893,14 @@ def _fold_chunk(data, s, n_bands_total):
                 h = h / 3.0
             period = np.where(ok, 1.0 / f, period)
             omega_g = 2 * np.pi / period[g_obj]
+        fap = np.full(n, np.nan)
         if known is None:
             # a peak on the edge of the search range is most likely the flank of one
             # outside it: keep the fit, but do not call it ok
             f = 1.0 / period
             edge = ok & (np.minimum(f - 1.0 / pmax, 1.0 / pmin - f) < 0.5 * df_o)
             status[edge] = "period_at_range_limit"
+            fap[todo] = [_peak_fap(curve, fi, 1.0 / pmin) for curve, fi in zip(curves, f[todo])]
         A = design_matrix(t_pad, omega_g, s["max_order"])
         coef = _fit_orders(A, y_pad, w_in, order_g)
         model_pad = np.matmul(A, coef[..., None])[..., 0]
@@ -851,6 +944,8 @@ def _fold_chunk(data, s, n_bands_total):
         curve = np.einsum("gk,pgk->gp", amps,
                           np.sin(2 * np.pi * kk[None, None, :] * ph[:, None, None] + phis[None]))
         amp_g = curve.max(axis=1) - curve.min(axis=1)
+        t_mid = c.t_first + 0.5 * baseline
+        t0_g = _max_light_epoch(curve, period[g_obj], t_mid[g_obj], data["flux"])
         with np.errstate(all="ignore"):
             snr_g = amp_g * np.sqrt(g_nep) / resid_std
         cov_p = _coverage(e_phase[e_in], e_group[e_in], G)
@@ -865,6 +960,7 @@ def _fold_chunk(data, s, n_bands_total):
             "status": status,
             "period": np.where(ok, period, np.nan),
             "searched": np.full(n, known is None) & ok,
+            "false_alarm_probability": np.where(ok, fap, np.nan),
             "ref_g": ref_g,
             "g_obj": g_obj, "g_band": g_band,
             "g": {
@@ -877,6 +973,7 @@ def _fold_chunk(data, s, n_bands_total):
                 "phase_coverage_p": np.where(ok_g, cov_p, np.nan),
                 "phase_coverage_2p": np.where(ok_g, cov_2p, np.nan),
                 "fit_loss": np.where(ok_g, loss_g, np.nan),
+                "t0": np.where(ok_g, t0_g, np.nan),
                 **_fourier_meta(amps, phis, ok_g),
             },
             "e": {
@@ -890,6 +987,32 @@ def _fold_chunk(data, s, n_bands_total):
             "e_obj": e_obj, "e_band": g_band[e_group],
         })
     return per_aperture
+
+
+def _peak_fap(curve, f, fmax):
+    """False-alarm probability of the GLS power at ``f`` of a search curve's band with
+    most epochs (Baluev 2008)."""
+    t, y, dy, band = curve
+    ref = band == np.argmax(np.bincount(band))
+    power = gls_at(t[ref], y[ref], dy[ref], np.array([f]))[0]
+    return false_alarm_probability(power, t[ref], dy[ref], fmax)
+
+
+def _max_light_epoch(curve, period, t_mid, flux):
+    """Time of maximum light (magnitude minimum, or flux maximum) nearest ``t_mid``
+    (the middle of the data, where the ephemeris is best constrained), from fitted
+    curves sampled at phases ``t / P mod 1`` (``(G, n)``), the extremum refined by a
+    parabola through its neighbours."""
+    m = -curve if flux else curve
+    k = np.argmin(m, axis=1)
+    n_ph = curve.shape[1]
+    rows = np.arange(curve.shape[0])
+    lo, mid, hi = m[rows, (k - 1) % n_ph], m[rows, k], m[rows, (k + 1) % n_ph]
+    denom = lo - 2 * mid + hi
+    with np.errstate(all="ignore"):
+        delta = np.where(denom > 0, 0.5 * (lo - hi) / denom, 0.0)
+    phase = (k + np.clip(delta, -0.5, 0.5)) / n_ph
+    return period * (phase + np.round(t_mid / period - phase))
 
 
 def _reference_groups(g_obj, g_nep, n):
@@ -946,7 +1069,8 @@ def _assemble(X, results, band_names, apertures, multiband, aperture_mode):
         base = chunk[0]
         ref = base["ref_g"]
         meta = {"fold_status": np.empty(n, dtype=object), "period": np.empty(n),
-                "period_searched": np.zeros(n, bool)}
+                "period_searched": np.zeros(n, bool),
+                "false_alarm_probability": np.full(n, np.nan)}
         gcols = list(base["g"])
         for c in gcols:
             meta[c] = np.full(n, np.nan)
@@ -956,6 +1080,7 @@ def _assemble(X, results, band_names, apertures, multiband, aperture_mode):
             meta["fold_status"][sel] = r["status"][sel]
             meta["period"][sel] = r["period"][sel]
             meta["period_searched"][sel] = r["searched"][sel]
+            meta["false_alarm_probability"][sel] = r["false_alarm_probability"][sel]
             rg = r["ref_g"]
             for c in gcols:
                 vals = np.where(rg >= 0, r["g"][c][np.maximum(rg, 0)], np.nan)

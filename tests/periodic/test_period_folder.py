@@ -542,3 +542,57 @@ def test_time_parameters_accept_astropy_quantities():
         PeriodFolder(period_range=(0.2 * u.m, 1 * u.m)).fit(lcs)
     with pytest.raises(ValueError, match="bin_window.*not a time"):
         PeriodFolder(bin_window=1 * u.mag).fit(lcs)
+
+
+# ------------------------------- periodogram, significance, T0 (issue 19 item 5)
+def test_false_alarm_probability_matches_astropy_baluev():
+    from skastro.periodic._periodogram import false_alarm_probability
+
+    rng = np.random.default_rng(0)
+    t = np.sort(rng.uniform(0, 300, 60))
+    dy = rng.uniform(0.01, 0.05, 60)
+    ls = LombScargle(t, rng.normal(0, 1, 60), dy)
+    for z in (0.05, 0.2, 0.4, 0.6):
+        assert false_alarm_probability(z, t, dy, 3.0) == pytest.approx(
+            ls.false_alarm_probability(z, method="baluev", maximum_frequency=3.0), rel=1e-3)
+
+
+def test_meta_holds_significance_and_epoch_of_maximum_light():
+    rng = np.random.default_rng(0)
+    t = np.sort(rng.uniform(0, 300, 100)) + 55000
+
+    def shape(x):
+        return 0.3 * np.sin(2 * np.pi * x / 0.7) + 0.1 * np.sin(4 * np.pi * x / 0.7 + 1)
+
+    m = 14 + shape(t) + rng.normal(0, 0.02, 100)
+    noise = 14 + rng.normal(0, 0.02, 100)
+    lcs = LightCurves.from_arrays([t, t], [m, noise], [np.full(100, 0.02)] * 2)
+    meta = PeriodFolder(random_state=0).fit_transform(lcs).meta
+    assert meta["false_alarm_probability"].iloc[0] < 1e-20
+    assert meta["false_alarm_probability"].iloc[1] > 0.01  # pure noise is not significant
+    t0 = meta["t0"].iloc[0]
+    assert t.min() <= t0 <= t.max()
+    grid = np.linspace(t0 - 0.35, t0 + 0.35, 70001)
+    assert grid[np.argmin(shape(grid))] == pytest.approx(t0, abs=1e-3)  # magnitude minimum
+    # fluxes: maximum light is the maximum of the values
+    flux = LightCurves.from_arrays([t], [-m], [np.full(100, 0.02)], value_kind="flux")
+    t0_flux = PeriodFolder(random_state=0).fit_transform(flux).meta["t0"].iloc[0]
+    assert t0_flux == pytest.approx(t0, abs=1e-6)
+    # known periods: no search, no false-alarm probability
+    out = PeriodFolder(period_column="P").fit_transform(lcs.with_meta(P=[0.7, 0.7])).meta
+    assert out["false_alarm_probability"].isna().all() and out["t0"].notna().all()
+
+
+@pytest.mark.parametrize("kw", [{}, {"nterms": 2}, {"multiband": True}])
+def test_periodogram_is_the_searched_one(kw):
+    bands = ("g", "r") if kw.get("multiband") else ("Ks",)
+    lcs = make_periodic_variables(4, n_epochs=80, bands=bands, classes={"RRab": 1},
+                                  measurements_per_epoch=(1, 1), random_state=2)
+    folder = PeriodFolder(n_peaks=1, refine_period=False, random_state=0, **kw).fit(lcs)
+    meta = folder.transform(lcs).meta
+    grams = folder.periodogram(lcs)
+    assert len(grams) == len(lcs)
+    for (freq, power), period in zip(grams, meta["period"]):
+        assert freq.shape == power.shape and np.all(np.diff(freq) > 0)
+        assert 1 / freq[np.argmax(power)] == pytest.approx(period, rel=1e-9)
+        assert freq[0] == pytest.approx(1 / 10.0) and freq[-1] <= 1 / 0.1
