@@ -13,6 +13,9 @@ search     GLS over the paper's grid (0.28-0.98 d, step 1/(10 baseline)):
 transform  whole ``PeriodFolder.from_preset("dekany2020").transform`` throughput on
            100-epoch VVV-like curves (1-6 pawprints per epoch), n_jobs=1 and 2, and
            peak memory (tracemalloc, n_jobs=1) at two sample sizes.
+nterms     CPU time per curve of ``transform`` with nterms=1, 2, 3 (defaults and the
+           dekany2020 preset), 1 process, and the ratio to nterms=1 (the cost the
+           period-folding guide quotes).
 accuracy   period recovery (true period, or P/2 for binaries and ellipsoidals) for
            S/N > 60 on the default class mix.
 sparse     ~50 epochs over 8 years: plain GLS vs robust multi-harmonic (top-5 peaks)
@@ -168,6 +171,23 @@ def bench_transform(args, rows):
                  "PASS" if (peaks[1][1] - peaks[1][2]) < 1.5 * (peaks[0][1] - peaks[0][2]) + 5 else "FAIL"))
 
 
+def bench_nterms(args, rows):
+    lcs = make_periodic_variables(args.n_nterms, n_epochs=100, random_state=2)
+    for name, make in (("defaults", PeriodFolder),
+                       ("dekany2020", lambda **kw: PeriodFolder.from_preset("dekany2020", **kw))):
+        make(random_state=0).fit(lcs).transform(lcs[:10])  # warm up
+        cpu = {}
+        for nterms in (1, 2, 3):
+            folder = make(nterms=nterms, random_state=0).fit(lcs)
+            c0 = time.process_time()
+            folder.transform(lcs)
+            cpu[nterms] = (time.process_time() - c0) / len(lcs)
+        rows.append(("nterms", f"{name}: CPU ms per curve, nterms=1 / 2 / 3 ({len(lcs)} curves, "
+                     "1 process)", " / ".join(f"{cpu[k] * 1e3:.2f}" for k in (1, 2, 3)), ""))
+        rows.append(("nterms", f"{name}: cost relative to nterms=1",
+                     f"{cpu[2] / cpu[1]:.1f}x (nterms=2), {cpu[3] / cpu[1]:.1f}x (nterms=3)", ""))
+
+
 def bench_accuracy(args, rows):
     lcs = make_periodic_variables(args.n_accuracy, random_state=3)
     out = PeriodFolder.from_preset("dekany2020", n_jobs=2, random_state=0).fit_transform(lcs)
@@ -271,7 +291,8 @@ def bench_plasticc(args, rows):
     ]
 
 
-SECTIONS = {"search": bench_search, "transform": bench_transform, "accuracy": bench_accuracy,
+SECTIONS = {"search": bench_search, "transform": bench_transform, "nterms": bench_nterms,
+            "accuracy": bench_accuracy,
             "sparse": bench_sparse, "plasticc": bench_plasticc}
 
 
@@ -288,6 +309,7 @@ def main(argv=None):
     args.n_search = args.n_search or (300 if q else 2000)
     args.n_astropy = args.n_astropy or (40 if q else 2000)
     args.n_transform = 400 if q else 2000
+    args.n_nterms = 200 if q else 500
     args.n_accuracy = 400 if q else 1500
     args.n_sparse = 100 if q else 400
     print(f"load average at start: {os.getloadavg()}  (machine shared: timings are under load)")

@@ -793,7 +793,7 @@ def _periodogram_chunk(data, s, n_bands_total):
 def _fold_chunk(data, s, n_bands_total):
     """Fold one chunk of light curves (every aperture), return flat results."""
     c = _group_epochs(data, s, n_bands_total)
-    n, lengths, order, t_s, o_s, group, epoch = c.n, c.lengths, c.order, c.t_s, c.o_s, c.group, c.epoch
+    n, t_s, group, epoch = c.n, c.t_s, c.group, c.epoch
     G, E, L, pos, g_obj, g_band, e_group = c.G, c.E, c.L, c.pos, c.g_obj, c.g_band, c.e_group
     g_nep, t_pad, fold_pad, baseline = c.g_nep, c.t_pad, c.fold_pad, c.baseline
     pmin, pmax = s["period_range"]
