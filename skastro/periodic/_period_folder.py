@@ -1,6 +1,7 @@
 """PeriodFolder: GLS period search, robust Fourier fit, epoch binning and folding."""
 
 import numbers
+from dataclasses import dataclass, fields
 from functools import partial
 from types import SimpleNamespace
 
@@ -433,7 +434,7 @@ class PeriodFolder(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = check_lightcurves(X, self)
-        settings = self.settings_
+        settings = _FoldSettings.from_settings(self.settings_)
         apertures = self._apertures(X)
         _check_finite(X, apertures)
         payload, chunks, band_names = self._payloads(X, apertures)
@@ -497,7 +498,8 @@ class PeriodFolder(TransformerMixin, BaseEstimator):
         payload, chunks, band_names = self._payloads(X, apertures, need_known=False)
         out = []
         for lo, hi in chunks:
-            out += _periodogram_chunk(payload(lo, hi), self.settings_, len(band_names) or 1)
+            out += _periodogram_chunk(payload(lo, hi), _FoldSettings.from_settings(self.settings_),
+                                      len(band_names) or 1)
         return out
 
     def _payloads(self, X, apertures, need_known=True):
@@ -564,6 +566,31 @@ class PeriodFolder(TransformerMixin, BaseEstimator):
 
 
 # ---------------------------------------------------------------- helpers
+@dataclass(frozen=True)
+class _FoldSettings:
+    """What the folding stages read: the settings in force (``PeriodFolder.settings_``)."""
+
+    period_range: tuple
+    oversampling: float
+    n_peaks: int
+    min_order: int
+    max_order: int
+    n_folds: int
+    clip_sigma: float | None
+    max_iter: int
+    pre_clip_sigma: float | None
+    refine_period: bool
+    nterms: int
+    search_coarsening: int
+    bin_window: float
+    multiband: bool
+    min_epochs: int
+
+    @classmethod
+    def from_settings(cls, settings):
+        return cls(**{f.name: settings[f.name] for f in fields(cls)})
+
+
 def _check_finite(X, apertures):
     if not np.all(np.isfinite(X.time)):
         raise ValueError("The light curves hold non-finite times (NaN or inf) in column 'time'.")
@@ -659,14 +686,14 @@ def _group_epochs(data, s, n_bands_total):
     t = np.asarray(data["time"], dtype=np.float64)
     band_label = np.asarray(data["band"], dtype=np.int64)
     # single-band mode: one group per object (the label is kept for the output)
-    band = band_label if s["multiband"] else np.zeros_like(band_label)
+    band = band_label if s.multiband else np.zeros_like(band_label)
     # ----- sort by (object, band, time) and group into epochs
     order = np.lexsort((t, band, obj))
     t_s, b_s, o_s = t[order], band[order], obj[order]
     label_s = band_label[order]
     gkey = o_s * (n_bands_total + 1) + b_s
     new_group = np.r_[True, gkey[1:] != gkey[:-1]] if t_s.size else np.zeros(0, bool)
-    new_epoch = new_group | np.r_[True, np.diff(t_s) > s["bin_window"]] if t_s.size else new_group
+    new_epoch = new_group | np.r_[True, np.diff(t_s) > s.bin_window] if t_s.size else new_group
     group = np.cumsum(new_group) - 1
     epoch = np.cumsum(new_epoch) - 1
     G = int(group[-1]) + 1 if t_s.size else 0
@@ -686,7 +713,7 @@ def _group_epochs(data, s, n_bands_total):
     e_rank = np.empty(E, np.int64)
     first_epoch_of_group = np.searchsorted(e_group, np.arange(G)) if E else np.zeros(0, np.int64)
     e_rank[e_rank_order] = np.arange(E) - first_epoch_of_group[e_group[e_rank_order]]
-    fold_m = (e_rank % s["n_folds"])[epoch]
+    fold_m = (e_rank % s.n_folds)[epoch]
 
     L = int(g_len.max()) if G else 1
     t_pad = _padded(t_s, group, pos, G, L)
@@ -719,11 +746,11 @@ def _clean(c, vals, errs, s, known):
     # gross outliers (beyond pre_clip robust sigmas of the median) never enter the
     # periodogram or the fit
     pre_keep = np.ones(t_s.size, dtype=bool)
-    if s["pre_clip_sigma"] is not None and t_s.size:
+    if s.pre_clip_sigma is not None and t_s.size:
         med = group_median(y_s, group, G)
         mad = _MAD * group_median(np.abs(y_s - med[group]), group, G)
         # (a MAD of 0 - most values equal - makes every other value an outlier)
-        pre_keep = np.abs(y_s - med[group]) <= s["pre_clip_sigma"] * mad[group]
+        pre_keep = np.abs(y_s - med[group]) <= s.pre_clip_sigma * mad[group]
         # more than _PRE_CLIP_MAX_FRACTION beyond the bound is signal (deep eclipses), not
         # outliers: keep that group whole
         frac_out = np.bincount(group, weights=(~pre_keep).astype(float), minlength=G) / g_len
@@ -741,8 +768,8 @@ def _clean(c, vals, errs, s, known):
         np.maximum.at(spread, o_s, np.where(pre_keep, np.abs(y_s - g_mean[group]), 0.0))
     status[spread <= 1e-12 * np.maximum(1.0, np.abs(ymean_o))] = "flat"
     if known is None:
-        status[(c.baseline < s["period_range"][1]) & (status == "ok")] = "short_baseline"
-    status[c.o_nep < s["min_epochs"]] = "too_few_epochs"
+        status[(c.baseline < s.period_range[1]) & (status == "ok")] = "short_baseline"
+    status[c.o_nep < s.min_epochs] = "too_few_epochs"
     status[c.lengths == 0] = "too_few_epochs"
     return y_s, e_scale, w_s, pre_keep, status, g_mean
 
@@ -779,10 +806,10 @@ def _periodogram_chunk(data, s, n_bands_total):
     y_s, _, w_s, pre_keep, status, _ = _clean(c, data["values"][0], data["errors"][0], s, None)
     todo = np.flatnonzero(status == "ok")
     out = [(np.empty(0), np.empty(0))] * c.n
-    kernel = partial(gls_fast, nterms=s["nterms"])
+    kernel = partial(gls_fast, nterms=s.nterms)
     for i, (t, y, dy, band) in zip(todo, _search_curves(c, y_s, w_s, pre_keep, todo)):
-        fmin, df, nf = frequency_grid(c.baseline[i], s["period_range"], s["oversampling"])
-        if s["multiband"] and np.unique(band).size > 1:
+        fmin, df, nf = frequency_grid(c.baseline[i], s.period_range, s.oversampling)
+        if s.multiband and np.unique(band).size > 1:
             power = gls_multiband(t, y, dy, band, fmin, df, nf, kernel=kernel)
         else:
             power = kernel(t, y, dy, fmin, df, nf)
@@ -791,202 +818,219 @@ def _periodogram_chunk(data, s, n_bands_total):
 
 
 def _fold_chunk(data, s, n_bands_total):
-    """Fold one chunk of light curves (every aperture), return flat results."""
-    c = _group_epochs(data, s, n_bands_total)
-    n, t_s, group, epoch = c.n, c.t_s, c.group, c.epoch
-    G, E, L, pos, g_obj, g_band, e_group = c.G, c.E, c.L, c.pos, c.g_obj, c.g_band, c.e_group
-    g_nep, t_pad, fold_pad, baseline = c.g_nep, c.t_pad, c.fold_pad, c.baseline
-    pmin, pmax = s["period_range"]
-    known = data["known"]
+    """Fold one chunk of light curves (every aperture), return flat results.
 
+    The stages, each vectorised over the chunk: :func:`_group_epochs`,
+    :func:`_clean`, :func:`_search`, :func:`_choose`, :func:`_refine`,
+    :func:`_bin` and :func:`_metrics`.
+    """
+    c = _group_epochs(data, s, n_bands_total)
+    known = data["known"]
     per_aperture = []
     for vals, errs in zip(data["values"], data["errors"]):
         y_s, e_scale, w_s, pre_keep, status, g_mean = _clean(c, vals, errs, s, known)
         ok = status == "ok"
-        y_pad = _padded(y_s, group, pos, G, L)
-        w_pad = _padded(np.where(pre_keep, w_s, 0.0), group, pos, G, L)
-
-        # ----- period: known, or GLS peaks
-        if known is not None:
-            cand = np.asarray(known, dtype=np.float64)[:, None].copy()
-            df_o = np.full(n, np.nan)
-        else:
-            k = s["n_peaks"]
-            cand = np.full((n, k), np.nan)
-            df_o = np.full(n, np.nan)
-            todo = np.flatnonzero(ok)
-            curves = _search_curves(c, y_s, w_s, pre_keep, todo)
-            dfs, nfs = [], []
-            for i in todo:
-                _, df, nf = frequency_grid(baseline[i], (pmin, pmax), s["oversampling"])
-                dfs.append(df)
-                nfs.append(nf)
-                df_o[i] = df
-            if todo.size:
-                freqs = gls_search_many(curves, 1.0 / pmax, dfs, nfs, k,
-                                        coarsening=s["search_coarsening"], nterms=s["nterms"],
-                                        multiband=s["multiband"])
-                cand[todo] = 1.0 / freqs
-        cand[~ok] = np.nan
-        # dummy period for rows we will not use (keeps the batched algebra finite)
-        cand_filled = np.where(np.isfinite(cand), cand, 0.5 * (pmin + pmax))
-        if known is not None:
-            cand_filled[~ok, 0] = 1.0
-
-        fit_kw = dict(min_order=s["min_order"], max_order=s["max_order"], n_folds=s["n_folds"])
-        # ----- candidate choice: robust fit at the top peak fixes the outliers, then
-        # every candidate is scored by its cross-validated loss on those inliers
-        omega_g = 2 * np.pi / cand_filled[g_obj, 0]
-        res = robust_fit_batched(t_pad, y_pad, w_pad, omega_g, fold_pad, g_nep,
-                                 clip_sigma=s["clip_sigma"], max_iter=s["max_iter"], **fit_kw)
-        best = np.zeros(n, np.int64)
-        if cand.shape[1] > 1:
-            w_in = np.where(res["inlier"], w_pad, 0.0)
-            losses = np.full((n, cand.shape[1]), np.inf)
-            for j in range(cand.shape[1]):
-                if j == 0:
-                    r0 = robust_fit_batched(t_pad, y_pad, w_in, omega_g, fold_pad, g_nep,
-                                            clip_sigma=None, max_iter=0, **fit_kw)
-                    sse, wsum = r0["cv_sse"], r0["cv_wsum"]
-                else:
-                    om = 2 * np.pi / cand_filled[g_obj, j]
-                    rj = robust_fit_batched(t_pad, y_pad, w_in, om, fold_pad, g_nep,
-                                            clip_sigma=None, max_iter=0, **fit_kw)
-                    sse, wsum = rj["cv_sse"], rj["cv_wsum"]
-                o_sse = np.bincount(g_obj, weights=sse, minlength=n)
-                o_w = np.bincount(g_obj, weights=wsum, minlength=n)
-                with np.errstate(all="ignore"):
-                    losses[:, j] = np.where(np.isfinite(cand[:, j]), o_sse / o_w, np.inf)
-            best = np.argmin(np.where(np.isfinite(losses), losses, np.inf), axis=1)
-            best[~np.isfinite(losses.min(axis=1))] = 0
-            switch = best != 0
-            if switch.any():
-                period = cand_filled[np.arange(n), best]
-                omega_g = 2 * np.pi / period[g_obj]
-                res = robust_fit_batched(t_pad, y_pad, w_pad, omega_g, fold_pad, g_nep,
-                                         clip_sigma=s["clip_sigma"], max_iter=s["max_iter"],
-                                         **fit_kw)
-        period = cand_filled[np.arange(n), best]
-        order_g = res["order"]
-        inl = res["inlier"]
-        w_in = np.where(inl, w_pad, 0.0)
-
-        # ----- period refinement: parabola through chi2 at f - h, f, f + h
-        if known is None and s["refine_period"] and ok.any():
-            f = 1.0 / period
-            h = np.where(np.isfinite(df_o), df_o, 0.0)
-            for _ in range(3):
-                chis = []
-                for sgn in (-1.0, 0.0, 1.0):
-                    om = 2 * np.pi * (f + sgn * h)[g_obj]
-                    A = design_matrix(t_pad, om, s["max_order"])
-                    coef = _fit_orders(A, y_pad, w_in, order_g)
-                    r = y_pad - np.matmul(A, coef[..., None])[..., 0]
-                    chis.append(np.bincount(g_obj, weights=np.sum(w_in * r**2, axis=1),
-                                            minlength=n))
-                cm, c0, cp = chis
-                denom = cm - 2 * c0 + cp
-                with np.errstate(all="ignore"):
-                    step = np.where(denom > 0, 0.5 * (cm - cp) / denom, 0.0)
-                step = np.clip(np.nan_to_num(step), -1.0, 1.0)
-                f = np.clip(f + step * h, 1.0 / pmax, 1.0 / pmin)  # never leave the range
-                h = h / 3.0
-            period = np.where(ok, 1.0 / f, period)
-            omega_g = 2 * np.pi / period[g_obj]
-        fap = np.full(n, np.nan)
+        y_pad = _padded(y_s, c.group, c.pos, c.G, c.L)
+        w_pad = _padded(np.where(pre_keep, w_s, 0.0), c.group, c.pos, c.G, c.L)
         if known is None:
+            cand, df_o, todo, curves = _search(c, y_s, w_s, pre_keep, ok, s)
+        else:
+            cand, df_o = np.asarray(known, dtype=np.float64)[:, None].copy(), np.full(c.n, np.nan)
+        cand[~ok] = np.nan
+        period, res = _choose(c, y_pad, w_pad, cand, known is None, s)
+        w_in = np.where(res["inlier"], w_pad, 0.0)
+        fap = np.full(c.n, np.nan)
+        if known is None:
+            if s.refine_period and ok.any():
+                period = np.where(ok, _refine(c, y_pad, w_in, period, res["order"], df_o, s),
+                                  period)
             # a peak on the edge of the search range is most likely the flank of one
             # outside it: keep the fit, but do not call it ok
+            pmin, pmax = s.period_range
             f = 1.0 / period
             edge = ok & (np.minimum(f - 1.0 / pmax, 1.0 / pmin - f) < 0.5 * df_o)
             status[edge] = "period_at_range_limit"
             fap[todo] = [_peak_fap(curve, fi, 1.0 / pmin) for curve, fi in zip(curves, f[todo])]
-        A = design_matrix(t_pad, omega_g, s["max_order"])
-        coef = _fit_orders(A, y_pad, w_in, order_g)
-        model_pad = np.matmul(A, coef[..., None])[..., 0]
-        r = (y_pad - model_pad)
-        chi2_g = np.sum(w_in * r**2, axis=1)
-
-        # ----- binning: weighted mean of inlier measurements per epoch
-        inl_m = inl[group, pos]
-        e_has_in = np.bincount(epoch, weights=inl_m.astype(float), minlength=E) > 0
-        use = inl_m | ~e_has_in[epoch]
-        wu = np.where(use, w_s, 0.0)
-        e_w = np.bincount(epoch, weights=wu, minlength=E)
-        e_t = np.bincount(epoch, weights=wu * t_s, minlength=E) / e_w
-        e_y = np.bincount(epoch, weights=wu * y_s, minlength=E) / e_w
-        e_nmeas = np.bincount(epoch, minlength=E)
-        e_out = ~e_has_in
-        e_obj = g_obj[e_group]
-        e_err = e_scale[e_obj] / np.sqrt(e_w)
-
-        # ----- per-group (band) metrics
-        amps, phis = fourier_parameters(coef)
-        a0 = coef[:, 0]
-        ref_g = _reference_groups(g_obj, g_nep, n)
-        phi1_obj = np.where(ref_g >= 0, phis[np.maximum(ref_g, 0), 0], 0.0)
-        P_e = period[e_obj]
-        shift = P_e * phi1_obj[e_obj] / (2 * np.pi)
-        e_phase = np.mod((e_t + shift) / P_e, 1.0)
-        e_phase2 = np.mod((e_t + shift) / (2 * P_e), 1.0)
-        om_e = 2 * np.pi / P_e
-        A_e = design_matrix(e_t[:, None], om_e, s["max_order"])[:, 0, :]
-        e_model = np.einsum("ep,ep->e", A_e, coef[e_group])
-        e_res = e_y - e_model
-        e_in = ~e_out
-        n_in = np.bincount(e_group, weights=e_in.astype(float), minlength=G)
-        ss = np.bincount(e_group, weights=np.where(e_in, e_res**2, 0.0), minlength=G)
-        dof = n_in - (2 * order_g + 1)
-        with np.errstate(all="ignore"):
-            resid_std = np.sqrt(ss / np.where(dof > 0, dof, n_in))
-        ph = np.linspace(0, 1, _N_MODEL_PHASES, endpoint=False)
-        kk = np.arange(1, s["max_order"] + 1)
-        curve = np.einsum("gk,pgk->gp", amps,
-                          np.sin(2 * np.pi * kk[None, None, :] * ph[:, None, None] + phis[None]))
-        amp_g = curve.max(axis=1) - curve.min(axis=1)
-        t_mid = c.t_first + 0.5 * baseline
-        t0_g = _max_light_epoch(curve, period[g_obj], t_mid[g_obj], data["flux"])
-        with np.errstate(all="ignore"):
-            snr_g = amp_g * np.sqrt(g_nep) / resid_std
-        cov_p = _coverage(e_phase[e_in], e_group[e_in], G)
-        cov_2p = _coverage(e_phase2[e_in], e_group[e_in], G)
-        with np.errstate(all="ignore"):
-            loss_g = chi2_g / np.sum(w_in, axis=1)
-
-        ok_e = ok[e_obj]
-        ok_g = ok[g_obj]
-        g_mean_fallback = g_mean
+        epochs = _bin(c, y_s, w_s, e_scale, res["inlier"])
+        g, e = _metrics(c, y_pad, w_in, period, res["order"], epochs, g_mean, ok, s,
+                        data["flux"])
         per_aperture.append({
             "status": status,
             "period": np.where(ok, period, np.nan),
-            "searched": np.full(n, known is None) & ok,
+            "searched": np.full(c.n, known is None) & ok,
             "false_alarm_probability": np.where(ok, fap, np.nan),
-            "ref_g": ref_g,
-            "g_obj": g_obj, "g_band": g_band,
-            "g": {
-                "fourier_order": np.where(ok_g, order_g, 0),
-                "amplitude": np.where(ok_g, amp_g, np.nan),
-                "mean_mag": np.where(ok_g, a0, g_mean_fallback),
-                "residual_std": np.where(ok_g, resid_std, np.nan),
-                "snr": np.where(ok_g, snr_g, np.nan),
-                "n_epochs": g_nep,
-                "phase_coverage_p": np.where(ok_g, cov_p, np.nan),
-                "phase_coverage_2p": np.where(ok_g, cov_2p, np.nan),
-                "fit_loss": np.where(ok_g, loss_g, np.nan),
-                "t0": np.where(ok_g, t0_g, np.nan),
-                **_fourier_meta(amps, phis, ok_g),
-            },
-            "e": {
-                "time": e_t, "value": e_y, "error": e_err,
-                "phase": np.where(ok_e, e_phase, np.nan),
-                "phase_2p": np.where(ok_e, e_phase2, np.nan),
-                "value_centered": e_y - np.where(ok_e, a0[e_group], g_mean_fallback[e_group]),
-                "outlier": e_out & ok_e,
-                "n_measurements": e_nmeas,
-            },
-            "e_obj": e_obj, "e_band": g_band[e_group],
+            "ref_g": g.pop("ref_g"),
+            "g_obj": c.g_obj, "g_band": c.g_band,
+            "g": g, "e": e,
+            "e_obj": epochs["obj"], "e_band": c.g_band[c.e_group],
         })
     return per_aperture
+
+
+def _search(c, y_s, w_s, pre_keep, ok, s):
+    """Stage 4: the ``n_peaks`` highest periodogram peaks of every ``ok`` object.
+
+    Returns ``(cand, df, todo, curves)``: candidate periods ``(n, n_peaks)``
+    (NaN where none), the fine grid step per object, the searched objects and
+    their search curves.
+    """
+    pmin, pmax = s.period_range
+    cand = np.full((c.n, s.n_peaks), np.nan)
+    df_o = np.full(c.n, np.nan)
+    todo = np.flatnonzero(ok)
+    curves = _search_curves(c, y_s, w_s, pre_keep, todo)
+    nfs = []
+    for i in todo:
+        _, df_o[i], nf = frequency_grid(c.baseline[i], (pmin, pmax), s.oversampling)
+        nfs.append(nf)
+    if todo.size:
+        freqs = gls_search_many(curves, 1.0 / pmax, df_o[todo], nfs, s.n_peaks,
+                                coarsening=s.search_coarsening, nterms=s.nterms,
+                                multiband=s.multiband)
+        cand[todo] = 1.0 / freqs
+    return cand, df_o, todo, curves
+
+
+def _choose(c, y_pad, w_pad, cand, searched, s):
+    """Stage 5: the robust fit at the top candidate fixes the outliers, then every
+    candidate is scored by its cross-validated loss on those inliers; the winner is
+    fitted robustly. Returns the period per object and the fit (per group)."""
+    n, g_obj = c.n, c.g_obj
+    pmin, pmax = s.period_range
+    # dummy period for rows we will not use (keeps the batched algebra finite)
+    cand_filled = np.where(np.isfinite(cand), cand, 0.5 * (pmin + pmax))
+    if not searched:
+        cand_filled[~np.isfinite(cand[:, 0]), 0] = 1.0
+    fit_kw = dict(min_order=s.min_order, max_order=s.max_order, n_folds=s.n_folds)
+    clip_kw = dict(clip_sigma=s.clip_sigma, max_iter=s.max_iter)
+
+    def fit(period, w, **kw):
+        return robust_fit_batched(c.t_pad, y_pad, w, 2 * np.pi / period[g_obj], c.fold_pad,
+                                  c.g_nep, **kw, **fit_kw)
+
+    res = fit(cand_filled[:, 0], w_pad, **clip_kw)
+    best = np.zeros(n, np.int64)
+    if cand.shape[1] > 1:
+        w_in = np.where(res["inlier"], w_pad, 0.0)
+        losses = np.full(cand.shape, np.inf)
+        for j in range(cand.shape[1]):
+            rj = fit(cand_filled[:, j], w_in, clip_sigma=None, max_iter=0)
+            o_sse = np.bincount(g_obj, weights=rj["cv_sse"], minlength=n)
+            o_w = np.bincount(g_obj, weights=rj["cv_wsum"], minlength=n)
+            with np.errstate(all="ignore"):
+                losses[:, j] = np.where(np.isfinite(cand[:, j]), o_sse / o_w, np.inf)
+        best = np.argmin(np.where(np.isfinite(losses), losses, np.inf), axis=1)
+        best[~np.isfinite(losses.min(axis=1))] = 0
+        if np.any(best != 0):
+            res = fit(cand_filled[np.arange(n), best], w_pad, **clip_kw)
+    return cand_filled[np.arange(n), best], res
+
+
+def _refine(c, y_pad, w_in, period, order_g, df_o, s):
+    """Stage 6: three parabolic steps through chi2 at f - h, f, f + h (h shrinking from
+    the grid step), never leaving the search range. Returns the refined periods."""
+    pmin, pmax = s.period_range
+    f = 1.0 / period
+    h = np.where(np.isfinite(df_o), df_o, 0.0)
+    for _ in range(3):
+        chis = []
+        for sgn in (-1.0, 0.0, 1.0):
+            A = design_matrix(c.t_pad, 2 * np.pi * (f + sgn * h)[c.g_obj], s.max_order)
+            coef = _fit_orders(A, y_pad, w_in, order_g)
+            r = y_pad - np.matmul(A, coef[..., None])[..., 0]
+            chis.append(np.bincount(c.g_obj, weights=np.sum(w_in * r**2, axis=1), minlength=c.n))
+        cm, c0, cp = chis
+        denom = cm - 2 * c0 + cp
+        with np.errstate(all="ignore"):
+            step = np.where(denom > 0, 0.5 * (cm - cp) / denom, 0.0)
+        step = np.clip(np.nan_to_num(step), -1.0, 1.0)
+        f = np.clip(f + step * h, 1.0 / pmax, 1.0 / pmin)
+        h = h / 3.0
+    return 1.0 / f
+
+
+def _bin(c, y_s, w_s, e_scale, inlier):
+    """Stage 7: one point per epoch, the weighted mean of its inlier measurements (an
+    epoch without inliers keeps the mean of all and is flagged ``outlier``)."""
+    epoch, E = c.epoch, c.E
+    inl_m = inlier[c.group, c.pos]
+    has_in = np.bincount(epoch, weights=inl_m.astype(float), minlength=E) > 0
+    wu = np.where(inl_m | ~has_in[epoch], w_s, 0.0)
+    e_w = np.bincount(epoch, weights=wu, minlength=E)
+    obj = c.g_obj[c.e_group]
+    return {
+        "obj": obj,
+        "time": np.bincount(epoch, weights=wu * c.t_s, minlength=E) / e_w,
+        "value": np.bincount(epoch, weights=wu * y_s, minlength=E) / e_w,
+        "error": e_scale[obj] / np.sqrt(e_w),
+        "outlier": ~has_in,
+        "n_measurements": np.bincount(epoch, minlength=E),
+    }
+
+
+def _metrics(c, y_pad, w_in, period, order_g, epochs, g_mean, ok, s, flux):
+    """Stage 8: the final fit, phases (Eq. 13) and the per-group quality metrics.
+
+    Returns ``(g, e)``: per-group metadata columns (and ``ref_g``, the group
+    per object that describes it) and the per-epoch output columns.
+    """
+    G, g_obj, e_group, max_order = c.G, c.g_obj, c.e_group, s.max_order
+    A = design_matrix(c.t_pad, 2 * np.pi / period[g_obj], max_order)
+    coef = _fit_orders(A, y_pad, w_in, order_g)
+    r = y_pad - np.matmul(A, coef[..., None])[..., 0]
+    chi2_g = np.sum(w_in * r**2, axis=1)
+    amps, phis = fourier_parameters(coef)
+    a0 = coef[:, 0]
+    ref_g = _reference_groups(g_obj, c.g_nep, c.n)
+    phi1_obj = np.where(ref_g >= 0, phis[np.maximum(ref_g, 0), 0], 0.0)
+    e_obj, e_t, e_y = epochs["obj"], epochs["time"], epochs["value"]
+    P_e = period[e_obj]
+    shift = P_e * phi1_obj[e_obj] / (2 * np.pi)
+    e_phase = np.mod((e_t + shift) / P_e, 1.0)
+    e_phase2 = np.mod((e_t + shift) / (2 * P_e), 1.0)
+    A_e = design_matrix(e_t[:, None], 2 * np.pi / P_e, max_order)[:, 0, :]
+    e_res = e_y - np.einsum("ep,ep->e", A_e, coef[e_group])
+    e_in = ~epochs["outlier"]
+    n_in = np.bincount(e_group, weights=e_in.astype(float), minlength=G)
+    ss = np.bincount(e_group, weights=np.where(e_in, e_res**2, 0.0), minlength=G)
+    dof = n_in - (2 * order_g + 1)
+    ph = np.linspace(0, 1, _N_MODEL_PHASES, endpoint=False)
+    kk = np.arange(1, max_order + 1)
+    curve = np.einsum("gk,pgk->gp", amps,
+                      np.sin(2 * np.pi * kk[None, None, :] * ph[:, None, None] + phis[None]))
+    amp_g = curve.max(axis=1) - curve.min(axis=1)
+    t_mid = c.t_first + 0.5 * c.baseline
+    t0_g = _max_light_epoch(curve, period[g_obj], t_mid[g_obj], flux)
+    with np.errstate(all="ignore"):
+        resid_std = np.sqrt(ss / np.where(dof > 0, dof, n_in))
+        snr_g = amp_g * np.sqrt(c.g_nep) / resid_std
+        loss_g = chi2_g / np.sum(w_in, axis=1)
+    cov_p = _coverage(e_phase[e_in], e_group[e_in], G)
+    cov_2p = _coverage(e_phase2[e_in], e_group[e_in], G)
+    ok_e, ok_g = ok[e_obj], ok[g_obj]
+    g = {
+        "ref_g": ref_g,
+        "fourier_order": np.where(ok_g, order_g, 0),
+        "amplitude": np.where(ok_g, amp_g, np.nan),
+        "mean_mag": np.where(ok_g, a0, g_mean),
+        "residual_std": np.where(ok_g, resid_std, np.nan),
+        "snr": np.where(ok_g, snr_g, np.nan),
+        "n_epochs": c.g_nep,
+        "phase_coverage_p": np.where(ok_g, cov_p, np.nan),
+        "phase_coverage_2p": np.where(ok_g, cov_2p, np.nan),
+        "fit_loss": np.where(ok_g, loss_g, np.nan),
+        "t0": np.where(ok_g, t0_g, np.nan),
+        **_fourier_meta(amps, phis, ok_g),
+    }
+    e = {
+        "time": e_t, "value": e_y, "error": epochs["error"],
+        "phase": np.where(ok_e, e_phase, np.nan),
+        "phase_2p": np.where(ok_e, e_phase2, np.nan),
+        "value_centered": e_y - np.where(ok_e, a0[e_group], g_mean[e_group]),
+        "outlier": epochs["outlier"] & ok_e,
+        "n_measurements": epochs["n_measurements"],
+    }
+    return g, e
 
 
 def _peak_fap(curve, f, fmax):
