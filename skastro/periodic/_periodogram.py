@@ -533,27 +533,30 @@ def gls_search_many(curves, fmin, dfs, nfs, n_peaks=1, *, coarsening=3, n_candid
     return out
 
 
-def _peak(power_at, f0, half, n=17, n_refine=4):
-    """Frequency and power of the highest maximum within ``f0 +- half``.
+def _peaks(power_at, centres, halves, n=17, n_refine=4):
+    """Frequencies and powers of the highest maxima within ``centres +- halves``.
 
-    A grid of ``n`` points, then parabolic steps on the best one, so the
-    power compared between candidate peaks is that of their tops, not of
-    where a grid happens to sample them.
+    A grid of ``n`` points per window, then parabolic steps on the best one
+    (all windows in one call of ``power_at`` per step), so the powers compared
+    between candidate peaks are those of their tops, not of where a grid
+    happens to sample them.
     """
-    freq = f0 + np.linspace(-half, half, n)
-    p = power_at(freq)
-    k = int(np.argmax(p))
-    f, best, h = freq[k], p[k], 2 * half / (n - 1)
+    centres, halves = np.asarray(centres, float), np.asarray(halves, float)
+    freq = centres[:, None] + halves[:, None] * np.linspace(-1, 1, n)[None, :]
+    p = power_at(freq.ravel()).reshape(freq.shape)
+    k = np.argmax(p, axis=1)
+    rows = np.arange(centres.size)
+    f, best, h = freq[rows, k], p[rows, k], 2 * halves / (n - 1)
     for _ in range(n_refine):
-        pm, pp = power_at(np.array([f - h, f + h]))
+        pm, pp = power_at(np.concatenate([f - h, f + h])).reshape(2, -1)
         denom = pm - 2 * best + pp
-        if denom < 0:
-            step = float(np.clip(0.5 * (pm - pp) / denom, -1.0, 1.0))
-            f_new = f + step * h
-            p_new = power_at(np.array([f_new]))[0]
-            if p_new > best:
-                f, best = f_new, p_new
-        h /= 4.0
+        with np.errstate(all="ignore"):
+            step = np.where(denom < 0, np.clip(0.5 * (pm - pp) / denom, -1.0, 1.0), 0.0)
+        f_new = f + step * h
+        p_new = power_at(f_new)
+        better = p_new > best
+        f, best = np.where(better, f_new, f), np.where(better, p_new, best)
+        h = h / 4.0
     return f, best
 
 
@@ -561,8 +564,8 @@ def _prefer_harmonic(idx, pw, power_at, n_points, nterms, nf, fmin, df):
     """Multi-harmonic periodograms have (nearly) the same power at f, f/2 and f/3
     for a signal with period 1/f (the model at f/m holds the harmonic m (f/m)),
     and a bit more at f/m, whose model has more freedom. So for each peak f the
-    multiples m f (m = 2, 3) are checked, both peaks compared at their tops
-    (:func:`_peak`, not at grid samples), and the multiple is kept unless the
+    multiples m f (m = 2, 3) are checked, the peaks compared at their tops
+    (:func:`_peaks`, not at grid samples), and the multiple is kept unless the
     peak at f fits significantly better (chi-square drop, in units of the
     reduced chi-square, above the BIC penalty ``2 * nterms * ln N``) - as for an
     eclipsing binary with unequal minima. The highest multiple that fits as
@@ -574,15 +577,16 @@ def _prefer_harmonic(idx, pw, power_at, n_points, nterms, nf, fmin, df):
     fmax = fmin + df * (nf - 1)
     for j in range(idx.size):
         f = fmin + df * idx[j]
-        _, p_f = _peak(power_at, f, df)
-        chi_f = 1.0 - max(p_f, pw[j])
+        m = np.array([1, 2, 3])
+        m = m[m * f <= fmax + 0.5 * df]
+        # windows of +- m grid steps (the uncertainty of m f), sampled every m df / 6
+        f_top, p_top = _peaks(power_at, m * f, m * df, n=13, n_refine=2)
+        chi_f = 1.0 - max(p_top[0], pw[j])
         if chi_f <= 0:
             continue
-        for m in (2, 3):
-            if m * f > fmax + 0.5 * df:
-                break
-            f_m, p_m = _peak(power_at, m * f, m * df, n=8 * m + 1)
-            if (1.0 - p_m - chi_f) / (chi_f / dof) < penalty:
-                k = int(np.clip(np.rint((f_m - fmin) / df), 0, nf - 1))
-                idx[j], pw[j] = k, power_at(np.array([fmin + df * k]))[0]
+        fits = (1.0 - p_top[1:] - chi_f) / (chi_f / dof) < penalty
+        if fits.any():
+            best = 1 + np.flatnonzero(fits)[-1]
+            k = int(np.clip(np.rint((f_top[best] - fmin) / df), 0, nf - 1))
+            idx[j], pw[j] = k, power_at(np.array([fmin + df * k]))[0]
     return idx, pw
