@@ -231,6 +231,13 @@ class PeriodFolder(TransformerMixin, BaseEstimator):
     minima get half their orbital period (as in the paper); the ``phase_2p``
     fold shows their alternating minima.
 
+    Uncertainties are used relative to each object's median uncertainty,
+    limited to 1e-6 to 1e6 times it: every result is invariant to a common
+    scaling of an object's errors and no ``1 / sigma^2`` over- or underflows.
+    An object's result depends on that object alone (its cross-validation
+    folds come from its own times and ``random_state``), never on the other
+    objects, their order, ``chunk_size`` or ``n_jobs``.
+
     References
     ----------
     .. [1] Dékány, I. & Grebel, E. K. 2020, ApJ, 898, 46, "Near-infrared Search
