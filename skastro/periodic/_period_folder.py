@@ -488,15 +488,14 @@ class PeriodFolder(TransformerMixin, BaseEstimator):
         Examples
         --------
         >>> import numpy as np
-        >>> from skastro import LightCurves
+        >>> from skastro.datasets import make_periodic_variables
         >>> from skastro.periodic import PeriodFolder
-        >>> rng = np.random.default_rng(0)
-        >>> t = np.sort(rng.uniform(0, 300, 80))
-        >>> m = 14 + 0.2 * np.sin(2 * np.pi * t / 0.6123) + rng.normal(0, 0.01, 80)
-        >>> lcs = LightCurves.from_arrays([t], [m], [np.full(80, 0.01)])
-        >>> [(frequency, power)] = PeriodFolder().fit(lcs).periodogram(lcs)
-        >>> round(float(1 / frequency[np.argmax(power)]), 3), round(float(power.max()), 2)
-        (0.612, 1.0)
+        >>> lcs = make_periodic_variables(2, n_epochs=80, classes={"RRab": 1}, random_state=0)
+        >>> folder = PeriodFolder(n_peaks=1, refine_period=False, random_state=0).fit(lcs)
+        >>> (frequency, power), _ = folder.periodogram(lcs)
+        >>> period = folder.transform(lcs).meta["period"].iloc[0]
+        >>> bool(np.isclose(1 / frequency[np.argmax(power)], period)), frequency.size == power.size
+        (True, True)
         """
         check_is_fitted(self)
         X = check_lightcurves(X, self)
