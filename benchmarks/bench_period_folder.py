@@ -10,9 +10,12 @@ Sections
 search     GLS over the paper's grid (0.28-0.98 d, step 1/(10 baseline)):
            nifty-ls kernel in chunks on both cores vs an astropy
            ``LombScargle(...).power()`` loop (method "auto"); recovery |dP|/P < 1e-4.
-transform  whole ``PeriodFolder(preset="dekany2020").transform`` throughput on
+transform  whole ``PeriodFolder.from_preset("dekany2020").transform`` throughput on
            100-epoch VVV-like curves (1-6 pawprints per epoch), n_jobs=1 and 2, and
            peak memory (tracemalloc, n_jobs=1) at two sample sizes.
+nterms     CPU time per curve of ``transform`` with nterms=1, 2, 3 (defaults and the
+           dekany2020 preset), 1 process, and the ratio to nterms=1 (the cost the
+           period-folding guide quotes).
 accuracy   period recovery (true period, or P/2 for binaries and ellipsoidals) for
            S/N > 60 on the default class mix.
 sparse     ~50 epochs over 8 years: plain GLS vs robust multi-harmonic (top-5 peaks)
@@ -136,7 +139,7 @@ def bench_transform(args, rows):
     n = args.n_transform
     lcs = make_periodic_variables(n, n_epochs=100, random_state=2)
     rate = {}
-    folder = PeriodFolder(preset="dekany2020", random_state=0).fit(lcs)
+    folder = PeriodFolder.from_preset("dekany2020", random_state=0).fit(lcs)
     folder.transform(lcs[:20])
     c0 = time.process_time()
     folder.transform(lcs[: n // 2])
@@ -144,7 +147,7 @@ def bench_transform(args, rows):
     rows.append(("transform", "CPU time per curve, 1 process (load-robust)",
                  f"{cpu * 1e3:.2f} ms = {1 / cpu:.0f} curves/s per core", ""))
     for n_jobs in (1, 2):
-        folder = PeriodFolder(preset="dekany2020", n_jobs=n_jobs, random_state=0).fit(lcs)
+        folder = PeriodFolder.from_preset("dekany2020", n_jobs=n_jobs, random_state=0).fit(lcs)
         folder.transform(lcs[:20])  # warm up (imports, worker pool)
         t0 = time.perf_counter()
         folder.transform(lcs)
@@ -156,7 +159,7 @@ def bench_transform(args, rows):
     peaks = []
     for m in (n // 4, n // 2):
         sub = lcs[:m]
-        folder = PeriodFolder(preset="dekany2020", chunk_size=200, random_state=0).fit(sub)
+        folder = PeriodFolder.from_preset("dekany2020", chunk_size=200, random_state=0).fit(sub)
         tracemalloc.start()
         out = folder.transform(sub)
         _, peak = tracemalloc.get_traced_memory()
@@ -168,9 +171,26 @@ def bench_transform(args, rows):
                  "PASS" if (peaks[1][1] - peaks[1][2]) < 1.5 * (peaks[0][1] - peaks[0][2]) + 5 else "FAIL"))
 
 
+def bench_nterms(args, rows):
+    lcs = make_periodic_variables(args.n_nterms, n_epochs=100, random_state=2)
+    for name, make in (("defaults", PeriodFolder),
+                       ("dekany2020", lambda **kw: PeriodFolder.from_preset("dekany2020", **kw))):
+        make(random_state=0).fit(lcs).transform(lcs[:10])  # warm up
+        cpu = {}
+        for nterms in (1, 2, 3):
+            folder = make(nterms=nterms, random_state=0).fit(lcs)
+            c0 = time.process_time()
+            folder.transform(lcs)
+            cpu[nterms] = (time.process_time() - c0) / len(lcs)
+        rows.append(("nterms", f"{name}: CPU ms per curve, nterms=1 / 2 / 3 ({len(lcs)} curves, "
+                     "1 process)", " / ".join(f"{cpu[k] * 1e3:.2f}" for k in (1, 2, 3)), ""))
+        rows.append(("nterms", f"{name}: cost relative to nterms=1",
+                     f"{cpu[2] / cpu[1]:.1f}x (nterms=2), {cpu[3] / cpu[1]:.1f}x (nterms=3)", ""))
+
+
 def bench_accuracy(args, rows):
     lcs = make_periodic_variables(args.n_accuracy, random_state=3)
-    out = PeriodFolder(preset="dekany2020", n_jobs=2, random_state=0).fit_transform(lcs)
+    out = PeriodFolder.from_preset("dekany2020", n_jobs=2, random_state=0).fit_transform(lcs)
     m = out.meta
     ok = recovered(m["period"], m["period_input"], m["label"])
     hi = m["snr_input"].to_numpy() > 60
@@ -181,7 +201,7 @@ def bench_accuracy(args, rows):
         rows.append(("accuracy", f"  {label} (n={int(r['size'])})", f"{r['mean']:.3f}", ""))
     for kw in ({"nterms": 2}, {"nterms": 3}):
         t0 = time.perf_counter()
-        out3 = PeriodFolder(preset="dekany2020", n_jobs=2, random_state=0, **kw).fit_transform(lcs)
+        out3 = PeriodFolder.from_preset("dekany2020", n_jobs=2, random_state=0, **kw).fit_transform(lcs)
         rate = len(lcs) / (time.perf_counter() - t0)
         ok3 = recovered(out3.meta["period"], m["period_input"], m["label"])
         rows.append(("accuracy", f"recovery for S/N>60, dekany2020 + {kw} ({rate:.0f} curves/s)",
@@ -199,7 +219,7 @@ def bench_sparse(args, rows):
     labels = single.meta["label"].to_numpy()
     plain = nifty_search(_per_curve(single), 2)
     r_plain = recovered(plain, true, labels, 1e-3)
-    folder = PeriodFolder(preset="dekany2020", n_peaks=5, n_jobs=2, random_state=0)
+    folder = PeriodFolder.from_preset("dekany2020", n_peaks=5, n_jobs=2, random_state=0)
     robust = folder.fit_transform(single).meta["period"].to_numpy()
     r_robust = recovered(robust, true, labels, 1e-3)
     rows += [
@@ -209,7 +229,7 @@ def bench_sparse(args, rows):
     ]
     for n_ep, what in ((50, "50 epochs in all, spread over g,r,i"), (150, "50 epochs per band in g,r,i")):
         multi = make_periodic_variables(n, n_epochs=n_ep, bands=("g", "r", "i"), random_state=4, **kw)
-        out = PeriodFolder(preset="dekany2020", n_peaks=5, multiband=True, n_jobs=2,
+        out = PeriodFolder.from_preset("dekany2020", n_peaks=5, multiband=True, n_jobs=2,
                            random_state=0).fit_transform(multi)
         r_multi = recovered(out.meta["period"], multi.meta["period"], multi.meta["label"], 1e-3)
         plain_r = nifty_search(_per_curve(_one_band(multi, "r")), 2)
@@ -271,7 +291,8 @@ def bench_plasticc(args, rows):
     ]
 
 
-SECTIONS = {"search": bench_search, "transform": bench_transform, "accuracy": bench_accuracy,
+SECTIONS = {"search": bench_search, "transform": bench_transform, "nterms": bench_nterms,
+            "accuracy": bench_accuracy,
             "sparse": bench_sparse, "plasticc": bench_plasticc}
 
 
@@ -288,6 +309,7 @@ def main(argv=None):
     args.n_search = args.n_search or (300 if q else 2000)
     args.n_astropy = args.n_astropy or (40 if q else 2000)
     args.n_transform = 400 if q else 2000
+    args.n_nterms = 200 if q else 500
     args.n_accuracy = 400 if q else 1500
     args.n_sparse = 100 if q else 400
     print(f"load average at start: {os.getloadavg()}  (machine shared: timings are under load)")

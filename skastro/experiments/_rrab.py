@@ -9,7 +9,7 @@ What it does, in one run:
 
 1. simulate light curves with :func:`skastro.datasets.make_periodic_variables`
    and fold them once with :class:`~skastro.periodic.PeriodFolder`
-   (``preset="dekany2020"``). The folder learns nothing from the training
+   (``PeriodFolder.from_preset("dekany2020")``). The folder learns nothing from the training
    data (each light curve is folded on its own), so folding before the
    cross-validation gives the same result as folding inside every fold, at a
    fifth of the cost;
@@ -92,7 +92,7 @@ def fold_rrab_simulation(n_objects, random_state=0, n_jobs=None, log=print):
 
     t0 = time.perf_counter()
     lcs = make_periodic_variables(n_objects, random_state=random_state)
-    folded = PeriodFolder(preset="dekany2020", n_jobs=n_jobs, random_state=random_state).fit_transform(lcs)
+    folded = PeriodFolder.from_preset("dekany2020", n_jobs=n_jobs, random_state=random_state).fit_transform(lcs)
     ok = (folded.meta["fold_status"] == "ok").to_numpy()
     log(f"simulated and folded {n_objects} light curves in {time.perf_counter() - t0:.0f} s "
         f"({ok.sum()} with a period)")

@@ -4,6 +4,7 @@ from ._bilstm import BiLSTMClassifier
 from ._label_cleaning import clean_labels, confident_mistakes
 from ._dual_fold import DualFoldSequencer
 from ._period_folder import FOLD_META_COLUMNS, PRESETS, PeriodFolder
+from ._plotting import plot_folded
 from ._selection import DEFAULT_FEATURES, FoldFeatures, QUALITY_PRESETS, quality_mask
 
 __all__ = [
@@ -18,4 +19,5 @@ __all__ = [
     "QUALITY_PRESETS",
     "PRESETS",
     "FOLD_META_COLUMNS",
+    "plot_folded",
 ]

@@ -13,6 +13,8 @@ from ..utils._set_output import ContainerTransformerMixin
 __all__ = ["DualFoldSequencer"]
 
 _NEEDED = ("phase", "phase_2p", "value_centered")
+# period (days) given to objects without one under on_invalid="zero"
+_INVALID_PERIOD = 1.0
 
 
 class DualFoldSequencer(ContainerTransformerMixin, BaseEstimator):
@@ -40,7 +42,9 @@ class DualFoldSequencer(ContainerTransformerMixin, BaseEstimator):
     on_invalid : {"raise", "zero"}, default="raise"
         What to do with objects without a period (``fold_status`` other than
         ``"ok"``): raise a ``ValueError`` naming them, or emit a single zero
-        time step (length 1) and period 0.
+        time step (length 1) and a period of 1 day (finite and positive, as
+        :class:`BiLSTMClassifier` requires, so a pipeline keeps running when
+        an object has too few epochs; the zero sequence of length 1 marks it).
 
     Attributes
     ----------
@@ -211,7 +215,7 @@ class DualFoldSequencer(ContainerTransformerMixin, BaseEstimator):
             out[oo_s, slot_s, col] = mag[keep][src]
             out[oo_s, slot_s, col + 1] = ph[src]
         length = np.minimum(lengths, T).astype(np.int64)
-        per = np.where(invalid, 0.0, period).astype(np.float32)[:, None]
+        per = np.where(invalid, _INVALID_PERIOD, period).astype(np.float32)[:, None]
         if invalid.any():
             length[invalid] = 1
             out[invalid] = 0.0

@@ -78,10 +78,16 @@ def _solve(M, b):
 
 
 def _masked_system(M, b, order, p):
-    """Restrict a full-order system to each row's own order (unused coefficients -> 0)."""
+    """Restrict a full-order system to each row's own order (unused coefficients -> 0).
+
+    The unused diagonal entries get the row's weight sum ``M[0, 0]``, so the
+    ridge of :func:`_solve` scales with the data, not with the padding: the
+    fit is invariant to a common scaling of the weights.
+    """
     use = np.arange(p)[None, :] < (2 * order + 1)[:, None]
     outer = use[:, :, None] & use[:, None, :]
-    M = np.where(outer, M, 0.0) + np.where(use, 0.0, 1.0)[:, :, None] * np.eye(p)
+    pad = np.where(use, 0.0, M[:, :1, 0])
+    M = np.where(outer, M, 0.0) + pad[:, :, None] * np.eye(p)
     return M, np.where(use, b, 0.0)
 
 

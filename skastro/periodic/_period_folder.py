@@ -1,12 +1,15 @@
 """PeriodFolder: GLS period search, robust Fourier fit, epoch binning and folding."""
 
 import numbers
+from dataclasses import dataclass, fields
+from functools import partial
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import check_is_fitted
 
 from .._lightcurves import LightCurves
@@ -19,11 +22,18 @@ from ._fourier import (
     fourier_parameters,
     robust_fit_batched,
 )
-from ._periodogram import frequency_grid, gls_search_many
+from ._periodogram import (
+    false_alarm_probability,
+    frequency_grid,
+    gls_at,
+    gls_fast,
+    gls_multiband,
+    gls_search_many,
+)
 
 __all__ = ["PeriodFolder", "PRESETS", "FOLD_META_COLUMNS"]
 
-#: Settings of published pipelines, selected with ``PeriodFolder(preset=...)``.
+#: Settings of published pipelines: ``PeriodFolder.from_preset(name)``.
 PRESETS = {
     # Dékány & Grebel (2020) §2-3.2: GLS over 0.28-0.98 d with a step of
     # 1/(10 baseline), 10-fold CV of the Fourier order, VVV pawprints binned
@@ -38,15 +48,6 @@ PRESETS = {
         "nterms": 1,
     },
 }
-_DEFAULTS = {
-    "period_range": (0.1, 10.0),
-    "oversampling": 5.0,
-    "n_folds": 10,
-    "max_order": 8,
-    "bin_window": 0.0,
-    "n_peaks": 3,
-    "nterms": 1,
-}
 
 #: Per-object columns PeriodFolder adds to ``meta`` (in this order).
 FOLD_META_COLUMNS = (
@@ -55,12 +56,14 @@ FOLD_META_COLUMNS = (
 )
 _FOURIER_META = ("fourier_A1", "fourier_A2", "fourier_A3", "fourier_A4",
                  "fourier_R21", "fourier_R31", "fourier_phi21", "fourier_phi31")
-_EXTRA_META = ("fold_status", "period_searched", "fit_loss")
+_EXTRA_META = ("fold_status", "period_searched", "fit_loss", "t0", "false_alarm_probability")
 _N_MODEL_PHASES = 256
 _MAD = 1.4826
 # groups where more than this fraction of measurements lie beyond pre_clip_sigma are
 # not pre-clipped (deep eclipses are signal)
 _PRE_CLIP_MAX_FRACTION = 0.10
+# errors enter relative to the object's median error, limited to this factor either way
+_REL_ERROR_LIMIT = 1e-6
 
 
 class PeriodFolder(ContainerTransformerMixin, BaseEstimator):
@@ -84,6 +87,10 @@ class PeriodFolder(ContainerTransformerMixin, BaseEstimator):
        zero phase (Eq. 13): ``phi = mod(T / P + Phi_1 / (2 pi), 1)``;
     5. record per-object quality metrics in ``meta``.
 
+    Every default is in the signature, so ``get_params()`` shows what runs;
+    :meth:`from_preset` gives the settings of a published pipeline
+    (``PeriodFolder.from_preset("dekany2020")``, the paper's VVV search).
+
     The output is a :class:`~skastro.LightCurves` with the same objects in the
     same order, one observation per binned epoch, and these columns:
     ``time``, ``value`` and ``error`` (binned), ``band``, ``phase`` (Eq. 13),
@@ -98,8 +105,13 @@ class PeriodFolder(ContainerTransformerMixin, BaseEstimator):
     ``phase_coverage_2p`` (1 - largest phase gap at ``P`` and ``2P``), the
     Fourier parameters ``fourier_A1..A4``, ``fourier_R21``, ``fourier_R31``,
     ``fourier_phi21``, ``fourier_phi31`` (for random-forest baselines, see
-    :class:`FoldFeatures`), ``fold_status``, ``period_searched`` and
-    ``fit_loss``. Input metadata columns with any of these names are kept
+    :class:`FoldFeatures`), ``fold_status``, ``period_searched``,
+    ``fit_loss``, ``t0`` (the time of maximum light - magnitude minimum or
+    flux maximum of the fit - nearest the middle of the data, in the
+    units of ``time``) and ``false_alarm_probability`` (of the chosen peak:
+    Baluev 2008's bound, as astropy's ``method="baluev"``, computed from the
+    GLS power at the final period in the band with most epochs; NaN for
+    periods given by ``period_column``). Input metadata columns with any of these names are kept
     under ``"<name>_input"`` (e.g. a simulator's true ``period`` becomes
     ``period_input``).
 
@@ -108,6 +120,15 @@ class PeriodFolder(ContainerTransformerMixin, BaseEstimator):
     ``sklearn.set_config(transform_output="pandas")``: the next step needs
     the folded curves, so the setting is accepted and ignored here (tables
     come from :class:`FoldFeatures`).
+
+    Phase convention: ``phase`` is the paper's Eq. 13, which puts phase 0
+    where the first Fourier term ``A_1 sin(omega t + Phi_1)`` rises through
+    the mean; the RNN input of :class:`DualFoldSequencer` and the published
+    models use it, so it stays the default. Maximum light is then at a
+    phase that depends on the light-curve shape; for phase 0 at maximum light
+    use ``np.mod((time - t0) / period, 1)`` (what :func:`plot_folded` does
+    with ``phase="max_light"``). :meth:`periodogram` returns the periodogram
+    the period was searched in.
 
     Degenerate light curves are never given a period silently: an object
     with fewer than ``min_epochs`` epochs (``fold_status="too_few_epochs"``),
@@ -118,28 +139,26 @@ class PeriodFolder(ContainerTransformerMixin, BaseEstimator):
 
     Parameters
     ----------
-    preset : {"dekany2020"} or None, default=None
-        Published settings for every option left at None: ``"dekany2020"``
-        is ``period_range=(0.28, 0.98)``, ``oversampling=10``,
-        ``n_folds=10``, ``max_order=10``, ``bin_window=3 / 1440`` (VVV's
-        ~3-minute pawprint groups) and ``n_peaks=1``. Without a preset the
-        defaults are ``(0.1, 10.0)``, 5, 10, 8, 0 and 3.
-    period_range : (float, float), default=None
-        Shortest and longest trial period in days.
-    oversampling : float, default=None
-        Frequency-grid points per peak width ``1 / baseline``.
+    period_range : (float, float) or astropy Quantity, default=(0.1, 10.0)
+        Shortest and longest trial period, in days (or any time unit as an
+        astropy ``Quantity``, e.g. ``(0.2 * u.day, 1 * u.day)``). Searched
+        periods never leave this range; a periodogram peak on its edge (most
+        likely the flank of a peak outside it) keeps its fit but gets
+        ``fold_status="period_at_range_limit"``.
+    oversampling : float, default=5.0
+        Frequency-grid points per peak width ``1 / baseline`` (at least 1).
     period_column : str, default=None
         Metadata column holding a known period per object (days); skips the
         search and the refinement (the paper fixes OGLE periods for its
         training set).
-    n_peaks : int, default=None
+    n_peaks : int, default=3
         Periodogram peaks checked with the Fourier fit (1: trust the GLS peak).
     min_order : int, default=1
         Lowest Fourier order tried.
-    max_order : int, default=None
+    max_order : int, default=8
         Highest Fourier order tried; capped per light curve so the
         ``2K + 1`` parameters are at most half the training epochs.
-    n_folds : int, default=None
+    n_folds : int, default=10
         Folds of the cross-validation choosing the order.
     clip_sigma : float or None, default=4.0
         Outlier threshold in robust standard deviations (MAD) of the
@@ -155,20 +174,21 @@ class PeriodFolder(ContainerTransformerMixin, BaseEstimator):
         Fourier fit.
     refine_period : bool, default=True
         Refine searched periods by minimising the Fourier fit's chi-square.
-    nterms : int, default=None
+    nterms : int, default=1
         Harmonics of the periodogram: 1 is the GLS (the paper); 2-3 give a
         multi-harmonic periodogram that finds the period of non-sinusoidal
         light curves (narrow eclipses) instead of one of its harmonics, at
-        ~3x the search cost. Default: 1.
+        a higher cost (see the period-folding guide for the measured
+        throughput).
     search_coarsening : int, default=3
         The NUFFT periodogram is computed on every ``search_coarsening``-th
         grid frequency and the exact power on the full grid around its
         highest peaks (see ``_periodogram.gls_search``; 3 gave the same peak
         as the exhaustive search on 900 of 900 simulated curves); 1 computes
         the whole grid.
-    bin_window : float, default=None
-        Measurements closer than this (days) to the previous one belong to
-        the same epoch; 0 bins only identical times.
+    bin_window : float or astropy Quantity, default=0.0
+        Measurements closer than this (days, or a time ``Quantity``) to the
+        previous one belong to the same epoch; 0 bins only identical times.
     multiband : bool, default=False
         Search one period shared by all bands (multi-band GLS), then fit a
         Fourier series per band. Metadata columns then describe the band with
@@ -199,7 +219,7 @@ class PeriodFolder(ContainerTransformerMixin, BaseEstimator):
     Attributes
     ----------
     settings_ : dict
-        The resolved settings (preset and defaults applied).
+        The settings in force (times converted to days).
     bands_ : tuple of str
         Bands seen in ``fit``.
 
@@ -218,6 +238,13 @@ class PeriodFolder(ContainerTransformerMixin, BaseEstimator):
     minima get half their orbital period (as in the paper); the ``phase_2p``
     fold shows their alternating minima.
 
+    Uncertainties are used relative to each object's median uncertainty,
+    limited to 1e-6 to 1e6 times it: every result is invariant to a common
+    scaling of an object's errors and no ``1 / sigma^2`` over- or underflows.
+    An object's result depends on that object alone (its cross-validation
+    folds come from its own times and ``random_state``), never on the other
+    objects, their order, ``chunk_size`` or ``n_jobs``.
+
     References
     ----------
     .. [1] Dékány, I. & Grebel, E. K. 2020, ApJ, 898, 46, "Near-infrared Search
@@ -235,7 +262,7 @@ class PeriodFolder(ContainerTransformerMixin, BaseEstimator):
     >>> t = np.sort(rng.uniform(0, 1000, 120))
     >>> m = 14 + 0.2 * np.sin(2 * np.pi * t / 0.6123) + rng.normal(0, 0.01, 120)
     >>> lcs = LightCurves.from_arrays([t], [m], [np.full(120, 0.01)])
-    >>> folded = PeriodFolder(preset="dekany2020", random_state=0).fit_transform(lcs)
+    >>> folded = PeriodFolder(random_state=0).fit_transform(lcs)
     >>> round(float(folded.meta["period"].iloc[0]), 4)
     0.6123
     >>> round(float(folded.meta["amplitude"].iloc[0]), 2), folded.meta["fold_status"].iloc[0]
@@ -243,21 +270,20 @@ class PeriodFolder(ContainerTransformerMixin, BaseEstimator):
     """
 
     _parameter_constraints = {
-        "preset": [StrOptions(set(PRESETS)), None],
-        "period_range": [tuple, list, None],
-        "oversampling": [Interval(numbers.Real, 0, None, closed="neither"), None],
+        "period_range": [tuple, list, HasMethods(["to_value"])],
+        "oversampling": [Interval(numbers.Real, 1, None, closed="left")],
         "period_column": [str, None],
-        "n_peaks": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "n_peaks": [Interval(numbers.Integral, 1, None, closed="left")],
         "min_order": [Interval(numbers.Integral, 0, None, closed="left")],
-        "max_order": [Interval(numbers.Integral, 0, None, closed="left"), None],
-        "n_folds": [Interval(numbers.Integral, 2, None, closed="left"), None],
+        "max_order": [Interval(numbers.Integral, 0, None, closed="left")],
+        "n_folds": [Interval(numbers.Integral, 2, None, closed="left")],
         "clip_sigma": [Interval(numbers.Real, 0, None, closed="neither"), None],
         "max_iter": [Interval(numbers.Integral, 0, None, closed="left")],
         "pre_clip_sigma": [Interval(numbers.Real, 0, None, closed="neither"), None],
         "refine_period": ["boolean"],
-        "nterms": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "nterms": [Interval(numbers.Integral, 1, None, closed="left")],
         "search_coarsening": [Interval(numbers.Integral, 1, None, closed="left")],
-        "bin_window": [Interval(numbers.Real, 0, None, closed="left"), None],
+        "bin_window": [Interval(numbers.Real, 0, None, closed="left"), HasMethods(["to_value"])],
         "multiband": ["boolean"],
         "band": [str, None],
         "aperture_columns": [list, tuple, None],
@@ -268,13 +294,11 @@ class PeriodFolder(ContainerTransformerMixin, BaseEstimator):
         "verbose": ["verbose"],
     }
 
-    def __init__(self, preset=None, *, period_range=None, oversampling=None, period_column=None,
-                 n_peaks=None, min_order=1, max_order=None, n_folds=None, clip_sigma=4.0,
-                 max_iter=5, pre_clip_sigma=5.0, refine_period=True, nterms=None,
-                 search_coarsening=3, bin_window=None, multiband=False, band=None,
-                 aperture_columns=None, min_epochs=8, chunk_size=200, n_jobs=None,
-                 random_state=None, verbose=0):
-        self.preset = preset
+    def __init__(self, *, period_range=(0.1, 10.0), oversampling=5.0, period_column=None,
+                 n_peaks=3, min_order=1, max_order=8, n_folds=10, clip_sigma=4.0, max_iter=5,
+                 pre_clip_sigma=5.0, refine_period=True, nterms=1, search_coarsening=3,
+                 bin_window=0.0, multiband=False, band=None, aperture_columns=None,
+                 min_epochs=8, chunk_size=200, n_jobs=None, random_state=None, verbose=0):
         self.period_range = period_range
         self.oversampling = oversampling
         self.period_column = period_column
@@ -299,32 +323,60 @@ class PeriodFolder(ContainerTransformerMixin, BaseEstimator):
         self.verbose = verbose
 
     # ------------------------------------------------------------ settings
+    @classmethod
+    def from_preset(cls, name, **params):
+        """A PeriodFolder with the settings of a published pipeline.
+
+        Parameters
+        ----------
+        name : {"dekany2020"}
+            ``"dekany2020"`` (Dékány & Grebel 2020, §2-3.2):
+            ``period_range=(0.28, 0.98)``, ``oversampling=10``,
+            ``n_folds=10``, ``max_order=10``, ``bin_window=3 / 1440`` (VVV's
+            ~3-minute pawprint groups), ``n_peaks=1`` and ``nterms=1``.
+        **params
+            Any other parameter, or one of the preset's to override.
+
+        Returns
+        -------
+        PeriodFolder
+            Unfitted; ``get_params()`` shows every setting.
+
+        Examples
+        --------
+        >>> from skastro.periodic import PeriodFolder
+        >>> folder = PeriodFolder.from_preset("dekany2020", n_peaks=3)
+        >>> folder.get_params()["period_range"], folder.n_peaks
+        ((0.28, 0.98), 3)
+        """
+        if name not in PRESETS:
+            raise ValueError(f"Unknown preset {name!r}; the presets are {sorted(PRESETS)}.")
+        return cls(**{**PRESETS[name], **params})
+
     def _resolve(self):
-        base = dict(_DEFAULTS)
-        if self.preset is not None:
-            base.update(PRESETS[self.preset])
-        for name in base:
-            value = getattr(self, name)
-            if value is not None:
-                base[name] = value
-        pr = base["period_range"]
-        if (len(pr) != 2 or not all(isinstance(v, numbers.Real) for v in pr)
-                or not 0 < pr[0] < pr[1] or not np.all(np.isfinite(pr))):
+        settings = {name: getattr(self, name) for name in self._parameter_constraints}
+        pr = self.period_range
+        try:
+            pr = [_to_days(v, "period_range") for v in _to_days(pr, "period_range")]
+        except TypeError:
+            pr = None
+        if (pr is None or len(pr) != 2 or not all(isinstance(v, numbers.Real) for v in pr)
+                or not np.all(np.isfinite(pr)) or not 0 < pr[0] < pr[1]):
             raise ValueError(
                 f"period_range must be two finite periods (shortest, longest) with "
-                f"0 < shortest < longest; got {self.period_range!r}."
+                f"0 < shortest < longest, in days or as time Quantities; got "
+                f"{self.period_range!r}."
             )
-        base["period_range"] = (float(pr[0]), float(pr[1]))
-        if self.min_order > base["max_order"]:
+        settings["period_range"] = (float(pr[0]), float(pr[1]))
+        bin_window = _to_days(self.bin_window, "bin_window")
+        if not (np.isscalar(bin_window) and np.isfinite(bin_window) and bin_window >= 0):
+            raise ValueError(f"bin_window must be a finite time >= 0; got {self.bin_window!r}.")
+        settings["bin_window"] = float(bin_window)
+        if self.min_order > self.max_order:
             raise ValueError(
-                f"min_order ({self.min_order}) must not exceed max_order ({base['max_order']})."
+                f"min_order ({self.min_order}) must not exceed max_order ({self.max_order})."
             )
-        base.update(min_order=self.min_order, clip_sigma=self.clip_sigma, max_iter=self.max_iter,
-                    pre_clip_sigma=self.pre_clip_sigma,
-                    refine_period=self.refine_period, multiband=self.multiband,
-                    search_coarsening=self.search_coarsening,
-                    min_epochs=self.min_epochs)
-        return base
+        return settings
 
     def _apertures(self, X):
         if self.aperture_columns is None:
@@ -396,63 +448,11 @@ class PeriodFolder(ContainerTransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = check_lightcurves(X, self, measurements=())
-        settings = self.settings_
+        settings = _FoldSettings.from_settings(self.settings_)
         apertures = self._apertures(X)
         X = check_lightcurves(X, self, measurements=apertures)  # the bad-input policy
-
-        band_names = tuple(X.bands) if "band" in X.columns else ()
-        codes = X.codes("band") if band_names else np.zeros(X.n_observations, np.int16)
-        keep = None
-        if self.band is not None:
-            if self.band not in band_names:
-                raise ValueError(
-                    f"band={self.band!r} is not among the light curves' bands {list(band_names)}."
-                )
-            keep = codes == band_names.index(self.band)
-        elif len(band_names) > 1 and not self.multiband:
-            raise ValueError(
-                f"The light curves hold {len(band_names)} bands {list(band_names)}; pass "
-                "band='<name>' to fold one of them or multiband=True to share one period."
-            )
-
-        known = None
-        if self.period_column is not None:
-            if self.period_column not in X.meta.columns:
-                raise ValueError(
-                    f"period_column={self.period_column!r} is not a metadata column; meta has "
-                    f"{list(X.meta.columns)}."
-                )
-            known = pd.to_numeric(X.meta[self.period_column], errors="coerce").to_numpy(float)
-            if not np.all(np.isfinite(known) & (known > 0)):
-                bad = X.ids[~(np.isfinite(known) & (known > 0))][:5].tolist()
-                raise ValueError(
-                    f"meta[{self.period_column!r}] must hold positive finite periods; objects "
-                    f"{bad} do not."
-                )
-
-        rng = check_random_state(self.random_state)
-        keys = rng.random(X.n_observations)
-        offsets = X.offsets
+        payload, chunks, band_names = self._payloads(X, apertures)
         n = len(X)
-        chunks = [(s, min(s + self.chunk_size, n)) for s in range(0, n, self.chunk_size)]
-
-        def payload(lo, hi):
-            a, b = offsets[lo], offsets[hi]
-            sel = slice(a, b)
-            mask = None if keep is None else keep[sel]
-            data = {
-                "offsets": offsets[lo:hi + 1] - a,
-                "time": X.time[sel],
-                "band": codes[sel],
-                "keys": keys[sel],
-                "values": [X.column(v)[sel] for v, _ in apertures],
-                "errors": [X.column(e)[sel] for _, e in apertures],
-                "known": None if known is None else known[lo:hi],
-            }
-            if mask is not None:
-                data = _select(data, mask)
-            return data
-
         if self.n_jobs in (None, 1) or len(chunks) == 1:
             results = []
             for i, (lo, hi) in enumerate(chunks):
@@ -469,12 +469,173 @@ class PeriodFolder(ContainerTransformerMixin, BaseEstimator):
         return _assemble(X, results, band_names or ("",), apertures, self.multiband,
                          bool(self.aperture_columns))
 
+    def periodogram(self, X):
+        """The periodogram each object's period is searched in, on its full grid.
+
+        The same curves as :meth:`transform` searches (epoch means of the
+        measurements that survive the pre-clip, of the first aperture, with the
+        same ``nterms``, ``multiband`` and band selection), computed
+        exhaustively on the grid ``1 / period_range[1] + k * df``,
+        ``df = 1 / (oversampling * baseline)``, in the standard normalisation
+        ``1 - chi2 / chi2_0`` (as astropy's ``LombScargle.autopower``). Costly
+        for many objects: ask for the ones you want to look at.
+
+        Parameters
+        ----------
+        X : LightCurves
+
+        Returns
+        -------
+        list of (frequency, power)
+            One pair of arrays per object, in order (frequency in 1/day);
+            empty arrays for an object that :meth:`transform` would not
+            search (``fold_status`` ``"flat"``, ``"too_few_epochs"`` or
+            ``"short_baseline"``).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skastro.datasets import make_periodic_variables
+        >>> from skastro.periodic import PeriodFolder
+        >>> lcs = make_periodic_variables(2, n_epochs=80, classes={"RRab": 1}, random_state=0)
+        >>> folder = PeriodFolder(n_peaks=1, refine_period=False, random_state=0).fit(lcs)
+        >>> (frequency, power), _ = folder.periodogram(lcs)
+        >>> period = folder.transform(lcs).meta["period"].iloc[0]
+        >>> bool(np.isclose(1 / frequency[np.argmax(power)], period)), frequency.size == power.size
+        (True, True)
+        """
+        check_is_fitted(self)
+        X = check_lightcurves(X, self, measurements=())
+        apertures = self._apertures(X)[:1]
+        X = check_lightcurves(X, self, measurements=apertures)
+        payload, chunks, band_names = self._payloads(X, apertures, need_known=False)
+        out = []
+        for lo, hi in chunks:
+            out += _periodogram_chunk(payload(lo, hi), _FoldSettings.from_settings(self.settings_),
+                                      len(band_names) or 1)
+        return out
+
+    def _payloads(self, X, apertures, need_known=True):
+        """The chunks of ``X`` and a function giving the arrays of one chunk."""
+        band_names = tuple(X.bands) if "band" in X.columns else ()
+        codes = X.codes("band") if band_names else np.zeros(X.n_observations, np.int16)
+        keep = None
+        if self.band is not None:
+            if self.band not in band_names:
+                raise ValueError(
+                    f"band={self.band!r} is not among the light curves' bands {list(band_names)}."
+                )
+            keep = codes == band_names.index(self.band)
+        elif len(band_names) > 1 and not self.multiband:
+            raise ValueError(
+                f"The light curves hold {len(band_names)} bands {list(band_names)}; pass "
+                "band='<name>' to fold one of them or multiband=True to share one period."
+            )
+
+        known = None
+        if self.period_column is not None and need_known:
+            if self.period_column not in X.meta.columns:
+                raise ValueError(
+                    f"period_column={self.period_column!r} is not a metadata column; meta has "
+                    f"{list(X.meta.columns)}."
+                )
+            known = pd.to_numeric(X.meta[self.period_column], errors="coerce").to_numpy(float)
+            if not np.all(np.isfinite(known) & (known > 0)):
+                bad = X.ids[~(np.isfinite(known) & (known > 0))][:5].tolist()
+                raise ValueError(
+                    f"meta[{self.period_column!r}] must hold positive finite periods; objects "
+                    f"{bad} do not."
+                )
+
+        seed = check_random_state(self.random_state).randint(2**31 - 1)
+        keys = _observation_keys(X.time, seed)
+        offsets = X.offsets
+        n = len(X)
+        chunks = [(s, min(s + self.chunk_size, n)) for s in range(0, n, self.chunk_size)]
+
+        def payload(lo, hi):
+            a, b = offsets[lo], offsets[hi]
+            sel = slice(a, b)
+            mask = None if keep is None else keep[sel]
+            data = {
+                "offsets": offsets[lo:hi + 1] - a,
+                "time": X.time[sel],
+                "band": codes[sel],
+                "keys": keys[sel],
+                "values": [X.column(v)[sel] for v, _ in apertures],
+                "errors": [X.column(e)[sel] for _, e in apertures],
+                "known": None if known is None else known[lo:hi],
+                "flux": X.value_kind == "flux",
+            }
+            if mask is not None:
+                data = _select(data, mask)
+            return data
+
+        return payload, chunks, band_names
+
     def get_feature_names_out(self, input_features=None):
         """Names of the metadata columns this transformer adds."""
         return np.asarray(FOLD_META_COLUMNS + _FOURIER_META, dtype=object)
 
 
 # ---------------------------------------------------------------- helpers
+@dataclass(frozen=True)
+class _FoldSettings:
+    """What the folding stages read: the settings in force (``PeriodFolder.settings_``)."""
+
+    period_range: tuple
+    oversampling: float
+    n_peaks: int
+    min_order: int
+    max_order: int
+    n_folds: int
+    clip_sigma: float | None
+    max_iter: int
+    pre_clip_sigma: float | None
+    refine_period: bool
+    nterms: int
+    search_coarsening: int
+    bin_window: float
+    multiband: bool
+    min_epochs: int
+
+    @classmethod
+    def from_settings(cls, settings):
+        return cls(**{f.name: settings[f.name] for f in fields(cls)})
+
+
+def _observation_keys(time, seed):
+    """Pseudo-random keys in [0, 1) from each observation's time and ``seed``.
+
+    The cross-validation folds of an object are drawn from its own times
+    (splitmix64 of the float64 bits), so they do not depend on the other
+    objects of the container, its order, the chunking or ``n_jobs``.
+    """
+    u = np.uint64
+    x = np.ascontiguousarray(time, dtype=np.float64).view(u) ^ u(seed)
+    x = x + u(0x9E3779B97F4A7C15)  # splitmix64 (uint64 arithmetic wraps)
+    x = (x ^ (x >> u(30))) * u(0xBF58476D1CE4E5B9)
+    x = (x ^ (x >> u(27))) * u(0x94D049BB133111EB)
+    x = x ^ (x >> u(31))
+    return (x >> u(11)).astype(np.float64) / float(2**53)
+
+
+def _to_days(value, name):
+    """An astropy time ``Quantity`` in days (a plain number is taken as days)."""
+    if not hasattr(value, "to_value"):
+        return value
+    import astropy.units as u
+
+    try:
+        days = value.to_value(u.day)
+    except u.UnitConversionError:
+        raise ValueError(
+            f"{name} must be in days or a time Quantity (e.g. 0.5 * u.day); got {value!r}, "
+            f"whose unit {value.unit} is not a time."
+        ) from None
+    return days.tolist() if np.ndim(days) else float(days)
+
+
 def _select(data, mask):
     """Keep the measurements in ``mask`` (objects keep their place, may become empty)."""
     counts = np.add.reduceat(mask.astype(np.int64), data["offsets"][:-1]) if mask.size else 0
@@ -514,8 +675,9 @@ def _padded(values_flat, group, pos, G, L, fill=0.0):
     return out
 
 
-def _fold_chunk(data, s, n_bands_total):
-    """Fold one chunk of light curves (every aperture), return flat results."""
+def _group_epochs(data, s, n_bands_total):
+    """Stage 1: sort a chunk by (object, band, time); groups (object x band), epochs,
+    CV folds by epoch and the padded (group, measurement) layout."""
     offsets = data["offsets"]
     n = offsets.size - 1
     lengths = np.diff(offsets)
@@ -523,14 +685,14 @@ def _fold_chunk(data, s, n_bands_total):
     t = np.asarray(data["time"], dtype=np.float64)
     band_label = np.asarray(data["band"], dtype=np.int64)
     # single-band mode: one group per object (the label is kept for the output)
-    band = band_label if s["multiband"] else np.zeros_like(band_label)
+    band = band_label if s.multiband else np.zeros_like(band_label)
     # ----- sort by (object, band, time) and group into epochs
     order = np.lexsort((t, band, obj))
     t_s, b_s, o_s = t[order], band[order], obj[order]
     label_s = band_label[order]
     gkey = o_s * (n_bands_total + 1) + b_s
     new_group = np.r_[True, gkey[1:] != gkey[:-1]] if t_s.size else np.zeros(0, bool)
-    new_epoch = new_group | np.r_[True, np.diff(t_s) > s["bin_window"]] if t_s.size else new_group
+    new_epoch = new_group | np.r_[True, np.diff(t_s) > s.bin_window] if t_s.size else new_group
     group = np.cumsum(new_group) - 1
     epoch = np.cumsum(new_epoch) - 1
     G = int(group[-1]) + 1 if t_s.size else 0
@@ -550,244 +712,350 @@ def _fold_chunk(data, s, n_bands_total):
     e_rank = np.empty(E, np.int64)
     first_epoch_of_group = np.searchsorted(e_group, np.arange(G)) if E else np.zeros(0, np.int64)
     e_rank[e_rank_order] = np.arange(E) - first_epoch_of_group[e_group[e_rank_order]]
-    fold_m = (e_rank % s["n_folds"])[epoch]
+    fold_m = (e_rank % s.n_folds)[epoch]
 
     L = int(g_len.max()) if G else 1
     t_pad = _padded(t_s, group, pos, G, L)
     fold_pad = _padded(fold_m, group, pos, G, L, fill=-1)
-    pmin, pmax = s["period_range"]
     o_tmin = np.full(n, np.nan)
     o_tmax = np.full(n, np.nan)
     if t_s.size:
         np.fmin.at(o_tmin, o_s, t_s)
         np.fmax.at(o_tmax, o_s, t_s)
     baseline = o_tmax - o_tmin
+    return SimpleNamespace(t_first=o_tmin,
+        n=n, lengths=lengths, order=order, t_s=t_s, o_s=o_s, group=group, epoch=epoch, G=G,
+        E=E, L=L, pos=pos, g_obj=g_obj, g_band=g_band, g_len=g_len, e_group=e_group,
+        g_nep=g_nep, o_nep=o_nep, t_pad=t_pad, fold_pad=fold_pad, baseline=baseline)
 
-    per_aperture = []
-    for ap, (vals, errs) in enumerate(zip(data["values"], data["errors"])):
-        y_s = np.asarray(vals, dtype=np.float64)[order]
-        e_s = np.asarray(errs, dtype=np.float64)[order]
-        w_s = 1.0 / e_s**2
-        y_pad = _padded(y_s, group, pos, G, L)
-        w_pad = _padded(w_s, group, pos, G, L)
 
-        # ----- degenerate objects
-        status = np.full(n, "ok", dtype=object)
-        wsum_o = np.bincount(o_s, weights=w_s, minlength=n)
-        ymean_o = np.bincount(o_s, weights=w_s * y_s, minlength=n) / np.where(wsum_o > 0, wsum_o, 1)
-        g_w = np.bincount(group, weights=w_s, minlength=G)
-        g_mean = np.bincount(group, weights=w_s * y_s, minlength=G) / np.where(g_w > 0, g_w, 1)
-        spread = np.zeros(n)
-        if t_s.size:
-            np.maximum.at(spread, o_s, np.abs(y_s - g_mean[group]))
-        status[spread <= 1e-12 * np.maximum(1.0, np.abs(ymean_o))] = "flat"
-        known = data["known"]
-        if known is None:
-            status[(baseline < pmax) & (status == "ok")] = "short_baseline"
-        status[o_nep < s["min_epochs"]] = "too_few_epochs"
-        status[lengths == 0] = "too_few_epochs"
-        ok = status == "ok"
+def _clean(c, vals, errs, s, known):
+    """Stage 2: relative weights, the gross-outlier pre-clip and the degenerate curves.
 
-        # ----- gross outliers (beyond pre_clip robust sigmas of the median) never
-        # enter the periodogram or the fit
-        pre_keep = np.ones(t_s.size, dtype=bool)
-        if s["pre_clip_sigma"] is not None and t_s.size:
-            med = group_median(y_s, group, G)
-            mad = _MAD * group_median(np.abs(y_s - med[group]), group, G)
-            pre_keep = ((np.abs(y_s - med[group]) <= s["pre_clip_sigma"] * mad[group])
-                        | (mad[group] <= 0))
-            # more than _PRE_CLIP_MAX_FRACTION beyond the bound is signal (deep eclipses), not
-            # outliers: keep that group whole
-            frac_out = np.bincount(group, weights=(~pre_keep).astype(float), minlength=G) / g_len
-            pre_keep |= (frac_out > _PRE_CLIP_MAX_FRACTION)[group]
-        w_pad = np.where(_padded(pre_keep, group, pos, G, L, fill=False), w_pad, 0.0)
+    Returns ``(y_s, e_scale, w_s, pre_keep, status, g_mean)``.
+    """
+    n, t_s, o_s, group, G, g_len = c.n, c.t_s, c.o_s, c.group, c.G, c.g_len
+    y_s = np.asarray(vals, dtype=np.float64)[c.order]
+    e_s = np.asarray(errs, dtype=np.float64)[c.order]
+    # weights relative to the object's median error: no 1 / sigma^2 over- or underflow
+    # and every result invariant to a common scaling of an object's errors
+    e_scale = group_median(e_s, o_s, n) if t_s.size else np.ones(n)
+    w_s = 1.0 / np.clip(e_s / e_scale[o_s], _REL_ERROR_LIMIT, 1 / _REL_ERROR_LIMIT) ** 2
 
-        # ----- period: known, or GLS peaks
-        if known is not None:
-            cand = np.asarray(known, dtype=np.float64)[:, None].copy()
-            df_o = np.full(n, np.nan)
+    # gross outliers (beyond pre_clip robust sigmas of the median) never enter the
+    # periodogram or the fit
+    pre_keep = np.ones(t_s.size, dtype=bool)
+    if s.pre_clip_sigma is not None and t_s.size:
+        med = group_median(y_s, group, G)
+        mad = _MAD * group_median(np.abs(y_s - med[group]), group, G)
+        # (a MAD of 0 - most values equal - makes every other value an outlier)
+        pre_keep = np.abs(y_s - med[group]) <= s.pre_clip_sigma * mad[group]
+        # more than _PRE_CLIP_MAX_FRACTION beyond the bound is signal (deep eclipses), not
+        # outliers: keep that group whole
+        frac_out = np.bincount(group, weights=(~pre_keep).astype(float), minlength=G) / g_len
+        pre_keep |= (frac_out > _PRE_CLIP_MAX_FRACTION)[group]
+
+    # degenerate objects (a curve that is flat but for its pre-clipped outliers is flat)
+    status = np.full(n, "ok", dtype=object)
+    w_kept = np.where(pre_keep, w_s, 0.0)
+    wsum_o = np.bincount(o_s, weights=w_kept, minlength=n)
+    ymean_o = np.bincount(o_s, weights=w_kept * y_s, minlength=n) / np.where(wsum_o > 0, wsum_o, 1)
+    g_w = np.bincount(group, weights=w_kept, minlength=G)
+    g_mean = np.bincount(group, weights=w_kept * y_s, minlength=G) / np.where(g_w > 0, g_w, 1)
+    spread = np.zeros(n)
+    if t_s.size:
+        np.maximum.at(spread, o_s, np.where(pre_keep, np.abs(y_s - g_mean[group]), 0.0))
+    status[spread <= 1e-12 * np.maximum(1.0, np.abs(ymean_o))] = "flat"
+    if known is None:
+        status[(c.baseline < s.period_range[1]) & (status == "ok")] = "short_baseline"
+    status[c.o_nep < s.min_epochs] = "too_few_epochs"
+    status[c.lengths == 0] = "too_few_epochs"
+    return y_s, e_scale, w_s, pre_keep, status, g_mean
+
+
+def _search_curves(c, y_s, w_s, pre_keep, todo):
+    """Stage 3: the curves the periodogram sees, for the objects ``todo``: epoch means
+    (pawprints of one epoch add no phase) of the measurements that survived the
+    pre-clip, as time-sorted ``(t, y, sigma, band_code)`` (sigma relative)."""
+    epoch, E, n = c.epoch, c.E, c.n
+    wp = np.where(pre_keep, w_s, 0.0)
+    ew = np.bincount(epoch, weights=wp, minlength=E)
+    has = ew > 0
+    ew_safe = np.where(has, ew, 1.0)
+    et = np.bincount(epoch, weights=wp * c.t_s, minlength=E) / ew_safe
+    ey = np.bincount(epoch, weights=wp * y_s, minlength=E) / ew_safe
+    ee = 1.0 / np.sqrt(ew_safe)
+    eb = c.g_band[c.e_group]
+    eo = np.where(has, c.g_obj[c.e_group], n)  # epochs without data go last, unused
+    e_sort = np.argsort(eo, kind="stable")
+    et, ey, ee, eb, eo = et[e_sort], ey[e_sort], ee[e_sort], eb[e_sort], eo[e_sort]
+    obj_start = np.searchsorted(eo, np.arange(n))
+    obj_end = np.searchsorted(eo, np.arange(n), side="right")
+    curves = []
+    for i in todo:
+        a, b = obj_start[i], obj_end[i]
+        sl = np.argsort(et[a:b], kind="stable")
+        curves.append((et[a:b][sl], ey[a:b][sl], ee[a:b][sl], eb[a:b][sl]))
+    return curves
+
+
+def _periodogram_chunk(data, s, n_bands_total):
+    """Full-grid periodograms of the search curves of one chunk (first aperture)."""
+    c = _group_epochs(data, s, n_bands_total)
+    y_s, _, w_s, pre_keep, status, _ = _clean(c, data["values"][0], data["errors"][0], s, None)
+    todo = np.flatnonzero(status == "ok")
+    out = [(np.empty(0), np.empty(0))] * c.n
+    kernel = partial(gls_fast, nterms=s.nterms)
+    for i, (t, y, dy, band) in zip(todo, _search_curves(c, y_s, w_s, pre_keep, todo)):
+        fmin, df, nf = frequency_grid(c.baseline[i], s.period_range, s.oversampling)
+        if s.multiband and np.unique(band).size > 1:
+            power = gls_multiband(t, y, dy, band, fmin, df, nf, kernel=kernel)
         else:
-            k = s["n_peaks"]
-            cand = np.full((n, k), np.nan)
-            df_o = np.full(n, np.nan)
-            # the periodogram runs on epoch means (pawprints of one epoch add no phase)
-            # of the measurements that survived the gross-outlier pre-clip
-            wp = np.where(pre_keep, w_s, 0.0)
-            ew = np.bincount(epoch, weights=wp, minlength=E)
-            has = ew > 0
-            ew_safe = np.where(has, ew, 1.0)
-            et = np.bincount(epoch, weights=wp * t_s, minlength=E) / ew_safe
-            ey = np.bincount(epoch, weights=wp * y_s, minlength=E) / ew_safe
-            ee_all = 1.0 / np.sqrt(ew_safe)
-            eb = g_band[e_group]
-            eo = np.where(has, g_obj[e_group], n)  # epochs without data go last, unused
-            e_sort = np.argsort(eo, kind="stable")
-            et, ey, ee_all, eb, eo = et[e_sort], ey[e_sort], ee_all[e_sort], eb[e_sort], eo[e_sort]
-            obj_start = np.searchsorted(eo, np.arange(n))
-            obj_end = np.searchsorted(eo, np.arange(n), side="right")
-            todo = np.flatnonzero(ok)
-            curves, dfs, nfs = [], [], []
-            for i in todo:
-                a, b = obj_start[i], obj_end[i]
-                sl = np.argsort(et[a:b], kind="stable")
-                curves.append((et[a:b][sl], ey[a:b][sl], ee_all[a:b][sl], eb[a:b][sl]))
-                fmin, df, nf = frequency_grid(baseline[i], (pmin, pmax), s["oversampling"])
-                dfs.append(df)
-                nfs.append(nf)
-                df_o[i] = df
-            if todo.size:
-                freqs = gls_search_many(curves, 1.0 / pmax, dfs, nfs, k,
-                                        coarsening=s["search_coarsening"], nterms=s["nterms"],
-                                        multiband=s["multiband"])
-                cand[todo] = 1.0 / freqs
+            power = kernel(t, y, dy, fmin, df, nf)
+        out[i] = (fmin + df * np.arange(nf), power)
+    return out
+
+
+def _fold_chunk(data, s, n_bands_total):
+    """Fold one chunk of light curves (every aperture), return flat results.
+
+    The stages, each vectorised over the chunk: :func:`_group_epochs`,
+    :func:`_clean`, :func:`_search`, :func:`_choose`, :func:`_refine`,
+    :func:`_bin` and :func:`_metrics`.
+    """
+    c = _group_epochs(data, s, n_bands_total)
+    known = data["known"]
+    per_aperture = []
+    for vals, errs in zip(data["values"], data["errors"]):
+        y_s, e_scale, w_s, pre_keep, status, g_mean = _clean(c, vals, errs, s, known)
+        ok = status == "ok"
+        y_pad = _padded(y_s, c.group, c.pos, c.G, c.L)
+        w_pad = _padded(np.where(pre_keep, w_s, 0.0), c.group, c.pos, c.G, c.L)
+        if known is None:
+            cand, df_o, todo, curves = _search(c, y_s, w_s, pre_keep, ok, s)
+        else:
+            cand, df_o = np.asarray(known, dtype=np.float64)[:, None].copy(), np.full(c.n, np.nan)
         cand[~ok] = np.nan
-        # dummy period for rows we will not use (keeps the batched algebra finite)
-        cand_filled = np.where(np.isfinite(cand), cand, 0.5 * (pmin + pmax))
-        if known is not None:
-            cand_filled[~ok, 0] = 1.0
-
-        fit_kw = dict(min_order=s["min_order"], max_order=s["max_order"], n_folds=s["n_folds"])
-        # ----- candidate choice: robust fit at the top peak fixes the outliers, then
-        # every candidate is scored by its cross-validated loss on those inliers
-        omega_g = 2 * np.pi / cand_filled[g_obj, 0]
-        res = robust_fit_batched(t_pad, y_pad, w_pad, omega_g, fold_pad, g_nep,
-                                 clip_sigma=s["clip_sigma"], max_iter=s["max_iter"], **fit_kw)
-        best = np.zeros(n, np.int64)
-        if cand.shape[1] > 1:
-            w_in = np.where(res["inlier"], w_pad, 0.0)
-            losses = np.full((n, cand.shape[1]), np.inf)
-            for j in range(cand.shape[1]):
-                if j == 0:
-                    r0 = robust_fit_batched(t_pad, y_pad, w_in, omega_g, fold_pad, g_nep,
-                                            clip_sigma=None, max_iter=0, **fit_kw)
-                    sse, wsum = r0["cv_sse"], r0["cv_wsum"]
-                else:
-                    om = 2 * np.pi / cand_filled[g_obj, j]
-                    rj = robust_fit_batched(t_pad, y_pad, w_in, om, fold_pad, g_nep,
-                                            clip_sigma=None, max_iter=0, **fit_kw)
-                    sse, wsum = rj["cv_sse"], rj["cv_wsum"]
-                o_sse = np.bincount(g_obj, weights=sse, minlength=n)
-                o_w = np.bincount(g_obj, weights=wsum, minlength=n)
-                with np.errstate(all="ignore"):
-                    losses[:, j] = np.where(np.isfinite(cand[:, j]), o_sse / o_w, np.inf)
-            best = np.argmin(np.where(np.isfinite(losses), losses, np.inf), axis=1)
-            best[~np.isfinite(losses.min(axis=1))] = 0
-            switch = best != 0
-            if switch.any():
-                period = cand_filled[np.arange(n), best]
-                omega_g = 2 * np.pi / period[g_obj]
-                res = robust_fit_batched(t_pad, y_pad, w_pad, omega_g, fold_pad, g_nep,
-                                         clip_sigma=s["clip_sigma"], max_iter=s["max_iter"],
-                                         **fit_kw)
-        period = cand_filled[np.arange(n), best]
-        order_g = res["order"]
-        inl = res["inlier"]
-        w_in = np.where(inl, w_pad, 0.0)
-
-        # ----- period refinement: parabola through chi2 at f - h, f, f + h
-        if known is None and s["refine_period"] and ok.any():
+        period, res = _choose(c, y_pad, w_pad, cand, known is None, s)
+        w_in = np.where(res["inlier"], w_pad, 0.0)
+        fap = np.full(c.n, np.nan)
+        if known is None:
+            if s.refine_period and ok.any():
+                period = np.where(ok, _refine(c, y_pad, w_in, period, res["order"], df_o, s),
+                                  period)
+            # a peak on the edge of the search range is most likely the flank of one
+            # outside it: keep the fit, but do not call it ok
+            pmin, pmax = s.period_range
             f = 1.0 / period
-            h = np.where(np.isfinite(df_o), df_o, 0.0)
-            for _ in range(3):
-                chis = []
-                for sgn in (-1.0, 0.0, 1.0):
-                    om = 2 * np.pi * (f + sgn * h)[g_obj]
-                    A = design_matrix(t_pad, om, s["max_order"])
-                    coef = _fit_orders(A, y_pad, w_in, order_g)
-                    r = y_pad - np.matmul(A, coef[..., None])[..., 0]
-                    chis.append(np.bincount(g_obj, weights=np.sum(w_in * r**2, axis=1),
-                                            minlength=n))
-                cm, c0, cp = chis
-                denom = cm - 2 * c0 + cp
-                with np.errstate(all="ignore"):
-                    step = np.where(denom > 0, 0.5 * (cm - cp) / denom, 0.0)
-                step = np.clip(np.nan_to_num(step), -1.0, 1.0)
-                f = f + step * h
-                h = h / 3.0
-            period = np.where(ok, 1.0 / f, period)
-            omega_g = 2 * np.pi / period[g_obj]
-        A = design_matrix(t_pad, omega_g, s["max_order"])
-        coef = _fit_orders(A, y_pad, w_in, order_g)
-        model_pad = np.matmul(A, coef[..., None])[..., 0]
-        r = (y_pad - model_pad)
-        chi2_g = np.sum(w_in * r**2, axis=1)
-
-        # ----- binning: weighted mean of inlier measurements per epoch
-        inl_m = inl[group, pos]
-        e_has_in = np.bincount(epoch, weights=inl_m.astype(float), minlength=E) > 0
-        use = inl_m | ~e_has_in[epoch]
-        wu = np.where(use, w_s, 0.0)
-        e_w = np.bincount(epoch, weights=wu, minlength=E)
-        e_t = np.bincount(epoch, weights=wu * t_s, minlength=E) / e_w
-        e_y = np.bincount(epoch, weights=wu * y_s, minlength=E) / e_w
-        e_err = 1.0 / np.sqrt(e_w)
-        e_nmeas = np.bincount(epoch, minlength=E)
-        e_out = ~e_has_in
-        e_obj = g_obj[e_group]
-
-        # ----- per-group (band) metrics
-        amps, phis = fourier_parameters(coef)
-        a0 = coef[:, 0]
-        ref_g = _reference_groups(g_obj, g_nep, n)
-        phi1_obj = np.where(ref_g >= 0, phis[np.maximum(ref_g, 0), 0], 0.0)
-        P_e = period[e_obj]
-        shift = P_e * phi1_obj[e_obj] / (2 * np.pi)
-        e_phase = np.mod((e_t + shift) / P_e, 1.0)
-        e_phase2 = np.mod((e_t + shift) / (2 * P_e), 1.0)
-        om_e = 2 * np.pi / P_e
-        A_e = design_matrix(e_t[:, None], om_e, s["max_order"])[:, 0, :]
-        e_model = np.einsum("ep,ep->e", A_e, coef[e_group])
-        e_res = e_y - e_model
-        e_in = ~e_out
-        n_in = np.bincount(e_group, weights=e_in.astype(float), minlength=G)
-        ss = np.bincount(e_group, weights=np.where(e_in, e_res**2, 0.0), minlength=G)
-        dof = n_in - (2 * order_g + 1)
-        with np.errstate(all="ignore"):
-            resid_std = np.sqrt(ss / np.where(dof > 0, dof, n_in))
-        ph = np.linspace(0, 1, _N_MODEL_PHASES, endpoint=False)
-        kk = np.arange(1, s["max_order"] + 1)
-        curve = np.einsum("gk,pgk->gp", amps,
-                          np.sin(2 * np.pi * kk[None, None, :] * ph[:, None, None] + phis[None]))
-        amp_g = curve.max(axis=1) - curve.min(axis=1)
-        with np.errstate(all="ignore"):
-            snr_g = amp_g * np.sqrt(g_nep) / resid_std
-        cov_p = _coverage(e_phase[e_in], e_group[e_in], G)
-        cov_2p = _coverage(e_phase2[e_in], e_group[e_in], G)
-        with np.errstate(all="ignore"):
-            loss_g = chi2_g / np.sum(w_in, axis=1)
-
-        ok_e = ok[e_obj]
-        ok_g = ok[g_obj]
-        g_mean_fallback = g_mean
+            edge = ok & (np.minimum(f - 1.0 / pmax, 1.0 / pmin - f) < 0.5 * df_o)
+            status[edge] = "period_at_range_limit"
+            fap[todo] = [_peak_fap(curve, fi, 1.0 / pmin) for curve, fi in zip(curves, f[todo])]
+        epochs = _bin(c, y_s, w_s, e_scale, res["inlier"])
+        g, e = _metrics(c, y_pad, w_in, period, res["order"], epochs, g_mean, ok, s,
+                        data["flux"])
         per_aperture.append({
             "status": status,
             "period": np.where(ok, period, np.nan),
-            "searched": np.full(n, known is None) & ok,
-            "ref_g": ref_g,
-            "g_obj": g_obj, "g_band": g_band,
-            "g": {
-                "fourier_order": np.where(ok_g, order_g, 0),
-                "amplitude": np.where(ok_g, amp_g, np.nan),
-                "mean_mag": np.where(ok_g, a0, g_mean_fallback),
-                "residual_std": np.where(ok_g, resid_std, np.nan),
-                "snr": np.where(ok_g, snr_g, np.nan),
-                "n_epochs": g_nep,
-                "phase_coverage_p": np.where(ok_g, cov_p, np.nan),
-                "phase_coverage_2p": np.where(ok_g, cov_2p, np.nan),
-                "fit_loss": np.where(ok_g, loss_g, np.nan),
-                **_fourier_meta(amps, phis, ok_g),
-            },
-            "e": {
-                "time": e_t, "value": e_y, "error": e_err,
-                "phase": np.where(ok_e, e_phase, np.nan),
-                "phase_2p": np.where(ok_e, e_phase2, np.nan),
-                "value_centered": e_y - np.where(ok_e, a0[e_group], g_mean_fallback[e_group]),
-                "outlier": e_out & ok_e,
-                "n_measurements": e_nmeas,
-            },
-            "e_obj": e_obj, "e_band": g_band[e_group],
+            "searched": np.full(c.n, known is None) & ok,
+            "false_alarm_probability": np.where(ok, fap, np.nan),
+            "ref_g": g.pop("ref_g"),
+            "g_obj": c.g_obj, "g_band": c.g_band,
+            "g": g, "e": e,
+            "e_obj": epochs["obj"], "e_band": c.g_band[c.e_group],
         })
     return per_aperture
+
+
+def _search(c, y_s, w_s, pre_keep, ok, s):
+    """Stage 4: the ``n_peaks`` highest periodogram peaks of every ``ok`` object.
+
+    Returns ``(cand, df, todo, curves)``: candidate periods ``(n, n_peaks)``
+    (NaN where none), the fine grid step per object, the searched objects and
+    their search curves.
+    """
+    pmin, pmax = s.period_range
+    cand = np.full((c.n, s.n_peaks), np.nan)
+    df_o = np.full(c.n, np.nan)
+    todo = np.flatnonzero(ok)
+    curves = _search_curves(c, y_s, w_s, pre_keep, todo)
+    nfs = []
+    for i in todo:
+        _, df_o[i], nf = frequency_grid(c.baseline[i], (pmin, pmax), s.oversampling)
+        nfs.append(nf)
+    if todo.size:
+        freqs = gls_search_many(curves, 1.0 / pmax, df_o[todo], nfs, s.n_peaks,
+                                coarsening=s.search_coarsening, nterms=s.nterms,
+                                multiband=s.multiband)
+        cand[todo] = 1.0 / freqs
+    return cand, df_o, todo, curves
+
+
+def _choose(c, y_pad, w_pad, cand, searched, s):
+    """Stage 5: the robust fit at the top candidate fixes the outliers, then every
+    candidate is scored by its cross-validated loss on those inliers; the winner is
+    fitted robustly. Returns the period per object and the fit (per group)."""
+    n, g_obj = c.n, c.g_obj
+    pmin, pmax = s.period_range
+    # dummy period for rows we will not use (keeps the batched algebra finite)
+    cand_filled = np.where(np.isfinite(cand), cand, 0.5 * (pmin + pmax))
+    if not searched:
+        cand_filled[~np.isfinite(cand[:, 0]), 0] = 1.0
+    fit_kw = dict(min_order=s.min_order, max_order=s.max_order, n_folds=s.n_folds)
+    clip_kw = dict(clip_sigma=s.clip_sigma, max_iter=s.max_iter)
+
+    def fit(period, w, **kw):
+        return robust_fit_batched(c.t_pad, y_pad, w, 2 * np.pi / period[g_obj], c.fold_pad,
+                                  c.g_nep, **kw, **fit_kw)
+
+    res = fit(cand_filled[:, 0], w_pad, **clip_kw)
+    best = np.zeros(n, np.int64)
+    if cand.shape[1] > 1:
+        w_in = np.where(res["inlier"], w_pad, 0.0)
+        losses = np.full(cand.shape, np.inf)
+        for j in range(cand.shape[1]):
+            rj = fit(cand_filled[:, j], w_in, clip_sigma=None, max_iter=0)
+            o_sse = np.bincount(g_obj, weights=rj["cv_sse"], minlength=n)
+            o_w = np.bincount(g_obj, weights=rj["cv_wsum"], minlength=n)
+            with np.errstate(all="ignore"):
+                losses[:, j] = np.where(np.isfinite(cand[:, j]), o_sse / o_w, np.inf)
+        best = np.argmin(np.where(np.isfinite(losses), losses, np.inf), axis=1)
+        best[~np.isfinite(losses.min(axis=1))] = 0
+        if np.any(best != 0):
+            res = fit(cand_filled[np.arange(n), best], w_pad, **clip_kw)
+    return cand_filled[np.arange(n), best], res
+
+
+def _refine(c, y_pad, w_in, period, order_g, df_o, s):
+    """Stage 6: three parabolic steps through chi2 at f - h, f, f + h (h shrinking from
+    the grid step), never leaving the search range. Returns the refined periods."""
+    pmin, pmax = s.period_range
+    f = 1.0 / period
+    h = np.where(np.isfinite(df_o), df_o, 0.0)
+    for _ in range(3):
+        chis = []
+        for sgn in (-1.0, 0.0, 1.0):
+            A = design_matrix(c.t_pad, 2 * np.pi * (f + sgn * h)[c.g_obj], s.max_order)
+            coef = _fit_orders(A, y_pad, w_in, order_g)
+            r = y_pad - np.matmul(A, coef[..., None])[..., 0]
+            chis.append(np.bincount(c.g_obj, weights=np.sum(w_in * r**2, axis=1), minlength=c.n))
+        cm, c0, cp = chis
+        denom = cm - 2 * c0 + cp
+        with np.errstate(all="ignore"):
+            step = np.where(denom > 0, 0.5 * (cm - cp) / denom, 0.0)
+        step = np.clip(np.nan_to_num(step), -1.0, 1.0)
+        f = np.clip(f + step * h, 1.0 / pmax, 1.0 / pmin)
+        h = h / 3.0
+    return 1.0 / f
+
+
+def _bin(c, y_s, w_s, e_scale, inlier):
+    """Stage 7: one point per epoch, the weighted mean of its inlier measurements (an
+    epoch without inliers keeps the mean of all and is flagged ``outlier``)."""
+    epoch, E = c.epoch, c.E
+    inl_m = inlier[c.group, c.pos]
+    has_in = np.bincount(epoch, weights=inl_m.astype(float), minlength=E) > 0
+    wu = np.where(inl_m | ~has_in[epoch], w_s, 0.0)
+    e_w = np.bincount(epoch, weights=wu, minlength=E)
+    obj = c.g_obj[c.e_group]
+    return {
+        "obj": obj,
+        "time": np.bincount(epoch, weights=wu * c.t_s, minlength=E) / e_w,
+        "value": np.bincount(epoch, weights=wu * y_s, minlength=E) / e_w,
+        "error": e_scale[obj] / np.sqrt(e_w),
+        "outlier": ~has_in,
+        "n_measurements": np.bincount(epoch, minlength=E),
+    }
+
+
+def _metrics(c, y_pad, w_in, period, order_g, epochs, g_mean, ok, s, flux):
+    """Stage 8: the final fit, phases (Eq. 13) and the per-group quality metrics.
+
+    Returns ``(g, e)``: per-group metadata columns (and ``ref_g``, the group
+    per object that describes it) and the per-epoch output columns.
+    """
+    G, g_obj, e_group, max_order = c.G, c.g_obj, c.e_group, s.max_order
+    A = design_matrix(c.t_pad, 2 * np.pi / period[g_obj], max_order)
+    coef = _fit_orders(A, y_pad, w_in, order_g)
+    r = y_pad - np.matmul(A, coef[..., None])[..., 0]
+    chi2_g = np.sum(w_in * r**2, axis=1)
+    amps, phis = fourier_parameters(coef)
+    a0 = coef[:, 0]
+    ref_g = _reference_groups(g_obj, c.g_nep, c.n)
+    phi1_obj = np.where(ref_g >= 0, phis[np.maximum(ref_g, 0), 0], 0.0)
+    e_obj, e_t, e_y = epochs["obj"], epochs["time"], epochs["value"]
+    P_e = period[e_obj]
+    shift = P_e * phi1_obj[e_obj] / (2 * np.pi)
+    e_phase = np.mod((e_t + shift) / P_e, 1.0)
+    e_phase2 = np.mod((e_t + shift) / (2 * P_e), 1.0)
+    A_e = design_matrix(e_t[:, None], 2 * np.pi / P_e, max_order)[:, 0, :]
+    e_res = e_y - np.einsum("ep,ep->e", A_e, coef[e_group])
+    e_in = ~epochs["outlier"]
+    n_in = np.bincount(e_group, weights=e_in.astype(float), minlength=G)
+    ss = np.bincount(e_group, weights=np.where(e_in, e_res**2, 0.0), minlength=G)
+    dof = n_in - (2 * order_g + 1)
+    ph = np.linspace(0, 1, _N_MODEL_PHASES, endpoint=False)
+    kk = np.arange(1, max_order + 1)
+    curve = np.einsum("gk,pgk->gp", amps,
+                      np.sin(2 * np.pi * kk[None, None, :] * ph[:, None, None] + phis[None]))
+    amp_g = curve.max(axis=1) - curve.min(axis=1)
+    t_mid = c.t_first + 0.5 * c.baseline
+    t0_g = _max_light_epoch(curve, period[g_obj], t_mid[g_obj], flux)
+    with np.errstate(all="ignore"):
+        resid_std = np.sqrt(ss / np.where(dof > 0, dof, n_in))
+        snr_g = amp_g * np.sqrt(c.g_nep) / resid_std
+        loss_g = chi2_g / np.sum(w_in, axis=1)
+    cov_p = _coverage(e_phase[e_in], e_group[e_in], G)
+    cov_2p = _coverage(e_phase2[e_in], e_group[e_in], G)
+    ok_e, ok_g = ok[e_obj], ok[g_obj]
+    g = {
+        "ref_g": ref_g,
+        "fourier_order": np.where(ok_g, order_g, 0),
+        "amplitude": np.where(ok_g, amp_g, np.nan),
+        "mean_mag": np.where(ok_g, a0, g_mean),
+        "residual_std": np.where(ok_g, resid_std, np.nan),
+        "snr": np.where(ok_g, snr_g, np.nan),
+        "n_epochs": c.g_nep,
+        "phase_coverage_p": np.where(ok_g, cov_p, np.nan),
+        "phase_coverage_2p": np.where(ok_g, cov_2p, np.nan),
+        "fit_loss": np.where(ok_g, loss_g, np.nan),
+        "t0": np.where(ok_g, t0_g, np.nan),
+        **_fourier_meta(amps, phis, ok_g),
+    }
+    e = {
+        "time": e_t, "value": e_y, "error": epochs["error"],
+        "phase": np.where(ok_e, e_phase, np.nan),
+        "phase_2p": np.where(ok_e, e_phase2, np.nan),
+        "value_centered": e_y - np.where(ok_e, a0[e_group], g_mean[e_group]),
+        "outlier": epochs["outlier"] & ok_e,
+        "n_measurements": epochs["n_measurements"],
+    }
+    return g, e
+
+
+def _peak_fap(curve, f, fmax):
+    """False-alarm probability of the GLS power at ``f`` of a search curve's band with
+    most epochs (Baluev 2008)."""
+    t, y, dy, band = curve
+    ref = band == np.argmax(np.bincount(band))
+    power = gls_at(t[ref], y[ref], dy[ref], np.array([f]))[0]
+    return false_alarm_probability(power, t[ref], dy[ref], fmax)
+
+
+def _max_light_epoch(curve, period, t_mid, flux):
+    """Time of maximum light (magnitude minimum, or flux maximum) nearest ``t_mid``
+    (the middle of the data, where the ephemeris is best constrained), from fitted
+    curves sampled at phases ``t / P mod 1`` (``(G, n)``), the extremum refined by a
+    parabola through its neighbours."""
+    m = -curve if flux else curve
+    k = np.argmin(m, axis=1)
+    n_ph = curve.shape[1]
+    rows = np.arange(curve.shape[0])
+    lo, mid, hi = m[rows, (k - 1) % n_ph], m[rows, k], m[rows, (k + 1) % n_ph]
+    denom = lo - 2 * mid + hi
+    with np.errstate(all="ignore"):
+        delta = np.where(denom > 0, 0.5 * (lo - hi) / denom, 0.0)
+    phase = (k + np.clip(delta, -0.5, 0.5)) / n_ph
+    return period * (phase + np.round(t_mid / period - phase))
 
 
 def _reference_groups(g_obj, g_nep, n):
@@ -844,7 +1112,8 @@ def _assemble(X, results, band_names, apertures, multiband, aperture_mode):
         base = chunk[0]
         ref = base["ref_g"]
         meta = {"fold_status": np.empty(n, dtype=object), "period": np.empty(n),
-                "period_searched": np.zeros(n, bool)}
+                "period_searched": np.zeros(n, bool),
+                "false_alarm_probability": np.full(n, np.nan)}
         gcols = list(base["g"])
         for c in gcols:
             meta[c] = np.full(n, np.nan)
@@ -854,6 +1123,7 @@ def _assemble(X, results, band_names, apertures, multiband, aperture_mode):
             meta["fold_status"][sel] = r["status"][sel]
             meta["period"][sel] = r["period"][sel]
             meta["period_searched"][sel] = r["searched"][sel]
+            meta["false_alarm_probability"][sel] = r["false_alarm_probability"][sel]
             rg = r["ref_g"]
             for c in gcols:
                 vals = np.where(rg >= 0, r["g"][c][np.maximum(rg, 0)], np.nan)

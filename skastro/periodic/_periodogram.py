@@ -18,7 +18,7 @@ picks the highest distinct local maxima of a periodogram.
 
 import numpy as np
 
-__all__ = ["frequency_grid", "gls_reference", "gls_at", "gls_fast", "gls_multiband", "gls_search",
+__all__ = ["false_alarm_probability", "frequency_grid", "gls_reference", "gls_at", "gls_fast", "gls_multiband", "gls_search",
            "gls_search_many", "mhgls_at", "top_peaks"]
 
 # FINUFFT tolerance: 1e-6 relative keeps the power good to ~1e-6 (peaks and their
@@ -43,17 +43,19 @@ def frequency_grid(baseline, period_range, oversampling):
     -------
     fmin, df : float
     nf : int
+        The last frequency ``fmin + df * (nf - 1)`` never exceeds
+        ``1 / period_range[0]``.
 
     Examples
     --------
     >>> fmin, df, nf = frequency_grid(1826.0, (0.28, 0.98), 10)
     >>> round(fmin, 4), nf
-    (1.0204, 46583)
+    (1.0204, 46582)
     """
     pmin, pmax = period_range
     fmin, fmax = 1.0 / pmax, 1.0 / pmin
     df = 1.0 / (oversampling * baseline)
-    nf = int(np.ceil((fmax - fmin) / df)) + 1
+    nf = int(np.floor((fmax - fmin) / df * (1 + 1e-12))) + 1  # never beyond fmax
     return fmin, df, nf
 
 
@@ -62,6 +64,52 @@ def _weights(dy, n):
         return np.full(n, 1.0 / n)
     w = 1.0 / np.asarray(dy, dtype=np.float64) ** 2
     return w / w.sum()
+
+
+def false_alarm_probability(power, t, dy, fmax):
+    """False-alarm probability of a GLS peak: Baluev (2008)'s alias-free bound.
+
+    The probability that pure Gaussian noise, sampled at times ``t`` with
+    errors ``dy``, gives a periodogram peak at least as high as ``power``
+    anywhere below ``fmax`` - the same number as astropy's
+    ``LombScargle(t, y, dy).false_alarm_probability(power, method="baluev",
+    maximum_frequency=fmax)`` (standard normalisation), which it is tested
+    against. Small values mean a significant period.
+
+    Parameters
+    ----------
+    power : float
+        Peak height, standard normalisation (``1 - chi2 / chi2_0``).
+    t, dy : ndarray of shape (n,)
+        Times and errors (only their relative sizes matter).
+    fmax : float
+        Highest frequency searched.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> t = np.linspace(0, 100, 50)
+    >>> f"{false_alarm_probability(0.6, t, np.ones(50), 5.0):.2e}"
+    '1.39e-06'
+    """
+    from scipy.special import gammaln
+
+    t = np.asarray(t, dtype=np.float64)
+    w = 1.0 / np.asarray(dy, dtype=np.float64) ** 2
+    w = w / w.sum()
+    n = t.size
+    z = float(np.clip(power, 0.0, 1.0))
+    t_var = w @ t**2 - (w @ t) ** 2
+    n_h, n_k = n - 1, n - 3
+    gamma = np.sqrt(2 / n_h) * np.exp(gammaln(n_h / 2) - gammaln((n_h - 1) / 2))
+    fap_single = (1 - z) ** (0.5 * n_k)
+    tau = gamma * fmax * np.sqrt(4 * np.pi * t_var) * (1 - z) ** (0.5 * (n_k - 1)) \
+        * np.sqrt(0.5 * n_h * z)
+    return float(-np.expm1(-tau) + fap_single * np.exp(-tau))
 
 
 def gls_reference(t, y, dy, fmin, df, nf, block=2048):
@@ -342,7 +390,6 @@ def gls_search(t, y, dy, fmin, df, nf, n_peaks=1, *, coarsening=3, n_candidates=
             return gls_multiband(t, y, dy, band_codes, f0, step, n, kernel=grid_kernel)
         return grid_kernel(t, y, dy, f0, step, n)
 
-    power_at._from_index = lambda i: power_at(fmin + df * np.asarray(i))
     c = max(int(coarsening), 1)
     if coarse is not None:
         cand = top_peaks(coarse, n_candidates)
@@ -354,7 +401,7 @@ def gls_search(t, y, dy, fmin, df, nf, n_peaks=1, *, coarsening=3, n_candidates=
         power = on_grid(fmin, df, nf)
         idx = top_peaks(power, n_peaks)
         if nterms > 1:
-            idx, pw = _prefer_harmonic(idx, power[idx], power_at, t.size, nterms, nf, fmin / df)
+            idx, pw = _prefer_harmonic(idx, power[idx], power_at, t.size, nterms, nf, fmin, df)
             return fmin + df * idx, pw
         return fmin + df * idx, power[idx]
     nc = (nf - 1) // c + 1
@@ -377,7 +424,7 @@ def _refine(fine, power_at, n_peaks, nterms, n_points, nf, fmin, df):
     order = np.argsort(p_best)[::-1][:n_peaks]
     idx, pw = f_best[order], p_best[order]
     if nterms > 1:
-        idx, pw = _prefer_harmonic(idx, pw, power_at, n_points, nterms, nf, fmin / df)
+        idx, pw = _prefer_harmonic(idx, pw, power_at, n_points, nterms, nf, fmin, df)
     return fmin + df * idx, pw
 
 
@@ -389,8 +436,10 @@ def gls_search_many(curves, fmin, dfs, nfs, n_peaks=1, *, coarsening=3, n_candid
     light curves of a batch are put on the union of their times with
     infinite errors (zero weight) where a curve has no point, which halves
     the per-curve cost of the coarse periodogram (one NUFFT plan per batch).
-    The coarse grid of a batch uses the smallest fine step of its curves, so
-    each curve is searched at least as finely as alone.
+    A batch holds curves with the same coarse step: ``coarsening`` times the
+    curve's fine step, rounded down to the ladder ``2^(k/4)``, so a curve's
+    coarse grid (and its result) depends on that curve alone, never on the
+    other curves of the batch.
 
     Parameters
     ----------
@@ -414,8 +463,15 @@ def gls_search_many(curves, fmin, dfs, nfs, n_peaks=1, *, coarsening=3, n_candid
 
     out = np.full((len(curves), n_peaks), np.nan)
     c = max(int(coarsening), 1)
-    for lo in range(0, len(curves), batch):
-        part = list(range(lo, min(lo + batch, len(curves))))
+    # the coarse step of a curve depends on that curve alone (its own step times the
+    # coarsening, rounded down to a ladder of 2^(1/4) steps), so its candidates - and
+    # its period - do not depend on the other curves of the batch
+    level = np.floor(4 * np.log2(c * np.asarray(dfs, dtype=np.float64))).astype(np.int64)
+    parts = []
+    for lev in np.unique(level):
+        members = np.flatnonzero(level == lev)
+        parts += [members[lo:lo + batch] for lo in range(0, members.size, batch)]
+    for part in parts:
         rows, owners, chi0 = [], [], []
         for i in part:
             t, y, dy, b = curves[i]
@@ -438,9 +494,9 @@ def gls_search_many(curves, fmin, dfs, nfs, n_peaks=1, *, coarsening=3, n_candid
                                   band_codes=b if multiband else None)
                 out[i, :f.size] = f
             continue
-        df_c = c * min(dfs[i] for i in part)
-        fmax = max(fmin + dfs[i] * (nfs[i] - 1) for i in part)
-        nc = int(np.ceil((fmax - fmin) / df_c)) + 1
+        df_c = 2.0 ** (level[part[0]] / 4)
+        nc_i = {i: int(np.ceil(dfs[i] * (nfs[i] - 1) / df_c)) + 1 for i in part}
+        nc = max(nc_i.values())
         t_all = np.concatenate([r[0] for r in rows])
         t_union, inverse = np.unique(t_all, return_inverse=True)
         Y = np.zeros((len(rows), t_union.size))
@@ -467,6 +523,7 @@ def gls_search_many(curves, fmin, dfs, nfs, n_peaks=1, *, coarsening=3, n_candid
                 continue
             weights = chi0[sel]
             coarse = (weights @ P[sel]) / weights.sum() if weights.sum() > 0 else P[sel][0]
+            coarse = coarse[:nc_i[i]]  # this curve's own coarse grid
             t, y, dy, b = curves[i]
             f, _ = gls_search(t, y, dy, fmin, dfs[i], nfs[i], n_peaks, coarsening=c,
                               n_candidates=n_candidates, nterms=nterms,
@@ -476,31 +533,60 @@ def gls_search_many(curves, fmin, dfs, nfs, n_peaks=1, *, coarsening=3, n_candid
     return out
 
 
-def _prefer_harmonic(idx, pw, power_at, n_points, nterms, nf, fmin_over_df):
+def _peaks(power_at, centres, halves, n=17, n_refine=4):
+    """Frequencies and powers of the highest maxima within ``centres +- halves``.
+
+    A grid of ``n`` points per window, then parabolic steps on the best one
+    (all windows in one call of ``power_at`` per step), so the powers compared
+    between candidate peaks are those of their tops, not of where a grid
+    happens to sample them.
+    """
+    centres, halves = np.asarray(centres, float), np.asarray(halves, float)
+    freq = centres[:, None] + halves[:, None] * np.linspace(-1, 1, n)[None, :]
+    p = power_at(freq.ravel()).reshape(freq.shape)
+    k = np.argmax(p, axis=1)
+    rows = np.arange(centres.size)
+    f, best, h = freq[rows, k], p[rows, k], 2 * halves / (n - 1)
+    for _ in range(n_refine):
+        pm, pp = power_at(np.concatenate([f - h, f + h])).reshape(2, -1)
+        denom = pm - 2 * best + pp
+        with np.errstate(all="ignore"):
+            step = np.where(denom < 0, np.clip(0.5 * (pm - pp) / denom, -1.0, 1.0), 0.0)
+        f_new = f + step * h
+        p_new = power_at(f_new)
+        better = p_new > best
+        f, best = np.where(better, f_new, f), np.where(better, p_new, best)
+        h = h / 4.0
+    return f, best
+
+
+def _prefer_harmonic(idx, pw, power_at, n_points, nterms, nf, fmin, df):
     """Multi-harmonic periodograms have (nearly) the same power at f, f/2 and f/3
-    for a signal with period 1/f; keep the sub-harmonic only when it fits
-    significantly better (chi-square drop, in units of the reduced chi-square,
-    above the BIC penalty ``2 * nterms * ln N``) - as for an eclipsing binary
-    with unequal minima."""
+    for a signal with period 1/f (the model at f/m holds the harmonic m (f/m)),
+    and a bit more at f/m, whose model has more freedom. So for each peak f the
+    multiples m f (m = 2, 3) are checked, the peaks compared at their tops
+    (:func:`_peaks`, not at grid samples), and the multiple is kept unless the
+    peak at f fits significantly better (chi-square drop, in units of the
+    reduced chi-square, above the BIC penalty ``2 * nterms * ln N``) - as for an
+    eclipsing binary with unequal minima. The highest multiple that fits as
+    well wins; the returned index is the grid point nearest its top."""
     idx = np.asarray(idx, dtype=np.int64).copy()
     pw = np.asarray(pw, dtype=np.float64).copy()
     dof = max(n_points - (2 * nterms + 1), 1)
     penalty = 2 * nterms * np.log(max(n_points, 2))
+    fmax = fmin + df * (nf - 1)
     for j in range(idx.size):
-        chi_f = 1.0 - pw[j]
+        f = fmin + df * idx[j]
+        m = np.array([1, 2, 3])
+        m = m[m * f <= fmax + 0.5 * df]
+        # windows of +- m grid steps (the uncertainty of m f), sampled every m df / 6
+        f_top, p_top = _peaks(power_at, m * f, m * df, n=13, n_refine=2)
+        chi_f = 1.0 - max(p_top[0], pw[j])
         if chi_f <= 0:
             continue
-        best = None
-        for m in (2, 3):  # the highest multiple that fits as well wins
-            centre = int(round(idx[j] * m + (m - 1) * fmin_over_df))  # grid index of m f
-            near = np.arange(centre - 2, centre + 3)
-            near = near[(near >= 0) & (near < nf)]
-            if near.size == 0:
-                continue
-            p_h = power_at._from_index(near)
-            k = int(np.argmax(p_h))
-            if (1.0 - p_h[k] - chi_f) / (chi_f / dof) < penalty:
-                best = (near[k], p_h[k])
-        if best is not None:
-            idx[j], pw[j] = best
+        fits = (1.0 - p_top[1:] - chi_f) / (chi_f / dof) < penalty
+        if fits.any():
+            best = 1 + np.flatnonzero(fits)[-1]
+            k = int(np.clip(np.rint((f_top[best] - fmin) / df), 0, nf - 1))
+            idx[j], pw[j] = k, power_at(np.array([fmin + df * k]))[0]
     return idx, pw

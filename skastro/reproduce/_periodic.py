@@ -46,7 +46,7 @@ def _folding(ctx):
     rows = []
     results = {}
     for name, kw in (("GLS (paper)", {}), ("multi-harmonic nterms=3", {"nterms": 3})):
-        folder = PeriodFolder(preset="dekany2020", n_jobs=2, random_state=ctx.random_state, **kw)
+        folder = PeriodFolder.from_preset("dekany2020", n_jobs=2, random_state=ctx.random_state, **kw)
         start = time.perf_counter()
         folded = folder.fit_transform(lcs)
         seconds = time.perf_counter() - start

@@ -266,7 +266,7 @@ def test_full_pipeline_on_simulated_light_curves_pickles_to_identical_prediction
 
     lcs = make_periodic_variables(40, n_epochs=40, classes={"RRab": 0.5, "EC": 0.5}, random_state=0)
     y = lcs.meta["label"].to_numpy()
-    pipe = make_pipeline(PeriodFolder(preset="dekany2020", random_state=0), DualFoldSequencer(max_length=30),
+    pipe = make_pipeline(PeriodFolder.from_preset("dekany2020", random_state=0), DualFoldSequencer(max_length=30),
                          small(max_epochs=2))
     pipe.fit(lcs, y)
     proba = pipe.predict_proba(lcs)

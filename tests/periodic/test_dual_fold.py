@@ -14,7 +14,7 @@ from skastro.periodic import DualFoldSequencer, PeriodFolder
 def folded():
     lcs = make_periodic_variables(12, n_epochs=(30, 80), classes={"RRab": 0.5, "EC": 0.5},
                                   random_state=3)
-    return PeriodFolder(preset="dekany2020", random_state=0).fit_transform(lcs)
+    return PeriodFolder.from_preset("dekany2020", random_state=0).fit_transform(lcs)
 
 
 def test_contract_shapes_dtypes_and_padding(folded):
@@ -77,12 +77,35 @@ def test_invalid_objects_raise_or_zero():
     lcs = LightCurves.from_arrays(
         [t, t[:4]], [14 + 0.2 * np.sin(2 * np.pi * t / 0.5), np.full(4, 14.0) + [0, .1, 0, .1]],
         [np.full(60, 0.01), np.full(4, 0.01)], ids=["ok", "few"])
-    folded = PeriodFolder(preset="dekany2020", random_state=0).fit_transform(lcs)
+    folded = PeriodFolder.from_preset("dekany2020", random_state=0).fit_transform(lcs)
     with pytest.raises(ValueError, match="few"):
         DualFoldSequencer().fit(folded).transform(folded)
     X = DualFoldSequencer(on_invalid="zero").fit_transform(folded)
     assert X["length"].tolist() == [60, 1]
-    assert X["period"][1, 0] == 0 and np.all(X["sequence"][1] == 0)
+    assert X["period"][1, 0] == 1.0 and np.all(X["sequence"][1] == 0)
+
+
+def test_pipeline_runs_with_an_object_too_short_to_fold():
+    # issue 18 item 12: on_invalid="zero" used to emit period 0, which BiLSTMClassifier
+    # rejects, so one object with too few epochs broke the whole pipeline
+    from sklearn.pipeline import make_pipeline
+
+    from skastro.periodic import BiLSTMClassifier
+
+    lcs = make_periodic_variables(12, n_epochs=40, classes={"RRab": 0.5, "EC": 0.5},
+                                  random_state=0)
+    keep = np.ones(lcs.n_observations, bool)
+    keep[lcs.offsets[1] + 3:lcs.offsets[2]] = False  # object 1 keeps 3 measurements
+    few = lcs.select_observations(keep)
+    y = lcs.meta["label"].to_numpy()
+    pipe = make_pipeline(
+        PeriodFolder(random_state=0), DualFoldSequencer(max_length=20, on_invalid="zero"),
+        BiLSTMClassifier(hidden_sizes=(4,), dense_size=4, max_epochs=1, batch_size=8,
+                         n_threads=1, random_state=0))
+    pipe.fit(few, y)
+    folded = pipe[0].transform(few)
+    assert folded.meta["fold_status"].iloc[1] == "too_few_epochs"
+    assert pipe.predict_proba(few).shape == (12, 2)
 
 
 def test_bad_inputs():
@@ -92,7 +115,7 @@ def test_bad_inputs():
     with pytest.raises(TypeError, match="LightCurves"):
         DualFoldSequencer().fit(np.zeros((3, 5, 4)))
     multi = make_periodic_variables(3, n_epochs=60, bands=("g", "r"), random_state=1)
-    folded = PeriodFolder(preset="dekany2020", multiband=True, random_state=0).fit_transform(multi)
+    folded = PeriodFolder.from_preset("dekany2020", multiband=True, random_state=0).fit_transform(multi)
     with pytest.raises(ValueError, match="band"):
         DualFoldSequencer().fit(folded).transform(folded)
     X = DualFoldSequencer(band="r").fit(folded).transform(folded)

@@ -134,8 +134,8 @@ def test_multiharmonic_search_finds_narrow_eclipses():
     # V-shaped eclipses of unequal depth: GLS peaks at a harmonic, nterms=3 at P (or P/2)
     lcs = make_periodic_variables(40, n_epochs=100, classes={"ESD": 1}, random_state=31)
     hi = lcs.meta["snr"].to_numpy() > 60
-    gls = PeriodFolder(preset="dekany2020", random_state=0).fit_transform(lcs)
-    mh = PeriodFolder(preset="dekany2020", nterms=3, random_state=0).fit_transform(lcs)
+    gls = PeriodFolder.from_preset("dekany2020", random_state=0).fit_transform(lcs)
+    mh = PeriodFolder.from_preset("dekany2020", nterms=3, random_state=0).fit_transform(lcs)
     r_gls, r_mh = _recovered(gls.meta)[hi].mean(), _recovered(mh.meta)[hi].mean()
     assert r_mh >= 0.9 and r_mh > r_gls
 
@@ -181,7 +181,7 @@ def test_batched_robust_fit_matches_reference():
 def test_recovers_periods_and_writes_the_contract():
     periods = [0.3123, 0.4567, 0.6789, 0.9012]
     lcs = _sine_curves(periods, outlier=11)
-    out = PeriodFolder(preset="dekany2020", random_state=0).fit_transform(lcs)
+    out = PeriodFolder.from_preset("dekany2020", random_state=0).fit_transform(lcs)
     meta = out.meta
     for name in FOLD_META_COLUMNS:
         assert name in meta.columns
@@ -204,7 +204,7 @@ def test_recovers_periods_and_writes_the_contract():
 
 def test_phase_alignment_eq13():
     lcs = _sine_curves([0.55], n=120, amp=0.3)
-    out = PeriodFolder(preset="dekany2020", random_state=0).fit_transform(lcs)
+    out = PeriodFolder.from_preset("dekany2020", random_state=0).fit_transform(lcs)
     phi, m = out.column("phase"), out.column("value_centered")
     # first Fourier term at zero phase: m ~ A1 sin(2 pi phi) + ..., so the cosine term vanishes
     A = np.column_stack([np.ones_like(phi), np.cos(2 * np.pi * phi), np.sin(2 * np.pi * phi),
@@ -231,7 +231,7 @@ def test_known_periods_from_meta_column():
 def test_simulator_recovery_and_binning():
     lcs = make_periodic_variables(120, n_epochs=100, classes={"RRab": 0.6, "EC": 0.4},
                                   random_state=11)
-    out = PeriodFolder(preset="dekany2020", random_state=0).fit_transform(lcs)
+    out = PeriodFolder.from_preset("dekany2020", random_state=0).fit_transform(lcs)
     meta = out.meta
     # pawprints within ~3 minutes are binned to one point per epoch
     # (two simulated epochs closer than 3 minutes are, rightly, one epoch)
@@ -258,7 +258,7 @@ def test_pre_clip_drops_blends_but_not_eclipses_from_the_search():
     rr = 14 + 0.3 * np.sin(2 * np.pi * phase) + rng.normal(0, 0.01, 60)
     rr[[5, 40]] += 2.0
     lcs = LightCurves.from_arrays([t, t], [algol, rr], [np.full(60, 0.01)] * 2)
-    out = PeriodFolder(preset="dekany2020", random_state=0).fit_transform(lcs)
+    out = PeriodFolder.from_preset("dekany2020", random_state=0).fit_transform(lcs)
     assert abs(out.meta["period"].iloc[0] - P) < 1e-4
     assert abs(out.meta["period"].iloc[1] - P) < 1e-4
     flagged = out.column("outlier") & (out.object_index == 1)
@@ -267,7 +267,7 @@ def test_pre_clip_drops_blends_but_not_eclipses_from_the_search():
 
 def test_bin_window_zero_keeps_every_measurement():
     lcs = make_periodic_variables(6, n_epochs=40, random_state=2)
-    out = PeriodFolder(preset="dekany2020", bin_window=0.0, random_state=0).fit_transform(lcs)
+    out = PeriodFolder.from_preset("dekany2020", bin_window=0.0, random_state=0).fit_transform(lcs)
     np.testing.assert_array_equal(out.lengths, lcs.lengths)
 
 
@@ -284,7 +284,7 @@ def test_degenerate_inputs_are_flagged_not_guessed():
         [np.full(80, 0.01), np.full(4, 0.01), np.full(80, 0.01), np.full(40, 0.01)],
         ids=["good", "few", "flat", "one_night"],
     )
-    out = PeriodFolder(preset="dekany2020", random_state=0).fit_transform(lcs)
+    out = PeriodFolder.from_preset("dekany2020", random_state=0).fit_transform(lcs)
     status = out.meta["fold_status"].to_dict()
     assert status == {"good": "ok", "few": "too_few_epochs", "flat": "flat",
                       "one_night": "short_baseline"}
@@ -330,8 +330,8 @@ def test_object_without_the_chosen_band_is_named():
 
 def test_chunking_and_parallelism_do_not_change_results():
     lcs = make_periodic_variables(14, n_epochs=50, random_state=5)
-    a = PeriodFolder(preset="dekany2020", chunk_size=100, random_state=0).fit_transform(lcs)
-    b = PeriodFolder(preset="dekany2020", chunk_size=4, n_jobs=2, random_state=0).fit_transform(lcs)
+    a = PeriodFolder.from_preset("dekany2020", chunk_size=100, random_state=0).fit_transform(lcs)
+    b = PeriodFolder.from_preset("dekany2020", chunk_size=4, n_jobs=2, random_state=0).fit_transform(lcs)
     pd.testing.assert_frame_equal(a.to_pandas(with_meta=True), b.to_pandas(with_meta=True))
 
 
@@ -354,7 +354,7 @@ def test_optimal_aperture_picks_the_cleaner_column():
     rng = np.random.default_rng(0)
     noisy = lcs.value + rng.normal(0, 0.08, lcs.n_observations)
     lcs = lcs.with_columns(mag_ap1=noisy, mag_ap2=lcs.value.copy())
-    out = PeriodFolder(preset="dekany2020", aperture_columns=["mag_ap1", "mag_ap2"],
+    out = PeriodFolder.from_preset("dekany2020", aperture_columns=["mag_ap1", "mag_ap2"],
                        random_state=0).fit_transform(lcs)
     assert out.meta["aperture"].tolist() == ["mag_ap2", "mag_ap2"]
     assert (out.meta["residual_std"] < 0.02).all()
@@ -365,8 +365,8 @@ def test_top_peaks_check_helps_on_sparse_rr_lyrae():
     # multi-harmonic fit beats trusting the GLS peak.
     lcs = make_periodic_variables(80, n_epochs=50, baseline=2920.0, classes={"RRab": 1},
                                   measurements_per_epoch=(1, 1), random_state=8)
-    plain = PeriodFolder(preset="dekany2020", n_peaks=1, random_state=0).fit_transform(lcs)
-    robust = PeriodFolder(preset="dekany2020", n_peaks=5, random_state=0).fit_transform(lcs)
+    plain = PeriodFolder.from_preset("dekany2020", n_peaks=1, random_state=0).fit_transform(lcs)
+    robust = PeriodFolder.from_preset("dekany2020", n_peaks=5, random_state=0).fit_transform(lcs)
     r_plain, r_robust = _recovered(plain.meta, 1e-3).mean(), _recovered(robust.meta, 1e-3).mean()
     assert r_robust >= r_plain
     assert r_robust > 0.85
@@ -395,11 +395,204 @@ def test_fold_features_in_random_forest_pipeline():
     lcs = make_periodic_variables(60, n_epochs=60, classes={"RRab": 0.5, "EC": 0.5},
                                   measurements_per_epoch=(1, 2), random_state=12)
     y = (lcs.meta["label"] == "RRab").to_numpy()
-    pipe = make_pipeline(PeriodFolder(preset="dekany2020", random_state=0), FoldFeatures(),
+    pipe = make_pipeline(PeriodFolder.from_preset("dekany2020", random_state=0), FoldFeatures(),
                          RandomForestClassifier(n_estimators=50, random_state=0))
     scores = cross_val_score(pipe, lcs, y, cv=3)
     assert scores.mean() > 0.75
-    feats = FoldFeatures().fit(PeriodFolder(preset="dekany2020", random_state=0).fit_transform(lcs[:5]))
+    feats = FoldFeatures().fit(PeriodFolder.from_preset("dekany2020", random_state=0).fit_transform(lcs[:5]))
     assert feats.get_feature_names_out()[0] == "log10_period"
     with pytest.raises(ValueError, match="PeriodFolder"):
         FoldFeatures().fit(lcs)
+
+
+# ------------------------------------------- issue 18: fuzzing regressions
+def _one_sine(period=0.7, n=80, baseline=200.0, noise=0.01, seed=0):
+    rng = np.random.default_rng(seed)
+    t = np.sort(rng.uniform(0, baseline, n))
+    return t, 14 + 0.3 * np.sin(2 * np.pi * t / period) + rng.normal(0, noise, n)
+
+
+@pytest.mark.parametrize("period_column", [None, "P"])
+def test_tiny_errors_neither_crash_nor_blame_time(period_column):
+    # item 1: 1 / sigma^2 overflowed below ~1e-154 (FINUFFT segfault); with
+    # period_column the NaN epochs were blamed on column 'time'
+    t, m = _one_sine()
+    lcs = LightCurves.from_arrays([t], [m], [np.full(80, 1e-300)],
+                                  meta=pd.DataFrame({"P": [0.7]}))
+    out = PeriodFolder(period_range=(0.3, 2), period_column=period_column,
+                       random_state=0).fit_transform(lcs)
+    assert out.meta["fold_status"].iloc[0] == "ok"
+    assert out.meta["period"].iloc[0] == pytest.approx(0.7, rel=1e-4)
+    assert out.meta["amplitude"].iloc[0] == pytest.approx(0.6, rel=0.02)
+    assert np.all(np.isfinite(out.column("error")) & (out.column("error") > 0))
+
+
+def test_results_invariant_to_a_common_scaling_of_the_errors():
+    # item 5: the ridge was scaled by padding entries (sigma = 1e7: amplitude 0.005x;
+    # >= 1e200: IndexError)
+    t, m = _one_sine()
+    folder = PeriodFolder(period_range=(0.3, 2), random_state=0)
+    ref = folder.fit_transform(LightCurves.from_arrays([t], [m], [np.full(80, 0.01)])).meta
+    for sigma in (1e6, 1e7, 1e200):
+        out = folder.fit_transform(LightCurves.from_arrays([t], [m], [np.full(80, sigma)]))
+        for col in ("period", "amplitude", "snr", "residual_std", "fourier_order"):
+            assert out.meta[col].iloc[0] == pytest.approx(ref[col].iloc[0], rel=1e-6), (sigma, col)
+        np.testing.assert_allclose(out.column("error"), sigma, rtol=1e-9)
+
+
+def test_batched_fourier_fit_invariant_to_weight_scale():
+    rng = np.random.default_rng(2)
+    t = np.sort(rng.uniform(0, 100, (3, 60)), axis=1)
+    y = 0.3 * np.sin(2 * np.pi * t / 0.6) + rng.normal(0, 0.01, t.shape)
+    w = np.ones_like(t)
+    w[2, 40:] = 0  # a shorter, padded row
+    fold = np.tile(np.arange(60) % 10, (3, 1))
+    kw = dict(min_order=1, max_order=6, n_folds=10)
+    a = robust_fit_batched(t, y, w, np.full(3, 2 * np.pi / 0.6), fold, np.full(3, 60), **kw)
+    b = robust_fit_batched(t, y, w * 1e-14, np.full(3, 2 * np.pi / 0.6), fold, np.full(3, 60), **kw)
+    np.testing.assert_allclose(b["coef"], a["coef"], rtol=1e-8, atol=1e-12)
+
+
+def test_flat_curve_with_one_outlier_is_flat():
+    # item 6: the flat test ran before the pre-clip (reported ok, periodic, S/N 12.6)
+    t, _ = _one_sine()
+    y = np.full(80, 14.0)
+    y[10] += 1.0
+    out = PeriodFolder(period_range=(0.3, 2), random_state=0).fit_transform(
+        LightCurves.from_arrays([t], [y], [np.full(80, 0.01)]))
+    assert out.meta["fold_status"].iloc[0] == "flat"
+    assert np.isnan(out.meta["period"].iloc[0]) and np.isnan(out.meta["snr"].iloc[0])
+    assert out.meta["mean_mag"].iloc[0] == pytest.approx(14.0)
+
+
+@pytest.mark.parametrize("nterms", [2, 3])
+def test_multiharmonic_search_returns_the_fundamental_of_clean_sinusoids(nterms):
+    # item 7: nterms=2/3 returned 2P or 3P for clean sinusoids (4 and 6 of 20)
+    rng = np.random.default_rng(1)
+    periods = rng.uniform(0.3, 2, 20)
+    curves = [_one_sine(p, n=100, baseline=300, seed=i) for i, p in enumerate(periods)]
+    lcs = LightCurves.from_arrays([c[0] for c in curves], [c[1] for c in curves],
+                                  [np.full(100, 0.01)] * 20)
+    out = PeriodFolder(period_range=(0.2, 10), nterms=nterms, random_state=0).fit_transform(lcs)
+    np.testing.assert_allclose(out.meta["period"], periods, rtol=1e-3)
+
+
+def test_periods_never_leave_the_range_and_edge_peaks_are_flagged():
+    # item 8: range 0.3-5 d, true 6.4 d came back as 5.9-15 d with fold_status "ok"
+    curves = []
+    for seed in range(12):
+        rng = np.random.default_rng(seed)
+        curves.append(_one_sine(6.4, baseline=rng.uniform(6, 14), seed=seed))
+    lcs = LightCurves.from_arrays([c[0] for c in curves], [c[1] for c in curves],
+                                  [np.full(80, 0.01)] * 12)
+    for kw in ({}, {"n_peaks": 1, "oversampling": 1.0}):
+        meta = PeriodFolder(period_range=(0.3, 5), random_state=0, **kw).fit_transform(lcs).meta
+        assert meta["period"].between(0.3, 5).all()
+        assert (meta["fold_status"] == "period_at_range_limit").all()
+    with pytest.raises(ValueError, match="oversampling"):
+        PeriodFolder(oversampling=1e-6).fit(lcs)
+
+
+def test_period_of_an_object_does_not_depend_on_its_batch():
+    # item 4: CV fold keys were drawn across the container (with n_peaks > 1, 14 of 80
+    # low-S/N curves changed with their neighbours)
+    lcs = make_periodic_variables(40, n_epochs=(20, 60), random_state=11)
+    noisy = lcs.with_columns(value=lcs.value + np.random.default_rng(0).normal(
+        0, 0.15, lcs.n_observations))
+    folder = PeriodFolder(n_peaks=3, random_state=0)
+    cols = ["period", "fourier_order", "amplitude", "snr", "fit_loss", "fold_status"]
+    ref = folder.fit_transform(noisy).meta[cols]
+    perm = np.random.default_rng(1).permutation(len(noisy))
+    shuffled = folder.fit_transform(noisy[perm]).meta[cols]
+    pd.testing.assert_frame_equal(shuffled.loc[ref.index], ref)
+    for i in (0, 7, 23):
+        alone = folder.fit_transform(noisy[[i]]).meta[cols]
+        pd.testing.assert_frame_equal(alone, ref.iloc[[i]])
+    small = PeriodFolder(n_peaks=3, chunk_size=3, random_state=0).fit_transform(noisy[perm[:20]])
+    pd.testing.assert_frame_equal(small.meta[cols], ref.loc[small.meta.index])
+
+
+# ------------------------------------- defaults, presets, units (issues 15, 19)
+def test_defaults_are_in_the_signature_and_presets_are_a_classmethod():
+    params = PeriodFolder().get_params()
+    assert all(params[k] is not None for k in ("period_range", "oversampling", "n_peaks",
+                                               "max_order", "n_folds", "nterms", "bin_window"))
+    assert "preset" not in params
+    with pytest.raises(TypeError):
+        PeriodFolder((0.1, 1.0))  # keyword-only
+    paper = PeriodFolder.from_preset("dekany2020", n_peaks=2)
+    assert paper.get_params()["period_range"] == (0.28, 0.98)
+    assert paper.bin_window == pytest.approx(3 / 1440) and paper.n_peaks == 2
+    with pytest.raises(ValueError, match="dekany2020"):
+        PeriodFolder.from_preset("nonsense")
+
+
+def test_time_parameters_accept_astropy_quantities():
+    import astropy.units as u
+
+    lcs = _sine_curves([0.5, 0.37], n=60)
+    ref = PeriodFolder(period_range=(0.2, 1.0), bin_window=3 / 1440, random_state=0)
+    expected = ref.fit_transform(lcs).meta
+    for pr, bw in (((0.2 * u.day, 1 * u.day), 3 * u.min), ([0.2, 1.0] * u.day, 180 * u.s),
+                   ((4.8 * u.hour, 24 * u.hour), 0.05 * u.hour)):
+        folder = PeriodFolder(period_range=pr, bin_window=bw, random_state=0).fit(lcs)
+        assert folder.settings_["period_range"] == pytest.approx((0.2, 1.0))
+        pd.testing.assert_frame_equal(folder.transform(lcs).meta, expected)
+    with pytest.raises(ValueError, match="period_range.*not a time"):
+        PeriodFolder(period_range=(0.2 * u.m, 1 * u.m)).fit(lcs)
+    with pytest.raises(ValueError, match="bin_window.*not a time"):
+        PeriodFolder(bin_window=1 * u.mag).fit(lcs)
+
+
+# ------------------------------- periodogram, significance, T0 (issue 19 item 5)
+def test_false_alarm_probability_matches_astropy_baluev():
+    from skastro.periodic._periodogram import false_alarm_probability
+
+    rng = np.random.default_rng(0)
+    t = np.sort(rng.uniform(0, 300, 60))
+    dy = rng.uniform(0.01, 0.05, 60)
+    ls = LombScargle(t, rng.normal(0, 1, 60), dy)
+    for z in (0.05, 0.2, 0.4, 0.6):
+        assert false_alarm_probability(z, t, dy, 3.0) == pytest.approx(
+            ls.false_alarm_probability(z, method="baluev", maximum_frequency=3.0), rel=1e-3)
+
+
+def test_meta_holds_significance_and_epoch_of_maximum_light():
+    rng = np.random.default_rng(0)
+    t = np.sort(rng.uniform(0, 300, 100)) + 55000
+
+    def shape(x):
+        return 0.3 * np.sin(2 * np.pi * x / 0.7) + 0.1 * np.sin(4 * np.pi * x / 0.7 + 1)
+
+    m = 14 + shape(t) + rng.normal(0, 0.02, 100)
+    noise = 14 + rng.normal(0, 0.02, 100)
+    lcs = LightCurves.from_arrays([t, t], [m, noise], [np.full(100, 0.02)] * 2)
+    meta = PeriodFolder(random_state=0).fit_transform(lcs).meta
+    assert meta["false_alarm_probability"].iloc[0] < 1e-20
+    assert meta["false_alarm_probability"].iloc[1] > 0.01  # pure noise is not significant
+    t0 = meta["t0"].iloc[0]
+    assert t.min() <= t0 <= t.max()
+    grid = np.linspace(t0 - 0.35, t0 + 0.35, 70001)
+    assert grid[np.argmin(shape(grid))] == pytest.approx(t0, abs=1e-3)  # magnitude minimum
+    # fluxes: maximum light is the maximum of the values
+    flux = LightCurves.from_arrays([t], [-m], [np.full(100, 0.02)], value_kind="flux")
+    t0_flux = PeriodFolder(random_state=0).fit_transform(flux).meta["t0"].iloc[0]
+    assert t0_flux == pytest.approx(t0, abs=1e-6)
+    # known periods: no search, no false-alarm probability
+    out = PeriodFolder(period_column="P").fit_transform(lcs.with_meta(P=[0.7, 0.7])).meta
+    assert out["false_alarm_probability"].isna().all() and out["t0"].notna().all()
+
+
+@pytest.mark.parametrize("kw", [{}, {"nterms": 2}, {"multiband": True}])
+def test_periodogram_is_the_searched_one(kw):
+    bands = ("g", "r") if kw.get("multiband") else ("Ks",)
+    lcs = make_periodic_variables(4, n_epochs=80, bands=bands, classes={"RRab": 1},
+                                  measurements_per_epoch=(1, 1), random_state=2)
+    folder = PeriodFolder(n_peaks=1, refine_period=False, random_state=0, **kw).fit(lcs)
+    meta = folder.transform(lcs).meta
+    grams = folder.periodogram(lcs)
+    assert len(grams) == len(lcs)
+    for (freq, power), period in zip(grams, meta["period"]):
+        assert freq.shape == power.shape and np.all(np.diff(freq) > 0)
+        assert 1 / freq[np.argmax(power)] == pytest.approx(period, rel=1e-9)
+        assert freq[0] == pytest.approx(1 / 10.0) and freq[-1] <= 1 / 0.1
