@@ -1,10 +1,6 @@
 """LensNet (Viaña et al. 2025): binary and 3-class alert vetting on simulated
 KMTNet candidates, Figs. 11-13 analogues, against the §6 feature baseline."""
 
-import time
-
-import numpy as np
-
 from ..experiments import run_lensnet_experiment
 from . import Row
 
