@@ -71,7 +71,7 @@ def run_size(n_curves, args, root):
     data = root / f"lcs_{n_curves}"
     write_partitions(simulate(n_curves, args.partition_size), data)
     first = next(iter_partitions(data))
-    folder = PeriodFolder(preset="dekany2020", random_state=0).fit(first)
+    folder = PeriodFolder.from_preset("dekany2020", random_state=0).fit(first)
     detector = DmDtNoveltyDetector().fit(first)  # a fitted model to score with
     row = {"n_curves": n_curves, "partitions": len(list(data.glob("part-*.parquet")))}
 
@@ -85,8 +85,8 @@ def run_size(n_curves, args, root):
 
     def inproc_all_cores():
         lcs = read_partitions(data)
-        folded = PeriodFolder(preset="dekany2020", random_state=0,
-                              n_jobs=args.workers).fit(first).transform(lcs)
+        folded = PeriodFolder.from_preset("dekany2020", random_state=0,
+                                          n_jobs=args.workers).fit(first).transform(lcs)
         detector.score_samples(lcs)
         return lcs, folded
 

@@ -195,9 +195,11 @@ def _write(estimator, args, method, bag=None):
 def _fold(args):
     from skastro.periodic import PeriodFolder
 
-    folder = PeriodFolder(args.preset, band=args.band, multiband=args.multiband,
-                          period_range=tuple(args.period_range) if args.period_range else None,
-                          random_state=args.random_state)
+    settings = dict(band=args.band, multiband=args.multiband, random_state=args.random_state)
+    if args.period_range:
+        settings["period_range"] = tuple(args.period_range)
+    folder = (PeriodFolder.from_preset(args.preset, **settings) if args.preset
+              else PeriodFolder(**settings))
     # The folder learns nothing in fit; it checks its settings and the bands.
     bag = _collection(args)
     folder.fit(bag.take(1)[0])

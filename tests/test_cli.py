@@ -59,7 +59,7 @@ def test_plain_formats_numpy_scalars_and_sequences():
 # A survey this small has rare classes with fewer members than the 5 folds.
 @pytest.mark.filterwarnings("ignore:The least populated class:UserWarning")
 def test_followup_progress_lines_print_plain_numbers():
-    from skastro.followup._experiments import simulated_followup_features
+    from skastro.experiments._followup import simulated_followup_features
 
     lines = []
     simulated_followup_features(n_objects=300, n_spectra=100, n_wavelengths=40, dims=(2, 3),
@@ -92,7 +92,7 @@ def test_cross_validation_workers_load_torch_before_their_first_job():
     from joblib import Parallel, delayed
     from sklearn.pipeline import Pipeline
 
-    from skastro.reproduce._bilstm_study import cross_validate_models
+    from skastro.experiments._rrab import cross_validate_models
 
     Parallel(n_jobs=2)(delayed(abs)(i) for i in range(4))     # a pool without torch
     X, y = np.zeros((8, 1)), np.array([0, 1] * 4)

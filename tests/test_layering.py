@@ -28,7 +28,9 @@ LAYERS = {
     "skastro._lightcurves": 0,
     "skastro._version": 0,
     "skastro.utils": 0,
+    "skastro._partitioned": 0,
     "skastro.nn": 1,
+    "skastro.dask": 1,  # applies any fitted estimator; imports only the core
     "skastro.periodic": 2,
     "skastro.microlensing": 2,
     "skastro.novelty": 2,
@@ -37,6 +39,7 @@ LAYERS = {
     "skastro.experiments": 4,
     "skastro.reproduce": 5,
     "skastro._cli": 5,
+    "skastro._batch_cli": 5,
     "skastro": 5,  # the facade
 }
 METHOD_LAYER = 2

@@ -48,8 +48,8 @@ def load_css_followup(data_dir):
     Returns
     -------
     X : DataFrame
-        Columns :data:`CSS_CHEAP` (x_t) then :data:`CSS_EXPENSIVE` (x_s),
-        rows with finite values of the :data:`CSS_CLASSES` classes.
+        Columns ``CSS_CHEAP`` (x_t) then ``CSS_EXPENSIVE`` (x_s),
+        rows with finite values of the ``CSS_CLASSES`` classes.
     y : ndarray of object
         Class labels.
 

@@ -27,7 +27,7 @@ class BaseTorchEstimator(BaseEstimator):
     """Training loop, seeding, device, threads and pickling shared by skastro's torch estimators.
 
     Subclasses declare the parameters below in their own ``__init__`` (with
-    their own defaults) and call :meth:`_train_net` from ``fit``.
+    their own defaults) and call ``_train_net`` from ``fit``.
 
     Common parameters (one meaning in every torch estimator):
 

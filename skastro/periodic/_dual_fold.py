@@ -50,8 +50,6 @@ class DualFoldSequencer(ContainerTransformerMixin, BaseEstimator):
     ----------
     n_channels_ : int
         4.
-    feature_names_ : tuple of str
-        ``("m_P", "phi_P", "m_2P", "phi_2P")``, the channel order.
 
     See Also
     --------
@@ -104,7 +102,7 @@ class DualFoldSequencer(ContainerTransformerMixin, BaseEstimator):
         "on_invalid": [StrOptions({"raise", "zero"})],
     }
 
-    def __init__(self, max_length=None, drop_outliers=True, band=None, on_invalid="raise"):
+    def __init__(self, max_length=None, *, drop_outliers=True, band=None, on_invalid="raise"):
         self.max_length = max_length
         self.drop_outliers = drop_outliers
         self.band = band
@@ -135,7 +133,6 @@ class DualFoldSequencer(ContainerTransformerMixin, BaseEstimator):
         """
         self._check(X)
         self.n_channels_ = 4
-        self.feature_names_ = ("m_P", "phi_P", "m_2P", "phi_2P")
         return self
 
     def __sklearn_tags__(self):
@@ -222,5 +219,16 @@ class DualFoldSequencer(ContainerTransformerMixin, BaseEstimator):
         return SliceDict(sequence=out, length=length, period=per)
 
     def get_feature_names_out(self, input_features=None):
-        """Channel names of the ``"sequence"`` array."""
+        """Channel names of the ``"sequence"`` array, in order.
+
+        Parameters
+        ----------
+        input_features : None
+            Ignored; present for the scikit-learn API.
+
+        Returns
+        -------
+        ndarray of str
+            ``["m_P", "phi_P", "m_2P", "phi_2P"]``.
+        """
         return np.asarray(("m_P", "phi_P", "m_2P", "phi_2P"), dtype=object)

@@ -204,7 +204,7 @@ class FoldFeatures(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        ndarray of shape (n_objects, len(meta_columns_))
+        ndarray of shape (n_objects, ``len(meta_columns_)``)
         """
         check_is_fitted(self)
         X = self._check(X)

@@ -101,7 +101,7 @@ def test_pipeline_runs_with_an_object_too_short_to_fold():
     pipe = make_pipeline(
         PeriodFolder(random_state=0), DualFoldSequencer(max_length=20, on_invalid="zero"),
         BiLSTMClassifier(hidden_sizes=(4,), dense_size=4, max_epochs=1, batch_size=8,
-                         n_threads=1, random_state=0))
+                         n_jobs=1, random_state=0))
     pipe.fit(few, y)
     folded = pipe[0].transform(few)
     assert folded.meta["fold_status"].iloc[1] == "too_few_epochs"
