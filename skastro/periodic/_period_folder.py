@@ -62,6 +62,9 @@ _MAD = 1.4826
 # groups where more than this fraction of measurements lie beyond pre_clip_sigma are
 # not pre-clipped (deep eclipses are signal)
 _PRE_CLIP_MAX_FRACTION = 0.10
+# magnitudes whose error exceeds this many times the median error of their band carry
+# no information (survey 'no measurement' sentinels, non-detections): pre-clipped
+_PRE_CLIP_ERROR_RATIO = 50.0
 # errors enter relative to the object's median error, limited to this factor either way
 _REL_ERROR_LIMIT = 1e-6
 
@@ -170,8 +173,13 @@ class PeriodFolder(ContainerTransformerMixin, BaseEstimator):
         robust standard deviations (MAD) from the median (a 1-2 mag blend
         outlier dominates a periodogram of 50 points); skipped for a light
         curve with more than 10 % of its points beyond it (deep eclipses are
-        signal). None disables it. Pre-clipped points stay rejected in the
-        Fourier fit.
+        signal). Magnitudes whose error exceeds 50 times the median error of
+        their band are pre-clipped too, whatever their value: survey "no
+        measurement" sentinels (SDSS's ``magerr = 99.999``) and non-detections
+        weigh almost nothing, so no residual can flag them (not applied to
+        fluxes, whose largest errors belong to the brightest points). None
+        disables both. Pre-clipped points stay rejected in the Fourier fit
+        (an epoch with no other measurement is flagged ``outlier``).
     refine_period : bool, default=True
         Refine searched periods by minimising the Fourier fit's chi-square.
     nterms : int, default=1
@@ -729,7 +737,7 @@ def _group_epochs(data, s, n_bands_total):
         g_nep=g_nep, o_nep=o_nep, t_pad=t_pad, fold_pad=fold_pad, baseline=baseline)
 
 
-def _clean(c, vals, errs, s, known):
+def _clean(c, vals, errs, s, known, flux):
     """Stage 2: relative weights, the gross-outlier pre-clip and the degenerate curves.
 
     Returns ``(y_s, e_scale, w_s, pre_keep, status, g_mean)``.
@@ -754,6 +762,10 @@ def _clean(c, vals, errs, s, known):
         # outliers: keep that group whole
         frac_out = np.bincount(group, weights=(~pre_keep).astype(float), minlength=G) / g_len
         pre_keep |= (frac_out > _PRE_CLIP_MAX_FRACTION)[group]
+        if not flux:
+            # an absurd magnitude error (SDSS's 99.999 'no measurement'): the point weighs
+            # almost nothing, so the sigma clip on normalised residuals can never reject it
+            pre_keep &= e_s <= _PRE_CLIP_ERROR_RATIO * group_median(e_s, group, G)[group]
 
     # degenerate objects (a curve that is flat but for its pre-clipped outliers is flat)
     status = np.full(n, "ok", dtype=object)
@@ -802,7 +814,8 @@ def _search_curves(c, y_s, w_s, pre_keep, todo):
 def _periodogram_chunk(data, s, n_bands_total):
     """Full-grid periodograms of the search curves of one chunk (first aperture)."""
     c = _group_epochs(data, s, n_bands_total)
-    y_s, _, w_s, pre_keep, status, _ = _clean(c, data["values"][0], data["errors"][0], s, None)
+    y_s, _, w_s, pre_keep, status, _ = _clean(c, data["values"][0], data["errors"][0], s, None,
+                                                data["flux"])
     todo = np.flatnonzero(status == "ok")
     out = [(np.empty(0), np.empty(0))] * c.n
     kernel = partial(gls_fast, nterms=s.nterms)
@@ -827,7 +840,7 @@ def _fold_chunk(data, s, n_bands_total):
     known = data["known"]
     per_aperture = []
     for vals, errs in zip(data["values"], data["errors"]):
-        y_s, e_scale, w_s, pre_keep, status, g_mean = _clean(c, vals, errs, s, known)
+        y_s, e_scale, w_s, pre_keep, status, g_mean = _clean(c, vals, errs, s, known, data["flux"])
         ok = status == "ok"
         y_pad = _padded(y_s, c.group, c.pos, c.G, c.L)
         w_pad = _padded(np.where(pre_keep, w_s, 0.0), c.group, c.pos, c.G, c.L)

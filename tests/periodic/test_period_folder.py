@@ -265,6 +265,39 @@ def test_pre_clip_drops_blends_but_not_eclipses_from_the_search():
     assert flagged.sum() == 2 and np.all(out.column("value")[flagged] > 15.0)
 
 
+def test_sentinel_rows_are_pre_clipped_and_change_nothing():
+    # issue 19 item 6: surveys write a missing measurement as a row with an absurd
+    # error (SDSS: magerr = 99.999) and a meaningless magnitude; no residual can flag
+    # such a point (it weighs ~nothing), so it came out as a non-outlier
+    rng = np.random.default_rng(3)
+    t = np.sort(rng.uniform(0, 1500, 120)) + 55000.0
+    P = 0.5712
+    m = 17 + 0.4 * np.sin(2 * np.pi * t / P) + 0.15 * np.sin(4 * np.pi * t / P + 1)
+    m = m + rng.normal(0, 0.02, t.size)
+    e = np.full(t.size, 0.02)
+    t_bad = np.array([55100.3, 55700.7, 56200.1, 56400.9])
+    m_bad = np.array([17.2, 16.9, 99.0, -99.0])  # plausible and absurd magnitudes
+    dirty = LightCurves.from_arrays([np.r_[t, t_bad]], [np.r_[m, m_bad]],
+                                    [np.r_[e, np.full(4, 99.999)]])
+    clean = LightCurves.from_arrays([t], [m], [e])
+    folder = PeriodFolder(period_range=(0.2, 2.0), random_state=0)
+    a, b = folder.fit_transform(clean), folder.fit_transform(dirty)
+    assert abs(a.meta["period"].iloc[0] - P) < 1e-4
+    assert b.meta["period"].iloc[0] == pytest.approx(a.meta["period"].iloc[0], rel=1e-7)
+    for col in ("amplitude", "mean_mag", "fourier_A1", "fourier_R21"):
+        assert b.meta[col].iloc[0] == pytest.approx(a.meta[col].iloc[0], rel=1e-3), col
+    sentinel = np.isclose(b.time[:, None], t_bad, rtol=0, atol=1e-6).any(axis=1)
+    assert sentinel.sum() == 4 and b.column("outlier")[sentinel].all()
+    assert b.column("outlier")[~sentinel].sum() == a.column("outlier").sum()
+    # fluxes are exempt: their largest errors belong to the brightest points
+    flux = LightCurves.from_arrays([np.r_[t, t_bad]], [10 ** (-0.4 * (np.r_[m, 17.2, 16.9, 17.0,
+                                                                         17.1] - 17))],
+                                   [np.r_[e, np.full(4, 99.999)]], value_kind="flux")
+    out = folder.fit_transform(flux)
+    near = np.isclose(out.time[:, None], t_bad, rtol=0, atol=1e-6).any(axis=1)
+    assert near.sum() == 4 and not out.column("outlier")[near].any()
+
+
 def test_bin_window_zero_keeps_every_measurement():
     lcs = make_periodic_variables(6, n_epochs=40, random_state=2)
     out = PeriodFolder.from_preset("dekany2020", bin_window=0.0, random_state=0).fit_transform(lcs)
