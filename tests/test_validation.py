@@ -104,10 +104,14 @@ def test_row_zero_error_is_an_error_naming_the_object():
 
 
 def test_row_missing_error_column_is_refused_by_default():
+    from skastro.microlensing import AlertFinder
+
     bare = LightCurves.from_arrays([np.arange(5.0)], [np.ones(5)])
-    with pytest.raises(ValueError, match="PeriodFolder needs uncertainties in per-epoch column "
+    # AlertFinder counts points n_sigma flux errors above the median: it needs them
+    flux = LightCurves.from_arrays([np.arange(5.0)], [np.ones(5)], value_kind="flux")
+    with pytest.raises(ValueError, match="AlertFinder needs uncertainties in per-epoch column "
                                          "'error'; these light curves have none"):
-        PeriodFolder().fit_transform(bare)
+        AlertFinder().fit(flux)
     unit = check_lightcurves(bare, "Est", errors="unit")
     np.testing.assert_array_equal(unit.error, np.ones(5))
     assert "error" not in bare

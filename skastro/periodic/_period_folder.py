@@ -249,6 +249,12 @@ class PeriodFolder(ContainerTransformerMixin, BaseEstimator):
     Uncertainties are used relative to each object's median uncertainty,
     limited to 1e-6 to 1e6 times it: every result is invariant to a common
     scaling of an object's errors and no ``1 / sigma^2`` over- or underflows.
+    Light curves without uncertainties (no ``error`` column, as astropy's
+    ``LombScargle`` with ``dy=None``) get unit weights: an ordinary
+    least-squares periodogram and Fourier fit, the same results as equal
+    errors; ``residual_std``, ``snr`` (from the residuals, as always) and
+    ``false_alarm_probability`` keep their meaning, and the output has no
+    ``error`` column (a binned error would be invented).
     An object's result depends on that object alone (its cross-validation
     folds come from its own times and ``random_state``), never on the other
     objects, their order, ``chunk_size`` or ``n_jobs``.
@@ -425,7 +431,7 @@ class PeriodFolder(ContainerTransformerMixin, BaseEstimator):
         -------
         self : PeriodFolder
         """
-        X = check_lightcurves(X, self)
+        X = check_lightcurves(X, self, errors="unit")
         self.settings_ = self._resolve()
         self._apertures(X)
         self.bands_ = tuple(X.bands)
@@ -458,7 +464,9 @@ class PeriodFolder(ContainerTransformerMixin, BaseEstimator):
         X = check_lightcurves(X, self, measurements=())
         settings = _FoldSettings.from_settings(self.settings_)
         apertures = self._apertures(X)
-        X = check_lightcurves(X, self, measurements=apertures)  # the bad-input policy
+        unweighted = "error" not in X.columns and any(e == "error" for _, e in apertures)
+        # the bad-input policy; no errors: unit weights
+        X = check_lightcurves(X, self, errors="unit", measurements=apertures)
         payload, chunks, band_names = self._payloads(X, apertures)
         n = len(X)
         if self.n_jobs in (None, 1) or len(chunks) == 1:
@@ -475,7 +483,7 @@ class PeriodFolder(ContainerTransformerMixin, BaseEstimator):
                 for lo, hi in chunks
             )
         return _assemble(X, results, band_names or ("",), apertures, self.multiband,
-                         bool(self.aperture_columns))
+                         bool(self.aperture_columns), with_error=not unweighted)
 
     def periodogram(self, X):
         """The periodogram each object's period is searched in, on its full grid.
@@ -515,7 +523,7 @@ class PeriodFolder(ContainerTransformerMixin, BaseEstimator):
         check_is_fitted(self)
         X = check_lightcurves(X, self, measurements=())
         apertures = self._apertures(X)[:1]
-        X = check_lightcurves(X, self, measurements=apertures)
+        X = check_lightcurves(X, self, errors="unit", measurements=apertures)
         payload, chunks, band_names = self._payloads(X, apertures, need_known=False)
         out = []
         for lo, hi in chunks:
@@ -1103,8 +1111,9 @@ def _fourier_meta(amps, phis, ok):
     return {k: np.where(ok, v, np.nan) for k, v in out.items()}
 
 
-def _assemble(X, results, band_names, apertures, multiband, aperture_mode):
-    """Join chunk results into the output LightCurves."""
+def _assemble(X, results, band_names, apertures, multiband, aperture_mode, with_error=True):
+    """Join chunk results into the output LightCurves (without ``error`` if not
+    ``with_error``: unit weights give no binned uncertainty)."""
     n_ap = len(apertures)
     n_total = len(X)
     # choose an aperture per object (lowest residual_std of its reference band)
@@ -1179,7 +1188,8 @@ def _assemble(X, results, band_names, apertures, multiband, aperture_mode):
         bad = X.ids[counts == 0][:5].tolist()
         raise ValueError(f"Objects {bad} have no observation in band {band_names!r} to fold.")
     order = np.argsort(e_obj, kind="stable")
-    columns = {c: np.concatenate([ec[c] for ec in epochs_cols])[order] for c in epochs_cols[0]}
+    columns = {c: np.concatenate([ec[c] for ec in epochs_cols])[order] for c in epochs_cols[0]
+               if with_error or c != "error"}
     if band_names != ("",):
         columns["band"] = np.asarray(band_names, dtype=object)[np.concatenate(epoch_band)[order]]
     offsets = np.r_[0, np.cumsum(counts)]

@@ -298,6 +298,30 @@ def test_sentinel_rows_are_pre_clipped_and_change_nothing():
     assert near.sum() == 4 and not out.column("outlier")[near].any()
 
 
+def test_light_curves_without_errors_fold_with_unit_weights():
+    # issue 19 item 4: error=None (astropy's dy=None) gets unit weights, not a KeyError
+    from skastro.periodic import DualFoldSequencer
+
+    lcs = make_periodic_variables(4, n_epochs=120, classes={"RRab": 1, "RRc": 1},
+                                  random_state=5)
+    bare = LightCurves.from_arrays(list(lcs.split("time")), list(lcs.split("value")),
+                                   ids=lcs.ids, meta=lcs.meta)
+    equal = bare.with_columns(error=np.full(bare.n_observations, 0.03))
+    folder = PeriodFolder(period_range=(0.2, 1.5), random_state=0)
+    a, b = folder.fit_transform(bare), folder.fit_transform(equal)
+    true = lcs.meta["period"].to_numpy()
+    np.testing.assert_allclose(a.meta["period"], true, rtol=1e-3)
+    # all-equal errors weigh like no errors: the same results
+    pd.testing.assert_frame_equal(a.meta, b.meta)
+    for col in ("time", "value", "phase", "outlier"):
+        np.testing.assert_array_equal(a.column(col), b.column(col))
+    # no binned uncertainty is invented
+    assert "error" not in a.columns and "error" in b.columns
+    (f, p), *_ = folder.periodogram(bare)
+    assert abs(1 / f[np.argmax(p)] / true[0] - 1) < 1e-3
+    assert DualFoldSequencer().fit_transform(a).shape == (4,)
+
+
 def test_bin_window_zero_keeps_every_measurement():
     lcs = make_periodic_variables(6, n_epochs=40, random_state=2)
     out = PeriodFolder.from_preset("dekany2020", bin_window=0.0, random_state=0).fit_transform(lcs)
