@@ -15,6 +15,7 @@ from sklearn.utils.validation import check_is_fitted
 from ..utils import check_lightcurves
 from ..utils._set_output import ContainerTransformerMixin
 from ..utils._grouped import group_median
+from ..utils._validation import meta_as_float
 
 __all__ = ["alertfinder_trigger", "AlertFinder"]
 
@@ -256,6 +257,15 @@ def alertfinder_trigger(X, *, n_high=3, n_sigma=3.0, delta_chi2_threshold=100.0)
         },
         index=X.meta.index,
     )
+
+
+def t_break_of(X, column, name):
+    """Per-object ``t_break``: the numeric metadata column ``column`` if ``X`` has
+    it (non-numeric entries are a ``ValueError`` naming ``name``, the column and
+    the object), else the §5.4 trigger's fit (:func:`alertfinder_trigger`)."""
+    if column in X.meta.columns:
+        return meta_as_float(X, column, name)
+    return np.asarray(alertfinder_trigger(X)["t_break"], dtype=np.float64)
 
 
 class AlertFinder(ContainerTransformerMixin, BaseEstimator):

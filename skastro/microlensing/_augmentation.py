@@ -8,18 +8,10 @@ from sklearn.utils import check_random_state
 
 from .._lightcurves import LightCurves
 from ..utils import check_lightcurves
+from ..utils._validation import meta_as_float
+from ._alertfinder import t_break_of
 
 __all__ = ["augment_crops", "crop_to_visibility"]
-
-
-def _t_break(X, column):
-    if column in X.meta.columns:
-        tb = np.asarray(X.meta[column], dtype=np.float64)
-    else:
-        from ._alertfinder import alertfinder_trigger
-
-        tb = np.asarray(alertfinder_trigger(X)["t_break"], dtype=np.float64)
-    return tb
 
 
 def augment_crops(X, y=None, *, n_crops=3, max_left_crop=0.8, max_right_crop=0.6,
@@ -83,7 +75,7 @@ def augment_crops(X, y=None, *, n_crops=3, max_left_crop=0.8, max_right_crop=0.6
         if y.shape[0] != len(X):
             raise ValueError(f"y has {y.shape[0]} labels for {len(X)} alerts.")
     rng = check_random_state(random_state)
-    tb = _t_break(X, t_break)
+    tb = t_break_of(X, t_break, "augment_crops")
     first = X.time[X.offsets[:-1]]
     last = X.time[X.offsets[1:] - 1]
     tb = np.clip(np.where(np.isfinite(tb), tb, last), first, last)
@@ -149,8 +141,9 @@ def crop_to_visibility(X, fraction, *, t_break="t_break", t_cut="t_cut"):
     if not 0 <= fraction <= 1:
         raise ValueError(f"fraction must be in [0, 1]; got {fraction!r}.")
     last = X.time[X.offsets[1:] - 1]
-    cut = np.asarray(X.meta[t_cut], dtype=np.float64) if t_cut in X.meta.columns else last
-    tb = np.minimum(_t_break(X, t_break), cut)
+    name = "crop_to_visibility"
+    cut = meta_as_float(X, t_cut, name) if t_cut in X.meta.columns else last
+    tb = np.minimum(t_break_of(X, t_break, name), cut)
     limit = tb + fraction * (cut - tb)
     obj = X.object_index
     mask = X.time <= limit[obj] + 1e-9

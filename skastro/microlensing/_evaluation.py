@@ -8,7 +8,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..utils import check_lightcurves
 from ..utils._grouped import group_median
-from ._alertfinder import _weights, constrained_line
+from ._alertfinder import _weights, constrained_line, t_break_of
 from ._augmentation import crop_to_visibility
 from ._preprocessing import clean_mask
 
@@ -293,12 +293,7 @@ class BrokenLineFeatures(TransformerMixin, BaseEstimator):
         err = np.asarray(X.error, np.float64)[keep]
         g = obj * n_sites + site
         n_g = len(X) * n_sites
-        if self.t_break in X.meta.columns:
-            tb = np.asarray(X.meta[self.t_break], np.float64)
-        else:
-            from ._alertfinder import alertfinder_trigger
-
-            tb = np.asarray(alertfinder_trigger(X)["t_break"], np.float64)
+        tb = t_break_of(X, self.t_break, self)
         tb_g = np.repeat(tb, n_sites)
         w = _weights(err)
         mean0, slope = constrained_line(t, f, w, g, n_g, tb_g)

@@ -10,7 +10,7 @@ from sklearn.utils.validation import check_is_fitted
 from ..utils import check_lightcurves
 from ..utils._set_output import ContainerTransformerMixin
 from ..utils._grouped import group_median
-from ._alertfinder import _weights, alertfinder_trigger, constrained_line
+from ._alertfinder import _weights, constrained_line, t_break_of
 
 __all__ = ["LensNetPreprocessor", "clean_mask", "pad_branches", "DEFAULT_CONTEXT"]
 
@@ -252,10 +252,7 @@ class LensNetPreprocessor(ContainerTransformerMixin, BaseEstimator):
         mask = np.empty_like(mask)
         mask[order] = msort
         # --- t_break
-        if self.t_break in X.meta.columns:
-            t_break = np.asarray(X.meta[self.t_break], dtype=np.float64)
-        else:
-            t_break = np.asarray(alertfinder_trigger(X)["t_break"], dtype=np.float64)
+        t_break = t_break_of(X, self.t_break, self)
         # --- relative time (last epoch over all sites)
         t_last = np.full(n, -np.inf)
         np.maximum.at(t_last, obj[mask], t[mask])

@@ -17,6 +17,7 @@ The policy (also a table in the data-model guide):
 import warnings
 
 import numpy as np
+import pandas as pd
 
 from .._lightcurves import LightCurves, _object_of, _plain
 
@@ -189,3 +190,52 @@ def _warn_jd(X, name):
             UserWarning,
             stacklevel=3,
         )
+
+
+def meta_as_float(X, column, name):
+    """Metadata column ``column`` of ``X`` as float64, refusing non-numeric entries.
+
+    ``name`` (an estimator or its name) is named in the message.
+
+    Numbers and numeric text (``"35.5"``) are read; NaN stays NaN. Anything
+    else - other text, Python objects, booleans, dates - raises a
+    ``ValueError`` naming ``name``, the column and the first object holding
+    such a value (NumPy's own message names neither).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skastro import LightCurves
+    >>> lcs = LightCurves.from_arrays([np.arange(3.0)] * 2, [np.ones(3)] * 2, ids=["a", "b"],
+    ...                               meta={"t_break": ["1.5", "soon"]})
+    >>> meta_as_float(lcs, "t_break", "MyEstimator")
+    Traceback (most recent call last):
+    ...
+    ValueError: MyEstimator: meta['t_break'] must hold numbers (times in days); object 'b' holds 'soon' (dtype object; 1 such object(s) in all).
+    """
+    name = name if isinstance(name, str) else type(name).__name__
+    raw = X.meta[column]
+    if raw.dtype.kind in "iuf":
+        return raw.to_numpy(dtype=np.float64)
+    if raw.dtype.kind in "OSU" and not isinstance(raw.dtype, pd.CategoricalDtype):
+        values = pd.to_numeric(raw.map(_number_or_nan), errors="coerce")
+        bad = (values.isna() & raw.notna()).to_numpy()
+    else:  # booleans, dates, categories: not times in days
+        values, bad = raw, np.ones(len(raw), dtype=bool)
+    if bad.any():
+        first = np.flatnonzero(bad)[0]
+        raise ValueError(
+            f"{name}: meta[{column!r}] must hold numbers (times in days); object "
+            f"{_plain(X.ids[first])!r} holds {_plain(raw.iloc[first])!r} (dtype {raw.dtype}; "
+            f"{int(bad.sum())} such object(s) in all)."
+        )
+    return values.to_numpy(dtype=np.float64)
+
+
+def _number_or_nan(value):
+    """A number, numeric text, or NaN for anything else (bools included)."""
+    if isinstance(value, (bool, np.bool_)):
+        return np.nan
+    if isinstance(value, (str, bytes, int, float, np.integer, np.floating)):
+        return value
+    return np.nan

@@ -126,3 +126,30 @@ def test_crops_share_the_interval_across_sites_and_keep_labels(small_alerts):
     zero = crop_to_visibility(a, 0.0)
     assert np.all(zero.time[zero.offsets[1:] - 1] <= np.maximum(tb, zero.time[zero.offsets[:-1]]) + 1e-9)
 
+
+
+@pytest.mark.parametrize("bad", ["2021-03-01", ["35.0"], True, pd.Timestamp("2021-03-01")])
+def test_non_numeric_t_break_is_a_clear_error_naming_column_and_object(small_alerts, bad):
+    # issue 18: a string t_break column gave NumPy's "could not convert string to float"
+    from skastro.microlensing import (BrokenLineFeatures, accuracy_vs_visibility,
+                                      make_broken_line_baseline)
+
+    alerts = small_alerts[:4]
+    tb = np.array(alerts.meta["t_break"], dtype=object)
+    tb[2] = bad
+    dirty = alerts.with_meta(t_break=tb)
+    where = rf"meta\['t_break'\] must hold numbers \(times in days\); object '{alerts.ids[2]}'"
+    for name, call in [
+        ("LensNetPreprocessor", lambda X: LensNetPreprocessor().fit_transform(X)),
+        ("BrokenLineFeatures", lambda X: BrokenLineFeatures().fit_transform(X)),
+        ("crop_to_visibility", lambda X: crop_to_visibility(X, 0.5)),
+        ("augment_crops", lambda X: augment_crops(X, random_state=0)),
+    ]:
+        with pytest.raises(ValueError, match=f"{name}: {where}"):
+            call(dirty)
+    with pytest.raises(ValueError, match=f"crop_to_visibility: {where}"):
+        accuracy_vs_visibility(make_broken_line_baseline(0), dirty, None, [0.5])
+    # numeric text is read as the number it spells
+    text = alerts.with_meta(t_break=alerts.meta["t_break"].astype(str))
+    np.testing.assert_array_equal(crop_to_visibility(text, 0.5).time,
+                                  crop_to_visibility(alerts, 0.5).time)
