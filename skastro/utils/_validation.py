@@ -206,12 +206,13 @@ def meta_as_float(X, column, name):
     --------
     >>> import numpy as np
     >>> from skastro import LightCurves
-    >>> lcs = LightCurves.from_arrays([np.arange(3.0)] * 2, [np.ones(3)] * 2, ids=["a", "b"],
-    ...                               meta={"t_break": ["1.5", "soon"]})
-    >>> meta_as_float(lcs, "t_break", "MyEstimator")
+    >>> lcs = LightCurves.from_arrays([np.arange(3.0)] * 2, [np.ones(3)] * 2, ids=["a", "b"])
+    >>> meta_as_float(lcs.with_meta(t_break=["1.5", "2"]), "t_break", "MyEstimator")
+    array([1.5, 2. ])
+    >>> meta_as_float(lcs.with_meta(t_break=["1.5", "soon"]), "t_break", "MyEstimator")
     Traceback (most recent call last):
     ...
-    ValueError: MyEstimator: meta['t_break'] must hold numbers (times in days); object 'b' holds 'soon' (dtype object; 1 such object(s) in all).
+    ValueError: MyEstimator: meta['t_break'] must hold numbers (times in days); object 'b' holds 'soon' (a str; 1 such object(s) in all).
     """
     name = name if isinstance(name, str) else type(name).__name__
     raw = X.meta[column]
@@ -226,7 +227,7 @@ def meta_as_float(X, column, name):
         first = np.flatnonzero(bad)[0]
         raise ValueError(
             f"{name}: meta[{column!r}] must hold numbers (times in days); object "
-            f"{_plain(X.ids[first])!r} holds {_plain(raw.iloc[first])!r} (dtype {raw.dtype}; "
+            f"{_plain(X.ids[first])!r} holds {_plain(raw.iloc[first])!r} (a {type(raw.iloc[first]).__name__}; "
             f"{int(bad.sum())} such object(s) in all)."
         )
     return values.to_numpy(dtype=np.float64)
