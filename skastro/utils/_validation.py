@@ -225,9 +225,10 @@ def meta_as_float(X, column, name):
         values, bad = raw, np.ones(len(raw), dtype=bool)
     if bad.any():
         first = np.flatnonzero(bad)[0]
+        value = raw.iloc[first]
         raise ValueError(
             f"{name}: meta[{column!r}] must hold numbers (times in days); object "
-            f"{_plain(X.ids[first])!r} holds {_plain(raw.iloc[first])!r} (a {type(raw.iloc[first]).__name__}; "
+            f"{_plain(X.ids[first])!r} holds {_plain(value)!r} (a {type(value).__name__}; "
             f"{int(bad.sum())} such object(s) in all)."
         )
     return values.to_numpy(dtype=np.float64)
