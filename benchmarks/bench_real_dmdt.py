@@ -133,7 +133,7 @@ def diagnose(train, test_rr, matched, sne):
         if lcs is sne:
             continue
         y = np.r_[np.zeros(len(lcs)), np.ones(len(sne))]
-        both = np.vstack([S, S_sn])
+        both = np.nan_to_num(np.vstack([S, S_sn]))  # no pair in a channel: 0
         nb = len(det.bands_)
         aucs = [roc_auc_score(y, -both[:, k]) for k in range(both.shape[1])]
         print(f"      AUC per channel (paper S_f): " + " ".join(f"{a:.3f}" for a in aucs)

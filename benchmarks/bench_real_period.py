@@ -107,6 +107,7 @@ def main():
                              "3-term and multi-band periodograms take ~10-30 s per star)")
     parser.add_argument("--bands", default="gri", help="single bands to run, e.g. 'r'")
     parser.add_argument("--skip-multiband", action="store_true")
+    parser.add_argument("--no-astropy", action="store_true", help="skastro rows only")
     args = parser.parse_args()
     lcs = load_stripe82_rrlyrae(args.data_dir)
     if args.stars:
@@ -131,6 +132,8 @@ def main():
         ("ugriz", "astropy LombScargleMultiband", lambda: astropy_multiband(lcs)),
     ]
     rows = []
+    if args.no_astropy:
+        runs = [r for r in runs if not r[1].startswith("astropy")]
     for band, name, run in runs:
         t0 = time.perf_counter()
         found = run()
