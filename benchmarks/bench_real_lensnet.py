@@ -16,7 +16,8 @@ AUC is printed beside it as the in-domain reference.
 
 Run::
 
-    python benchmarks/bench_real_lensnet.py --data-dir ../shared/data      # ~10 min on 2 cores
+    python benchmarks/bench_real_lensnet.py --data-dir ../shared/data      # sized for ~10 min on 2 free cores (not timed on one)
+    python benchmarks/bench_real_lensnet.py --data-dir ../shared/data --n-alerts 3000 --epochs 15  # the guide's figures
     python benchmarks/bench_real_lensnet.py --data-dir ../shared/data --quick
 """
 
