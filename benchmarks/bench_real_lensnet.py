@@ -99,7 +99,7 @@ def main():
         preprocessor=LensNetPreprocessor(max_length=200, context=()),
         hidden_size=32, dense_size=32, lr=5e-3, batch_size=32, pooling="last+mean",
         early_stopping=True, validation_fraction=0.1, n_iter_no_change=5,
-        max_epochs=args.epochs, n_threads=args.threads, random_state=args.seed)
+        max_epochs=args.epochs, n_jobs=args.threads, random_state=args.seed)
     t0 = time.perf_counter()
     clf.fit(train, y_sim[~test_star])
     fit_s = time.perf_counter() - t0

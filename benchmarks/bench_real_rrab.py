@@ -1,9 +1,9 @@
 """Transfer of the RRab classifier from our simulator to the real VVV RRab (issue 13, item 2d).
 
-The pipeline ``PeriodFolder(preset="dekany2020") → DualFoldSequencer →
+The pipeline ``PeriodFolder.from_preset("dekany2020") → DualFoldSequencer →
 BiLSTMClassifier`` and the random forest on ``FoldFeatures`` are trained on
 the same folded simulated set (``make_periodic_variables``; the models of
-``skastro.reproduce._bilstm_study.make_models``). Both are then applied to the
+``skastro.experiments.make_rrab_models``). Both are then applied to the
 2,262 real VVV Ks RRab of Dékány & Grebel (2020) (``load_vvv_rrab``: times
 rebuilt from phase and catalogue period, so the period search there is
 circular; it tests the classifiers on real shapes and noise). Reported:
@@ -26,7 +26,7 @@ from sklearn.model_selection import train_test_split
 
 from skastro.datasets import load_vvv_rrab
 from skastro.periodic import PeriodFolder
-from skastro.reproduce._bilstm_study import fold_simulation, make_models
+from skastro.experiments import fold_rrab_simulation, make_rrab_models
 
 
 def main():
@@ -41,14 +41,14 @@ def main():
     if args.quick:
         args.n_objects, args.max_epochs = 2000, 6
 
-    sim = fold_simulation(args.n_objects, random_state=args.seed, n_jobs=args.n_jobs)
+    sim = fold_rrab_simulation(args.n_objects, random_state=args.seed, n_jobs=args.n_jobs)
     labels = sim.meta["label"].to_numpy().astype(str)
     y = (labels == "RRab").astype(int)
     tr, te = train_test_split(np.arange(len(y)), test_size=0.2, stratify=y,
                               random_state=args.seed)
     t0 = time.perf_counter()
-    real = PeriodFolder(preset="dekany2020", n_jobs=args.n_jobs,
-                        random_state=args.seed).fit_transform(load_vvv_rrab(args.data_dir))
+    real = PeriodFolder.from_preset("dekany2020", n_jobs=args.n_jobs,
+                                    random_state=args.seed).fit_transform(load_vvv_rrab(args.data_dir))
     meta = real.meta
     ok = (meta["fold_status"] == "ok").to_numpy()
     good_p = np.abs(meta["period"] / meta["period_input"] - 1) < 1e-3
@@ -58,8 +58,8 @@ def main():
           f"from it); {high.sum()} at catalogue S/N > 60; folder S/N > 60 for "
           f"{(meta['snr'] > 60).mean():.3f}")
 
-    models = make_models(max_epochs=args.max_epochs, batch_size=64, lr=0.003, max_length=100,
-                         n_threads=args.n_jobs, random_state=args.seed)
+    models = make_rrab_models(max_epochs=args.max_epochs, batch_size=64, lr=0.003, max_length=100,
+                              n_threads=args.n_jobs, random_state=args.seed)
     rows, fpr_net = [], None
     sim_neg = te[y[te] == 0]
     for name in ("BiLSTM P+2P", "RF features"):
