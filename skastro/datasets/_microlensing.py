@@ -36,6 +36,7 @@ _SITE_PROPS = {
 }
 _CADENCE_TIERS_H = (0.5, 1.0, 2.5, 5.0)        # field cadences of Fig. 3 (hours)
 _CADENCE_PROBS = (0.15, 0.35, 0.30, 0.20)
+_MAX_ATTEMPTS = 50   # draws of a star that saw no clear night before giving up
 _PIXEL = 0.4                                   # arcsec per pixel
 _ZP = 28.0                                     # flux = 10**(-0.4 (I - ZP))
 
@@ -270,7 +271,7 @@ def make_microlensing_alerts(n_alerts=600, *, class_fractions=None, sites=KMTNET
 
 
 def _simulate_star(rng, star, label, sites, n_days, cadence_hours, missing_site_fraction,
-                   bad_value_fraction):
+                   bad_value_fraction, attempt=0):
     kinds = _KIND_MIX[label]
     kind = rng.choice(list(kinds), p=np.array(list(kinds.values())) / sum(kinds.values()))
     cadence = cadence_hours or rng.choice(_CADENCE_TIERS_H, p=_CADENCE_PROBS)
@@ -407,9 +408,14 @@ def _simulate_star(rng, star, label, sites, n_days, cadence_hours, missing_site_
         out["fwhm"].append(fwhm)
         out["airmass"].append(airmass)
         out["psf_quality"].append(psf_q)
-    if not out["time"]:       # no site had a clear night: one site, one faint night
+    if not out["time"]:       # no site had a clear night: draw the star again
+        if attempt >= _MAX_ATTEMPTS:  # e.g. a forced cadence with one slot a night
+            raise ValueError(
+                f"make_microlensing_alerts: star {star} has no observation after "
+                f"{_MAX_ATTEMPTS} draws with cadence_hours={cadence_hours!r}, n_days={n_days!r} "
+                f"and sites {list(sites)}; use a cadence of a few hours or more days.")
         return _simulate_star(rng, star, label, sites, n_days, cadence_hours, 0.0,
-                              bad_value_fraction)
+                              bad_value_fraction, attempt + 1)
     data = {k: np.concatenate(v) for k, v in out.items()}
     order = np.argsort(data["time"], kind="stable")
     return {k: v[order] for k, v in data.items()}, meta

@@ -92,3 +92,9 @@ def test_simulator_sky_is_bounded_and_yes_rises_stand_out():
     lensed = 10 ** (-0.4 * (m["I_source"] - 28.0)) * ((u ** 2 + 2) / np.sqrt(u ** 2 * (u ** 2 + 4)) - 1)
     assert len(m) > 20 and np.all(m["red_noise_amp"] <= 0.25 * lensed + 1e-9)
     assert (a.meta["red_noise_amp"] > 0).any()
+
+
+def test_simulator_refuses_a_cadence_that_leaves_no_observation():
+    # one slot a night at the first site is always the V image: this used to recurse forever
+    with pytest.raises(ValueError, match=r"no observation after \d+ draws with cadence_hours=24"):
+        make_microlensing_alerts(4, sites=("CTIO",), cadence_hours=24, trigger=False, random_state=0)
