@@ -117,7 +117,7 @@ def check_error(exc, subject, X=None, names=(), ids=()):
     words = {subject.split()[0], *names, "X", "y"}
     if isinstance(X, LightCurves):
         words |= set(X.columns) | set(map(str, X.meta.columns))
-    named = any(re.search(rf"\b{re.escape(str(w))}\b", message) for w in words if str(w))
+    named = any(re.search(rf"(?<!\w){re.escape(str(w))}(?!\w)", message) for w in words if str(w))
     if isinstance(X, LightCurves):
         ids = X.ids
     ids_named = _ids_named(message, ids)
