@@ -4,7 +4,8 @@
   folder runs in under 3 minutes on 2 cores (``-n 2``).
 - ``long``: at least 20,000 examples per estimator. Select it with the
   environment variable ``SKASTRO_FUZZ=long`` (works for any pytest command) or,
-  when running this folder directly, ``--hypothesis-profile=long``.
+  when running this folder directly, ``--hypothesis-profile=long``;
+  ``SKASTRO_FUZZ_EXAMPLES`` changes its number of examples per test.
 
 Every example is also stopped after ``SKASTRO_FUZZ_TIMEOUT`` seconds (default
 120): a hang is a failure, not a stuck CI job.
@@ -19,7 +20,7 @@ _SLOW_DATA = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.larg
 
 settings.register_profile("fuzz-ci", max_examples=12, deadline=None, derandomize=True,
                           suppress_health_check=_SLOW_DATA, print_blob=True)
-settings.register_profile("long", max_examples=20_000, deadline=None,
+settings.register_profile("long", max_examples=int(os.environ.get("SKASTRO_FUZZ_EXAMPLES", 20_000)), deadline=None,
                           suppress_health_check=_SLOW_DATA, print_blob=True)
 
 _profile = os.environ.get("SKASTRO_FUZZ", "fuzz-ci")
