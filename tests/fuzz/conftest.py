@@ -28,11 +28,12 @@ if settings.get_current_profile_name() not in ("fuzz-ci", "long"):
     settings.load_profile(_profile)
 
 
-def pytest_sessionfinish(session):
-    """With SKASTRO_FUZZ_REPORT=<folder>: write the tally of outcomes per subject there."""
+def pytest_runtest_teardown(item):
+    """With SKASTRO_FUZZ_REPORT=<folder>: write the tally of outcomes per subject there
+    (after each test, so a crashed or stopped run keeps what it counted)."""
     folder = os.environ.get("SKASTRO_FUZZ_REPORT")
     if folder:
         from ._checks import write_tally
 
         os.makedirs(folder, exist_ok=True)
-        write_tally(folder, os.environ.get("PYTEST_XDIST_WORKER", "main"))
+        write_tally(folder, f"{os.environ.get('PYTEST_XDIST_WORKER', 'main')}-{os.getpid()}")
