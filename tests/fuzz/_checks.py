@@ -85,7 +85,9 @@ def assert_unchanged(X, before):
     elif isinstance(before, pd.DataFrame):
         pd.testing.assert_frame_equal(after, before)
     else:
-        np.testing.assert_array_equal(np.asarray(after), np.asarray(before))
+        after, before = np.asarray(after), np.asarray(before)
+        assert after.dtype == before.dtype and after.shape == before.shape, "input changed"
+        assert repr(after.tolist()) == repr(before.tolist()), "input changed"
 
 
 def _origin(exc):

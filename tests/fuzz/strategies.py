@@ -117,6 +117,9 @@ class RawCurves:
             return LightCurves.from_table(Table.from_pandas(frame), id="object_id", meta=meta,
                                           **keywords)
         if how == "read_parquet":
+            if len(set(map(type, self.ids))) > 1:  # Parquet holds one type per column
+                frame["object_id"] = frame["object_id"].astype(str)
+                meta = None
             with tempfile.TemporaryDirectory() as folder:
                 path = os.path.join(folder, "long.parquet")
                 frame.to_parquet(path)
