@@ -117,9 +117,10 @@ class RawCurves:
             return LightCurves.from_table(Table.from_pandas(frame), id="object_id", meta=meta,
                                           **keywords)
         if how == "read_parquet":
-            if len(set(map(type, self.ids))) > 1:  # Parquet holds one type per column
-                frame["object_id"] = frame["object_id"].astype(str)
-                meta = None
+            for column in ("object_id", *LABEL_COLUMNS):  # Parquet holds one type per column
+                if column in frame and frame[column].map(type).nunique() > 1:
+                    frame[column] = frame[column].astype(str)
+                    meta = None if column == "object_id" else meta
             with tempfile.TemporaryDirectory() as folder:
                 path = os.path.join(folder, "long.parquet")
                 frame.to_parquet(path)
