@@ -1,0 +1,43 @@
+"""Hypothesis profiles of the fuzz suite (issue 17).
+
+- ``fuzz-ci`` (default): a bounded number of examples per test (the same ones
+  on every run), so the whole folder runs in under 3 minutes on 2 cores
+  (``-n 2``); failing examples are reported unshrunk.
+- ``long``: at least 20,000 examples per estimator. Select it with the
+  environment variable ``SKASTRO_FUZZ=long`` (works for any pytest command) or,
+  when running this folder directly, ``--hypothesis-profile=long``;
+  ``SKASTRO_FUZZ_EXAMPLES`` changes its number of examples per test.
+
+Every example is also stopped after ``SKASTRO_FUZZ_TIMEOUT`` seconds (default
+120): a hang is a failure, not a stuck CI job.
+"""
+
+import os
+
+from hypothesis import HealthCheck, Phase, settings
+
+_SLOW_DATA = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example,
+              HealthCheck.filter_too_much]
+
+# No shrinking in CI: a failure is reported as found (shrinking one can take minutes);
+# the long profile shrinks to a minimal example.
+settings.register_profile("fuzz-ci", max_examples=12, deadline=None, derandomize=True,
+                          suppress_health_check=_SLOW_DATA, print_blob=True,
+                          phases=[Phase.explicit, Phase.reuse, Phase.generate])
+settings.register_profile("long", max_examples=int(os.environ.get("SKASTRO_FUZZ_EXAMPLES", 20_000)), deadline=None,
+                          suppress_health_check=_SLOW_DATA, print_blob=True)
+
+_profile = os.environ.get("SKASTRO_FUZZ", "fuzz-ci")
+if settings.get_current_profile_name() not in ("fuzz-ci", "long"):
+    settings.load_profile(_profile)
+
+
+def pytest_runtest_teardown(item):
+    """With SKASTRO_FUZZ_REPORT=<folder>: write the tally of outcomes per subject there
+    (after each test, so a crashed or stopped run keeps what it counted)."""
+    folder = os.environ.get("SKASTRO_FUZZ_REPORT")
+    if folder:
+        from ._checks import write_tally
+
+        os.makedirs(folder, exist_ok=True)
+        write_tally(folder, f"{os.environ.get('PYTEST_XDIST_WORKER', 'main')}-{os.getpid()}")
