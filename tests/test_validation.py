@@ -158,3 +158,17 @@ def test_light_curves_without_errors_build_everywhere(tmp_path):
     a.to_parquet(tmp_path / "x.parquet")
     assert LightCurves.read_parquet(tmp_path / "x.parquet").equals(a)
     assert LightCurves.from_table(a.to_table(), value="value", error=None).equals(a)
+
+
+def test_columns_seen_in_fit_are_required_after_fit():
+    # a column missing at predict time silently changed results (site, error, outlier, fwhm)
+    from skastro.datasets import make_periodic_variables
+
+    lcs = make_periodic_variables(3, n_epochs=60, random_state=0)
+    bare = LightCurves.from_arrays(list(lcs.split("time")), list(lcs.split("value")), ids=lcs.ids)
+    folder = PeriodFolder(random_state=0).fit(lcs)
+    with pytest.raises(ValueError, match=r"PeriodFolder was fitted on .*'error'.*these lack \['error', 'band'\]"):
+        folder.transform(bare)
+    extra = lcs.with_columns(extra=np.zeros(lcs.n_observations))
+    assert folder.transform(extra).meta["period"].equals(folder.transform(lcs).meta["period"])
+    assert PeriodFolder(random_state=0).fit(bare).transform(bare).meta["fold_status"].eq("ok").all()

@@ -330,14 +330,14 @@ class AlertFinder(ContainerTransformerMixin, BaseEstimator):
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Check ``X`` and record its sites; nothing is learned. Returns ``self``."""
-        X = check_lightcurves(X, self, value_kind="flux")
+        X = check_lightcurves(X, self, value_kind="flux", reset=True)
         self.sites_ = tuple(X.sites) if "site" in X.columns else ("",)
         return self
 
     def transform(self, X):
         """Add the trigger columns to ``X.meta`` (a new container)."""
         check_is_fitted(self)
-        X = check_lightcurves(X, self, value_kind="flux")
+        X = check_lightcurves(X, self, value_kind="flux", reset=False)
         out = alertfinder_trigger(X, n_high=self.n_high, n_sigma=self.n_sigma,
                                   delta_chi2_threshold=self.delta_chi2_threshold)
         if not self.overwrite and "t_break" in X.meta.columns:

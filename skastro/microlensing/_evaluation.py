@@ -274,7 +274,7 @@ class BrokenLineFeatures(TransformerMixin, BaseEstimator):
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Record the sites. Returns ``self``."""
-        X = check_lightcurves(X, self, value_kind="flux")
+        X = check_lightcurves(X, self, value_kind="flux", reset=True)
         self.sites_ = tuple(X.sites) if "site" in X.columns else ("",)
         return self
 
@@ -283,7 +283,7 @@ class BrokenLineFeatures(TransformerMixin, BaseEstimator):
         from ._preprocessing import _site_codes
 
         check_is_fitted(self)
-        X = check_lightcurves(X, self, value_kind="flux")
+        X = check_lightcurves(X, self, value_kind="flux", reset=False)
         n_sites = len(self.sites_)
         keep = clean_mask(X)
         site = _site_codes(X, self.sites_)[keep]

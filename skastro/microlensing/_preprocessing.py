@@ -333,7 +333,7 @@ class LensNetPreprocessor(ContainerTransformerMixin, BaseEstimator):
         -------
         self
         """
-        X = check_lightcurves(X, self, value_kind="flux")
+        X = check_lightcurves(X, self, value_kind="flux", reset=True)
         context = self._context_for(X)
         cols, mask, valid, _ = self._prepare(X, context)
         names = _feature_names(context)
@@ -341,7 +341,10 @@ class LensNetPreprocessor(ContainerTransformerMixin, BaseEstimator):
         if not use.any():
             use = mask
         if not use.any():
-            raise ValueError("No clean epoch left in the training alerts after the §5.2 cleaning.")
+            raise ValueError(
+                f"{type(self).__name__}: no clean epoch left in the {len(X)} training alert(s) "
+                f"after the §5.2 cleaning (see clean_mask: finite 'value', 'error' and "
+                f"context columns {list(context)}, PSF quality and FWHM in range).")
         mean = np.array([cols[c][use].mean() for c in names])
         scale = np.array([cols[c][use].std() for c in names])
         mean[-1], scale[-1] = mean[1], scale[1]     # the line shares the flux statistics
@@ -363,7 +366,7 @@ class LensNetPreprocessor(ContainerTransformerMixin, BaseEstimator):
             ``lensnet_valid``, ``t_break_rel`` and ``n_clean``.
         """
         check_is_fitted(self)
-        X = check_lightcurves(X, self, value_kind="flux")
+        X = check_lightcurves(X, self, value_kind="flux", reset=False)
         missing = [c for c in self.context_ if c not in X.columns]
         if missing:
             raise ValueError(
@@ -386,7 +389,7 @@ class LensNetPreprocessor(ContainerTransformerMixin, BaseEstimator):
 
     def valid_mask(self, X):
         """Alerts with at least ``min_valid`` clean epochs at one site (§5.2)."""
-        X = check_lightcurves(X, self, value_kind="flux")
+        X = check_lightcurves(X, self, value_kind="flux", reset=True)
         context = self._context_for(X) if not hasattr(self, "context_") else self.context_
         return self._prepare(X, context)[2]
 

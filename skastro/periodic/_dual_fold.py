@@ -7,6 +7,7 @@ from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from .._lightcurves import _object_of
 from ..utils import check_lightcurves
 from ..utils._set_output import ContainerTransformerMixin
 
@@ -108,8 +109,18 @@ class DualFoldSequencer(ContainerTransformerMixin, BaseEstimator):
         self.band = band
         self.on_invalid = on_invalid
 
-    def _check(self, X):
-        X = check_lightcurves(X, self, columns=_NEEDED, measurements=())  # folded input; on_invalid covers bad folds
+    def _check(self, X, reset):
+        # folded input; on_invalid covers bad folds
+        X = check_lightcurves(X, self, columns=_NEEDED, measurements=(), reset=reset)
+        for name in ("phase", "phase_2p"):
+            phase = X.column(name)
+            bad = np.flatnonzero(np.isfinite(phase) & ((phase < 0) | (phase > 1)))
+            if bad.size:
+                raise ValueError(
+                    f"DualFoldSequencer: column {name!r} must hold phases in [0, 1] (PeriodFolder "
+                    f"output); object {_object_of(X.offsets, X.ids, bad[0])!r} holds "
+                    f"{phase[bad[0]]!r} ({bad.size} such observation(s) in all)."
+                )
         if "period" not in X.meta.columns:
             raise ValueError(
                 "DualFoldSequencer needs meta column 'period' (run PeriodFolder first); meta has "
@@ -131,7 +142,7 @@ class DualFoldSequencer(ContainerTransformerMixin, BaseEstimator):
         -------
         self : DualFoldSequencer
         """
-        self._check(X)
+        self._check(X, reset=True)
         self.n_channels_ = 4
         return self
 
@@ -158,7 +169,7 @@ class DualFoldSequencer(ContainerTransformerMixin, BaseEstimator):
         from skorch.helper import SliceDict
 
         check_is_fitted(self)
-        X = self._check(X)
+        X = self._check(X, reset=False)
         n = len(X)
         period = np.asarray(X.meta["period"], dtype=np.float64)
         phase = X.column("phase")

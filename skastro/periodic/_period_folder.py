@@ -431,7 +431,7 @@ class PeriodFolder(ContainerTransformerMixin, BaseEstimator):
         -------
         self : PeriodFolder
         """
-        X = check_lightcurves(X, self, errors="unit")
+        X = check_lightcurves(X, self, errors="unit", reset=True)
         self.settings_ = self._resolve()
         self._apertures(X)
         self.bands_ = tuple(X.bands)
@@ -461,7 +461,7 @@ class PeriodFolder(ContainerTransformerMixin, BaseEstimator):
             columns and metadata listed in the class docstring.
         """
         check_is_fitted(self)
-        X = check_lightcurves(X, self, measurements=())
+        X = check_lightcurves(X, self, measurements=(), reset=False)
         settings = _FoldSettings.from_settings(self.settings_)
         apertures = self._apertures(X)
         unweighted = "error" not in X.columns and any(e == "error" for _, e in apertures)
@@ -521,7 +521,7 @@ class PeriodFolder(ContainerTransformerMixin, BaseEstimator):
         (True, True)
         """
         check_is_fitted(self)
-        X = check_lightcurves(X, self, measurements=())
+        X = check_lightcurves(X, self, measurements=(), reset=False)
         apertures = self._apertures(X)[:1]
         X = check_lightcurves(X, self, errors="unit", measurements=apertures)
         payload, chunks, band_names = self._payloads(X, apertures, need_known=False)

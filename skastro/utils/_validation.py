@@ -27,7 +27,7 @@ JD_THRESHOLD = 2_400_000.0
 
 
 def check_lightcurves(X, estimator, columns=(), value_kind=None, *, errors="require",
-                      measurements=(("value", "error"),)):
+                      measurements=(("value", "error"),), reset=None):
     """Check ``X`` for ``estimator`` and apply skastro's bad-input policy.
 
     Parameters
@@ -54,6 +54,12 @@ def check_lightcurves(X, estimator, columns=(), value_kind=None, *, errors="requ
         - ``"ignore"``: the estimator does not read them; nothing is checked.
     measurements : sequence of (str, str), default=(("value", "error"),)
         (value column, uncertainty column) pairs the estimator reads.
+    reset : bool or None, default=None
+        As ``reset`` of scikit-learn's ``validate_data``: ``True`` in ``fit``
+        records the per-epoch columns of ``X`` on the estimator; ``False``
+        after ``fit`` requires every one of them again (a column missing at
+        predict time would silently change the result, e.g. ``site`` or
+        ``error``). ``None`` checks nothing.
 
     Returns
     -------
@@ -121,6 +127,16 @@ def check_lightcurves(X, estimator, columns=(), value_kind=None, *, errors="requ
         )
     if errors not in ERROR_POLICIES:
         raise ValueError(f"errors must be one of {ERROR_POLICIES}; got {errors!r}.")
+    if reset:
+        estimator._fit_columns = tuple(X.columns)
+    elif reset is not None:
+        missing = [c for c in getattr(estimator, "_fit_columns", ()) if c not in X.columns]
+        if missing:
+            raise ValueError(
+                f"{name} was fitted on light curves with per-epoch columns "
+                f"{list(estimator._fit_columns)}; these lack {missing}. Pass the same columns "
+                "as in fit."
+            )
     if errors == "unit" and "error" not in X.columns:
         X = X.with_columns(error=np.ones(X.n_observations))
     values = [value for value, _ in measurements]

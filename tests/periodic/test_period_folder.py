@@ -317,7 +317,7 @@ def test_light_curves_without_errors_fold_with_unit_weights():
         np.testing.assert_array_equal(a.column(col), b.column(col))
     # no binned uncertainty is invented
     assert "error" not in a.columns and "error" in b.columns
-    (f, p), *_ = folder.periodogram(bare)
+    (f, p), *_ = folder.fit(bare).periodogram(bare)
     assert abs(1 / f[np.argmax(p)] / true[0] - 1) < 1e-3
     assert DualFoldSequencer().fit_transform(a).shape == (4,)
 
