@@ -54,6 +54,51 @@ def test_public_name_has_numpydoc_docstring_with_example(module, name):
     assert "Examples\n--------" in doc and ">>>" in doc, f"{module}.{name} needs an Examples section"
 
 
+def _documented_parameters(doc):
+    """Names in a numpydoc docstring's Parameters section (None when it has none)."""
+    m = re.search(r"^Parameters\n-+\n(.*?)(?=\n\n\S[^\n]*\n-{3,}\n|\Z)", doc, re.S | re.M)
+    if m is None:
+        return None
+    return {name.strip().lstrip("*")
+            for line in m.group(1).splitlines() if line and not line[0].isspace()
+            for name in line.split(" : ")[0].split(",")}
+
+
+def _public_routines():
+    """(qualified name, routine, its parameters to document) for each public
+    function and method defined in skastro."""
+    seen = set()
+    for module in ["skastro", *SUBPACKAGES, "skastro.nn", "skastro.dask"]:
+        mod = importlib.import_module(module)
+        for name in mod.__all__:
+            obj = getattr(mod, name)
+            if not (inspect.isfunction(obj) or inspect.isclass(obj)) or obj in seen \
+                    or not obj.__module__.startswith("skastro"):
+                continue
+            seen.add(obj)
+            if inspect.isfunction(obj):
+                yield f"{module}.{name}", obj, list(inspect.signature(obj).parameters)
+            elif inspect.isclass(obj):
+                for attr in filter(lambda a: not a.startswith("_"), dir(obj)):
+                    raw = inspect.getattr_static(obj, attr)
+                    func = raw.__func__ if isinstance(raw, (classmethod, staticmethod)) else raw
+                    if inspect.isfunction(func) and func.__module__.startswith("skastro"):
+                        params = list(inspect.signature(func).parameters)
+                        bound = not isinstance(raw, staticmethod)
+                        yield f"{module}.{name}.{attr}", getattr(obj, attr), params[bound:]
+
+
+def test_every_public_routine_documents_each_parameter():
+    """The API pages render each method's parameters from its docstring (issue 19)."""
+    missing = []
+    for name, routine, params in _public_routines():
+        documented = _documented_parameters(inspect.getdoc(routine) or "")
+        undocumented = [p for p in params if documented is None or p not in documented]
+        if undocumented:
+            missing.append(f"{name}: {undocumented}")
+    assert not missing, "Parameters section lacks: " + "; ".join(missing)
+
+
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 
 

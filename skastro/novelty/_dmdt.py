@@ -526,7 +526,18 @@ class DmDtNoveltyDetector(OutlierMixin, TransformerMixin, BaseEstimator):
         return self._raw(X)[3]
 
     def get_feature_names_out(self, input_features=None):
-        """Names of the :meth:`transform` columns: ``S_<channel>``."""
+        """Names of the :meth:`transform` columns: ``S_<channel>``.
+
+        Parameters
+        ----------
+        input_features : None
+            Ignored: the input is a :class:`~skastro.LightCurves`; one score
+            column per channel (``channels_``).
+
+        Returns
+        -------
+        ndarray of str, shape (n_channels,)
+        """
         check_is_fitted(self)
         return np.array([f"S_{c}" for c in self.channels_], dtype=object)
 
