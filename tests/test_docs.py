@@ -175,3 +175,14 @@ def test_getting_started_goes_from_csv_to_fitted_pipeline_in_ten_lines(tmp_path,
     result = doctest.testfile(str(page), module_relative=False, report=True,
                               optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0 and result.attempted >= 15, result
+
+
+def test_guide_figures_come_from_gallery_examples():
+    """The guides show figures the gallery draws (generated, not committed): each
+    must name a ``plot_*`` example, which ``bash run.sh docs`` runs first."""
+    examples = DOCS.parent / "examples"
+    shown = [m for page in (DOCS / "user_guide").glob("*.rst")
+             for m in re.findall(r"/auto_examples/images/sphx_glr_(\w+)_\d{3}\.png", page.read_text())]
+    assert len(shown) >= 4
+    for name in shown:
+        assert name.startswith("plot_") and (examples / f"{name}.py").exists(), name
