@@ -62,8 +62,8 @@ def _plot_examples(lcs, path):
         lo, hi = np.percentile(m, [2, 98])
         pad = 0.3 * (hi - lo)
         ax.set_ylim(hi + pad, lo - pad)  # magnitudes: bright at the top; outliers may fall outside
-        ax.set(title=f"{label}, P = {period:.3f} d", xlabel="phase (true period)", ylabel="Ks")
+        ax.set(title=f"{label}, P = {period:.3f} d", xlabel="phase (true period)", ylabel="Ks [mag]")
     axes.flat[-1].hist(lcs.meta["n_epochs"], bins=40)
-    axes.flat[-1].set(title="epochs per light curve", xlabel="epochs")
+    axes.flat[-1].set(title="epochs per light curve", xlabel="epochs", ylabel="light curves")
     fig.savefig(path, dpi=100)
     plt.close(fig)
