@@ -779,15 +779,11 @@ class LightCurves:
             columns, as in :meth:`from_pandas` (``id=None``: one light curve;
             ``error=None``: no uncertainties). ``time`` may be a ``Time``
             column or a column with a time unit.
-        band, site : column name, default=None
-            Names of the passband and site/telescope columns, if any.
-        context : list of str, default=None
-            Further per-epoch columns to keep, as in :meth:`from_pandas`.
-        meta : pandas.DataFrame, default=None
-            Per-object metadata indexed by id.
-        value_kind : {"mag", "flux"}, default=None
-            What ``value`` holds; by default ``"flux"`` when the column name
-            contains "flux", else ``"mag"``.
+        band, site, context, meta, value_kind : default=None
+            As in :meth:`from_pandas`: passband and site column names,
+            further per-epoch columns to keep, per-object metadata (a
+            DataFrame indexed by id), and ``"mag"`` or ``"flux"`` (by default
+            guessed from the ``value`` column name).
 
         Returns
         -------

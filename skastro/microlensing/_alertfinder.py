@@ -324,8 +324,8 @@ class AlertFinder(ContainerTransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : LightCurves
-            Flux light curves (``value_kind="flux"``), optionally with a
-            ``site`` column.
+            Flux light curves (``value_kind="flux"``); their ``site`` labels,
+            if any, become ``sites_``.
         y : None
             Ignored.
 
