@@ -19,7 +19,7 @@ def documented():
     """Fully qualified names listed in api.rst autosummary blocks."""
     names, module = set(), "skastro"
     for line in API.splitlines():
-        if m := re.match(r"\.\. currentmodule:: (\S+)", line.strip()):
+        if m := re.match(r"\.\. (?:current)?module:: (\S+)", line.strip()):
             module = m.group(1)
         elif re.match(r"^   [A-Za-z_]\w*$", line):
             names.add(f"{module}.{line.strip()}")
