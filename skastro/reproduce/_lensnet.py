@@ -33,10 +33,9 @@ def _figures(res, out_dir):
             label="paper: mean 0.875 @ 0.45, \"No\" ~1.00 @ 0.955")
     ax.set(xlabel="threshold on the output neuron", ylabel="accuracy", ylim=(0, 1.02),
            title="Accuracy vs threshold (binary; cf. Fig. 12)")
-    ax.legend(fontsize=6, ncol=3, loc="lower center")
-    fig.tight_layout()
+    ax.legend(fontsize=6, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.13))
     paths.append(out_dir / "lensnet_fig12_threshold.png")
-    fig.savefig(paths[-1], dpi=120)
+    fig.savefig(paths[-1], dpi=120, bbox_inches="tight")
     plt.close(fig)
     # Fig. 11 analogue
     if "visibility" in res:
@@ -69,11 +68,11 @@ def _figures(res, out_dir):
     # Fig. 13 analogue
     alerts = res["alerts"]
     te = res["split"][2]
-    results = {f"binary @ {res['thr_balanced']:.2f}: mean accuracy "
+    results = {f"binary @ {res['thr_balanced']:.2f}\nmean accuracy "
                f"{res['lensnet_balanced']:.3f} (paper 0.875)":
                (alerts.meta["label_binary"].to_numpy()[te], res["pred_binary_test"])}
     if "pred_3class_test" in res:
-        results[f"3-class: mean accuracy {res['lensnet_3class']:.3f} (paper 0.78)"] = (
+        results[f"3-class\nmean accuracy {res['lensnet_3class']:.3f} (paper 0.78)"] = (
             alerts.meta["label"].to_numpy()[te], res["pred_3class_test"])
     fig = plot_confusion_matrices(results)
     paths.append(out_dir / "lensnet_fig13_confusion.png")
