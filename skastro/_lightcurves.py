@@ -298,6 +298,18 @@ class LightCurves:
 
         ``codes("band")[k]`` indexes ``bands``. Vectorised code should prefer
         codes to the string labels of :meth:`column`.
+
+        Parameters
+        ----------
+        name : {"band", "site"}
+            The label column; a ``KeyError`` for a column that is absent or
+            holds no labels.
+
+        Returns
+        -------
+        numpy.ndarray of int, shape (n_observations,)
+            The code of each observation's label, in this container's order
+            (the stored array, not a copy: do not modify it).
         """
         self._check_column(name)
         if name not in self._categories:
@@ -305,7 +317,19 @@ class LightCurves:
         return self._columns[name]
 
     def split(self, name):
-        """Per-object arrays of a per-epoch column (views, no copy)."""
+        """Per-object arrays of a per-epoch column (views, no copy).
+
+        Parameters
+        ----------
+        name : str
+            A per-epoch column (``"time"``, ``"value"``, ``"error"``, a label
+            or context column); labels come as strings, as from :meth:`column`.
+
+        Returns
+        -------
+        list of numpy.ndarray
+            One array per object, in object order.
+        """
         return np.split(self.column(name), self._offsets[1:-1])
 
     def __repr__(self):
@@ -322,7 +346,18 @@ class LightCurves:
         return f"LightCurves({', '.join(parts)})"
 
     def equals(self, other):
-        """True when both containers hold the same observations and metadata."""
+        """True when both containers hold the same observations and metadata.
+
+        Parameters
+        ----------
+        other : object
+            Anything; only a :class:`LightCurves` with the same ``value_kind``,
+            units, columns, observations (NaN equals NaN) and ``meta`` is equal.
+
+        Returns
+        -------
+        bool
+        """
         if not isinstance(other, LightCurves) or self.value_kind != other.value_kind:
             return False
         if self._units != other._units:
@@ -409,6 +444,17 @@ class LightCurves:
         constructor (shape, numeric unless ``band``/``site``), but their values
         are not: a derived column (e.g. standardised features written over
         ``error``) may hold anything, and estimators check what they read.
+
+        Parameters
+        ----------
+        **columns : array-like, shape (n_observations,)
+            Column name to values, e.g. ``value=standardised``; ``band`` and
+            ``site`` take labels, other columns must be numeric.
+
+        Returns
+        -------
+        LightCurves
+            A new container; units of replaced columns are dropped.
         """
         if "time" in columns:
             raise ValueError("with_columns cannot replace 'time'; build a new LightCurves.")
@@ -459,6 +505,15 @@ class LightCurves:
 
         Raises ``ValueError`` naming the object if that would leave an object
         with no observation; drop such objects first by indexing.
+
+        Parameters
+        ----------
+        mask : numpy.ndarray of bool, shape (n_observations,)
+            One flag per observation, in this container's (flat) order.
+
+        Returns
+        -------
+        LightCurves
         """
         mask = np.asarray(mask)
         if mask.dtype != bool or mask.shape != (self.n_observations,):
@@ -479,7 +534,18 @@ class LightCurves:
 
     @classmethod
     def concat(cls, parts):
-        """Join several containers object-wise (ids must stay unique)."""
+        """Join several containers object-wise (ids must stay unique).
+
+        Parameters
+        ----------
+        parts : iterable of LightCurves
+            At least one container; all with the same columns, ``value_kind``
+            and units. Objects keep the order of ``parts``.
+
+        Returns
+        -------
+        LightCurves
+        """
         parts = list(parts)
         if not parts:
             raise ValueError("concat needs at least one LightCurves.")
@@ -704,6 +770,25 @@ class LightCurves:
         string labels). A ``TimeSeries`` without an ``id`` column is one light
         curve, as is any table with ``id=None``.
 
+        Parameters
+        ----------
+        table : astropy.table.Table, QTable or TimeSeries
+            The observations, one row per observation. Not modified.
+        id, time, value, error : column name, default="object_id", "time", "mag", "mag_err"
+            Names of the object-id, time, magnitude-or-flux and uncertainty
+            columns, as in :meth:`from_pandas` (``id=None``: one light curve;
+            ``error=None``: no uncertainties). ``time`` may be a ``Time``
+            column or a column with a time unit.
+        band, site, context, meta, value_kind : default=None
+            As in :meth:`from_pandas`: passband and site column names,
+            further per-epoch columns to keep, per-object metadata (a
+            DataFrame indexed by id), and ``"mag"`` or ``"flux"`` (by default
+            guessed from the ``value`` column name).
+
+        Returns
+        -------
+        LightCurves
+
         Examples
         --------
         >>> import astropy.units as u
@@ -758,6 +843,16 @@ class LightCurves:
         Columns: the id (named as ``meta.index``), ``time``, ``value``,
         ``error``, then ``band``/``site`` labels and context columns; with
         ``with_meta=True`` the per-object metadata is repeated on each row.
+
+        Parameters
+        ----------
+        with_meta : bool, default=False
+            Add the columns of ``meta``, repeated on each of the object's rows.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per observation; ``band``/``site`` are categorical.
         """
         id_name = self.ids.name or "object_id"
         frame = pd.DataFrame({id_name: np.repeat(self.ids.to_numpy(), self.lengths)})
@@ -833,6 +928,12 @@ class LightCurves:
 
         Object ids must share one type (all str or all int, ...), and no
         metadata column may be named like the id or a per-epoch column.
+
+        Parameters
+        ----------
+        path : str or path-like
+            The file to write (overwritten if it exists); read it back with
+            :meth:`read_parquet`.
         """
         import pyarrow as pa
         import pyarrow.parquet as pq
@@ -887,6 +988,7 @@ class LightCurves:
         Parameters
         ----------
         path : str or path-like
+            The Parquet file to read.
         **columns
             For a long table only: the keywords of :meth:`from_pandas`
             (``id``, ``time``, ``value``, ``error``, ``band``, ``site``,

@@ -251,6 +251,11 @@ def summarise(y, snr, labels, proba):
     return rows
 
 
+# Dékány & Grebel (2020) §3.5, BiLSTM at S/N > 60: accuracy, precision, recall,
+# F1, ROC AUC, average precision (drawn on the figures for comparison).
+_PAPER_SNR60 = (0.990, 0.985, 0.992, 0.988, 0.996, 0.999)
+
+
 def plot_figures(out_dir, y, snr, proba, histories, main="BiLSTM P+2P", baseline="RF features"):
     """Figs. 6-8 of the paper for our run; returns the written paths."""
     import matplotlib
@@ -297,9 +302,13 @@ def plot_figures(out_dir, y, snr, proba, histories, main="BiLSTM P+2P", baseline
         for j, (k, colour) in enumerate(zip(("accuracy", "precision", "recall", "F1"),
                                             ("k", "tab:blue", "tab:orange", "tab:red"))):
             ax.plot(grid, vals[:, j], style, color=colour, label=f"{k} ({name})")
+    # the paper's BiLSTM at S/N > 60 (§3.5): accuracy, precision, recall, F1
+    for value, colour in zip(_PAPER_SNR60[:4], ("k", "tab:blue", "tab:orange", "tab:red")):
+        ax.plot(60, value, "*", color=colour, ms=9, mec="k", mew=0.5)
+    ax.plot([], [], "*", color="grey", ms=9, label="paper, S/N > 60")
     ax.set_xscale("log")
     ax.set_xlabel("S/N threshold (objects with S/N above it)")
-    ax.set_ylabel("metric")
+    ax.set_ylabel("metric (objects above the S/N threshold)")
     ax.legend(fontsize=7, ncol=2)
     ax.set_title("cumulative metrics vs S/N (cf. Fig. 7)")
     fig.tight_layout()
@@ -318,8 +327,10 @@ def plot_figures(out_dir, y, snr, proba, histories, main="BiLSTM P+2P", baseline
             prec, rec, _ = precision_recall_curve(y[m], proba[name][m])
             axes[0].plot(fpr, tpr, style, color=colour, label=f"{name}, S/N>{cut}")
             axes[1].plot(rec, prec, style, color=colour, label=f"{name}, S/N>{cut}")
-    axes[0].set(xlabel="false positive rate", ylabel="true positive rate", title="ROC (cf. Fig. 8 left)")
-    axes[1].set(xlabel="recall", ylabel="precision", title="precision-recall (cf. Fig. 8 right)")
+    axes[0].set(xlabel="false positive rate", ylabel="true positive rate",
+                title=f"ROC (cf. Fig. 8 left; paper AUC {_PAPER_SNR60[4]} at S/N > 60)")
+    axes[1].set(xlabel="recall", ylabel="precision",
+                title=f"precision-recall (cf. Fig. 8 right; paper AP {_PAPER_SNR60[5]})")
     for ax in axes:
         ax.legend(fontsize=7)
     fig.tight_layout()

@@ -236,7 +236,7 @@ def plot_strategies(results, baseline="random", max_fraction=None, title=None):
                 part["s"], part[column], label=_LABELS.get(strategy, strategy),
                 ls="--" if strategy == baseline else ("-." if strategy == "ideal" else "-"),
             )
-        ax.set_xlabel("subset size s")
+        ax.set_xlabel("subset size s (objects followed up)")
         ax.set_ylabel(label)
     axes[0].legend(fontsize=8)
     if title:

@@ -212,7 +212,18 @@ class SpectrumVAE(TransformerMixin, BaseTorchEstimator):
         return self._forward(X)[2]
 
     def reconstruct(self, X):
-        """Decoded μ(z): the (normalised) spectra as the VAE reproduces them."""
+        """Decoded μ(z): the (normalised) spectra as the VAE reproduces them.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_spectra, n_wavelengths)
+            Fluxes on the wavelength grid of :meth:`fit`.
+
+        Returns
+        -------
+        ndarray of shape (n_spectra, n_wavelengths)
+            The reconstructions, normalised as the VAE sees its input.
+        """
         return self._forward(X)[1]
 
     def inverse_transform(self, Z):
@@ -239,12 +250,35 @@ class SpectrumVAE(TransformerMixin, BaseTorchEstimator):
         return out.cpu().numpy().astype(np.float64)
 
     def score(self, X, y=None):
-        """Reconstruction R² of the (normalised) spectra: higher is better (§5.3)."""
+        """Reconstruction R² of the (normalised) spectra: higher is better (§5.3).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_spectra, n_wavelengths)
+            Fluxes on the wavelength grid of :meth:`fit`.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        float
+        """
         Xn, recon, _ = self._forward(X)
         return reconstruction_r2(Xn, recon)
 
     def get_feature_names_out(self, input_features=None):
-        """``mu0``, ``mu1``, ... (the paper's μ_i)."""
+        """``mu0``, ``mu1``, ... (the paper's μ_i).
+
+        Parameters
+        ----------
+        input_features : None
+            Ignored: the output columns are latent coordinates, not
+            functions of named inputs.
+
+        Returns
+        -------
+        ndarray of str, shape (latent_dim,)
+        """
         check_is_fitted(self)
         return np.array([f"mu{i}" for i in range(self.latent_dim)], dtype=object)
 

@@ -329,13 +329,38 @@ class AlertFinder(ContainerTransformerMixin, BaseEstimator):
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
-        """Check ``X`` and record its sites; nothing is learned. Returns ``self``."""
+        """Check ``X`` and record its sites; nothing is learned.
+
+        Parameters
+        ----------
+        X : LightCurves
+            Flux light curves (``value_kind="flux"``); their ``site`` labels,
+            if any, become ``sites_``.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : AlertFinder
+        """
         X = check_lightcurves(X, self, value_kind="flux", reset=True)
         self.sites_ = tuple(X.sites) if "site" in X.columns else ("",)
         return self
 
     def transform(self, X):
-        """Add the trigger columns to ``X.meta`` (a new container)."""
+        """Add the trigger columns to ``X.meta`` (a new container).
+
+        Parameters
+        ----------
+        X : LightCurves
+            Flux light curves (``value_kind="flux"``). Not modified.
+
+        Returns
+        -------
+        LightCurves
+            ``X`` with the columns of :func:`alertfinder_trigger` added to
+            ``meta`` (an existing ``t_break`` is kept unless ``overwrite``).
+        """
         check_is_fitted(self)
         X = check_lightcurves(X, self, value_kind="flux", reset=False)
         out = alertfinder_trigger(X, n_high=self.n_high, n_sigma=self.n_sigma,

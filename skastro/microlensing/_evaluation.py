@@ -30,6 +30,14 @@ def per_class_accuracy(y_true, y_pred, labels=None):
     The paper's "categorical accuracy" (§8.2); the mean of the classes is
     its "mean accuracy" (balanced accuracy).
 
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n,)
+        True and predicted labels.
+    labels : array-like, default=None
+        Classes to report, in order; default: those in ``y_true``. A class
+        absent from ``y_true`` gets NaN and is left out of the mean.
+
     Returns
     -------
     pandas.Series
@@ -102,6 +110,20 @@ def balanced_threshold(y_true, proba, *, pos_label=None):
 
     Among ties, the middle one. Choose it on validation data.
 
+    Parameters
+    ----------
+    y_true : array-like of shape (n,)
+        True labels (two classes).
+    proba : array-like of shape (n,) or (n, 2)
+        Probability of the positive class (or ``predict_proba`` output).
+    pos_label : label, default=None
+        The positive class; default: the larger label.
+
+    Returns
+    -------
+    float
+        On the grid of :func:`accuracy_vs_threshold` (step 0.005).
+
     Examples
     --------
     >>> from skastro.microlensing import balanced_threshold
@@ -172,6 +194,20 @@ def accuracy_vs_visibility(estimator, X, y, fractions=None, *, t_break="t_break"
     Each alert is cropped on the right at ``t_break + f (t_cut - t_break)``
     (:func:`crop_to_visibility`) and scored by the fitted ``estimator``.
 
+    Parameters
+    ----------
+    estimator : fitted estimator
+        Anything with ``predict`` on :class:`~skastro.LightCurves`, e.g. a
+        LensNet pipeline.
+    X : LightCurves
+        The alerts, with the ``t_break`` and ``t_cut`` meta columns.
+    y : array-like of shape (n_alerts,)
+        True labels.
+    fractions : array-like of float, default=None
+        Fractions of ``[t_break, t_cut]`` shown; default ``0, 0.2, ..., 1``.
+    t_break, t_cut : str, default="t_break", "t_cut"
+        Meta columns with the alert's break and cut times.
+
     Returns
     -------
     pandas.DataFrame
@@ -204,6 +240,12 @@ def plot_confusion_matrices(results, *, normalize="true", ax=None):
     ----------
     results : dict of str to (y_true, y_pred)
         Title -> labels.
+    normalize : {"true", "pred", "all"} or None, default="true"
+        As in :func:`sklearn.metrics.confusion_matrix`; "true" divides each
+        row by the class size.
+    ax : sequence of matplotlib.axes.Axes, default=None
+        One Axes per entry of ``results`` to draw in (a single Axes for one
+        entry); default: a new figure.
 
     Returns
     -------
@@ -219,8 +261,15 @@ def plot_confusion_matrices(results, *, normalize="true", ax=None):
     import matplotlib.pyplot as plt
     from sklearn.metrics import ConfusionMatrixDisplay
 
-    fig, axes = plt.subplots(1, len(results), figsize=(4.2 * len(results), 3.8), squeeze=False)
-    for axis, (title, (y_true, y_pred)) in zip(axes[0], results.items()):
+    if ax is None:
+        fig, axes = plt.subplots(1, len(results), figsize=(4.2 * len(results), 3.8), squeeze=False)
+        axes = axes[0]
+    else:
+        axes = np.ravel(ax)
+        if axes.size != len(results):
+            raise ValueError(f"ax must hold one Axes per result ({len(results)}); got {axes.size}.")
+        fig = axes[0].figure
+    for axis, (title, (y_true, y_pred)) in zip(axes, results.items()):
         labels = np.unique(np.concatenate([np.asarray(y_true), np.asarray(y_pred)]))
         cm = confusion_matrix(y_true, y_pred, labels=labels, normalize=normalize)
         ConfusionMatrixDisplay(cm, display_labels=labels).plot(ax=axis, colorbar=False,
@@ -273,13 +322,40 @@ class BrokenLineFeatures(TransformerMixin, BaseEstimator):
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
-        """Record the sites. Returns ``self``."""
+        """Record the sites; each site seen here gives 9 output columns.
+
+        Parameters
+        ----------
+        X : LightCurves
+            Flux light curves (``value_kind="flux"``), optionally with a
+            ``site`` column.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : BrokenLineFeatures
+        """
         X = check_lightcurves(X, self, value_kind="flux", reset=True)
         self.sites_ = tuple(X.sites) if "site" in X.columns else ("",)
         return self
 
     def transform(self, X):
-        """Features of shape ``(n_alerts, n_sites * 9)``."""
+        """Broken-line features of each alert.
+
+        Parameters
+        ----------
+        X : LightCurves
+            Flux light curves (``value_kind="flux"``). The break time is read
+            from the meta column named by ``t_break``; without that column,
+            it comes from :func:`alertfinder_trigger`.
+
+        Returns
+        -------
+        ndarray of shape (n_alerts, n_sites * 9)
+            Columns named by :meth:`get_feature_names_out`; NaN for a site
+            without data.
+        """
         from ._preprocessing import _site_codes
 
         check_is_fitted(self)
@@ -354,6 +430,11 @@ class BrokenLineFeatures(TransformerMixin, BaseEstimator):
 
 def make_broken_line_baseline(random_state=None):
     """The §6 feature baseline: :class:`BrokenLineFeatures` + gradient boosting.
+
+    Parameters
+    ----------
+    random_state : int, RandomState instance or None, default=None
+        Seed of the gradient boosting.
 
     Returns
     -------

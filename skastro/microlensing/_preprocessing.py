@@ -25,6 +25,14 @@ def clean_mask(X, psf_quality_range=(0.0, 100.0)):
     outside ``psf_quality_range``, negative FWHM, and any non-finite context
     value (NaNs are dropped, never imputed).
 
+    Parameters
+    ----------
+    X : LightCurves
+        Flux light curves; the ``psf_quality`` and ``fwhm`` rules apply only
+        when X has those context columns.
+    psf_quality_range : (float, float), default=(0.0, 100.0)
+        Inclusive range of ``psf_quality`` kept.
+
     Returns
     -------
     ndarray of bool, shape (n_observations,)
@@ -78,6 +86,8 @@ def pad_branches(X, features, sites, max_length=None, dtype=np.float32):
         Branch order; an alert with no epoch at a site gets an empty branch.
     max_length : int, default=None
         Keep each branch's last ``max_length`` epochs (default: the longest).
+    dtype : numpy dtype, default=numpy.float32
+        Type of ``x``.
 
     Returns
     -------
@@ -357,6 +367,12 @@ class LensNetPreprocessor(ContainerTransformerMixin, BaseEstimator):
     def transform(self, X):
         """Preprocess alerts with the training statistics.
 
+        Parameters
+        ----------
+        X : LightCurves
+            Flux light curves (``value_kind="flux"``) with the context
+            columns seen in :meth:`fit`. Not modified.
+
         Returns
         -------
         LightCurves
@@ -388,13 +404,35 @@ class LensNetPreprocessor(ContainerTransformerMixin, BaseEstimator):
                                 n_clean=n_clean)
 
     def valid_mask(self, X):
-        """Alerts with at least ``min_valid`` clean epochs at one site (§5.2)."""
-        X = check_lightcurves(X, self, value_kind="flux", reset=True)
+        """Alerts with at least ``min_valid`` clean epochs at one site (§5.2).
+
+        Parameters
+        ----------
+        X : LightCurves
+            Flux light curves (``value_kind="flux"``); works before
+            :meth:`fit`.
+
+        Returns
+        -------
+        ndarray of bool, shape (n_alerts,)
+        """
+        X = check_lightcurves(X, self, value_kind="flux", reset=False)
         context = self._context_for(X) if not hasattr(self, "context_") else self.context_
         return self._prepare(X, context)[2]
 
     def get_feature_names_out(self, input_features=None):
-        """Per-epoch feature columns of the output, in the order the classifier reads them."""
+        """Per-epoch feature columns of the output, in the order the classifier reads them.
+
+        Parameters
+        ----------
+        input_features : None
+            Ignored: the features are fixed by the preprocessing and the
+            context columns seen in :meth:`fit` (``context_``).
+
+        Returns
+        -------
+        ndarray of str
+        """
         check_is_fitted(self)
         return np.asarray(_feature_names(self.context_), dtype=object)
 

@@ -526,7 +526,18 @@ class DmDtNoveltyDetector(OutlierMixin, TransformerMixin, BaseEstimator):
         return self._raw(X)[3]
 
     def get_feature_names_out(self, input_features=None):
-        """Names of the :meth:`transform` columns: ``S_<channel>``."""
+        """Names of the :meth:`transform` columns: ``S_<channel>``.
+
+        Parameters
+        ----------
+        input_features : None
+            Ignored: the input is a :class:`~skastro.LightCurves`; one score
+            column per channel (``channels_``).
+
+        Returns
+        -------
+        ndarray of str, shape (n_channels,)
+        """
         check_is_fitted(self)
         return np.array([f"S_{c}" for c in self.channels_], dtype=object)
 
@@ -672,8 +683,9 @@ class DmDtNoveltyDetector(OutlierMixin, TransformerMixin, BaseEstimator):
     def plot_distributions(self, channels=None, fig=None, cmap="viridis"):
         """Plot p_f(dm|dt) on the (log dt, dm) plane, like Fig. 4 of the paper.
 
-        Each column (dt bin) is normalised along dm; colours are log-scaled
-        over four decades. By default every single
+        Each column (dt bin) is normalised along dm; colours are the density
+        relative to the panel's maximum, log-scaled over four decades (one
+        colour bar for all panels). By default every single
         band and one of each mirror pair of cross-passbands (``a-b`` with
         ``a`` before ``b`` in ``bands_``) is shown.
 
@@ -705,14 +717,12 @@ class DmDtNoveltyDetector(OutlierMixin, TransformerMixin, BaseEstimator):
         if fig is None:
             fig = plt.figure(figsize=(3.0 * ncols, 2.6 * nrows))
         axes = fig.subplots(nrows, ncols, squeeze=False)
-        width = self.dm_edges_[1] - self.dm_edges_[0]
+        norm = LogNorm(vmin=1e-4, vmax=1.0)
         for ax, name in zip(axes.ravel(), channels):
             f = self.channels_.index(name)
-            density = self.prob_[f, :, 1:-1] / width  # regular cells only
-            positive = density[density > 0]
-            norm = LogNorm(vmin=max(positive.min(), positive.max() * 1e-4), vmax=positive.max())
-            ax.pcolormesh(self.log_dt_edges_, self.dm_edges_, density.T, cmap=cmap,
-                          shading="flat", norm=norm)
+            density = self.prob_[f, :, 1:-1]  # regular cells only
+            mesh = ax.pcolormesh(self.log_dt_edges_, self.dm_edges_, (density / density.max()).T,
+                                 cmap=cmap, shading="flat", norm=norm)
             ax.set_title(name if "-" in name else f"{name} (dm)", fontsize=9)
             ax.set_xlabel("log dt [d]", fontsize=8)
             ax.set_ylabel("dm [mag]", fontsize=8)
@@ -720,6 +730,8 @@ class DmDtNoveltyDetector(OutlierMixin, TransformerMixin, BaseEstimator):
         for ax in axes.ravel()[n:]:
             ax.set_visible(False)
         fig.tight_layout()
+        fig.colorbar(mesh, ax=axes.ravel().tolist(), shrink=0.6, pad=0.01,
+                     label="p(dm | dt) / panel maximum")
         return fig
 
     def __sklearn_tags__(self):

@@ -590,7 +590,18 @@ class PeriodFolder(ContainerTransformerMixin, BaseEstimator):
         return payload, chunks, band_names
 
     def get_feature_names_out(self, input_features=None):
-        """Names of the metadata columns this transformer adds."""
+        """Names of the metadata columns this transformer adds.
+
+        Parameters
+        ----------
+        input_features : None
+            Ignored: the input is a :class:`~skastro.LightCurves`, whose
+            columns pass through; the added columns are in ``meta``.
+
+        Returns
+        -------
+        ndarray of str
+        """
         return np.asarray(FOLD_META_COLUMNS + _FOURIER_META, dtype=object)
 
 

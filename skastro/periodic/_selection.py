@@ -219,7 +219,20 @@ class FoldFeatures(TransformerMixin, BaseEstimator):
         return out
 
     def get_feature_names_out(self, input_features=None):
-        """Names of the output columns."""
+        """Names of the output columns.
+
+        Parameters
+        ----------
+        input_features : None
+            Ignored: the columns are read from the input's ``meta``
+            (``meta_columns_``).
+
+        Returns
+        -------
+        ndarray of str
+            ``meta_columns_``, with ``period`` renamed ``log10_period`` when
+            ``log_period=True``.
+        """
         check_is_fitted(self)
         return np.asarray(
             [("log10_period" if n == "period" and self.log_period else n)

@@ -62,8 +62,11 @@ def _plot_examples(lcs, path):
         lo, hi = np.percentile(m, [2, 98])
         pad = 0.3 * (hi - lo)
         ax.set_ylim(hi + pad, lo - pad)  # magnitudes: bright at the top; outliers may fall outside
-        ax.set(title=f"{label}, P = {period:.3f} d", xlabel="phase (true period)", ylabel="Ks")
+        ax.set(title=f"{label}, P = {period:.3f} d", xlabel="phase (true period)", ylabel="Ks [mag]")
     axes.flat[-1].hist(lcs.meta["n_epochs"], bins=40)
-    axes.flat[-1].set(title="epochs per light curve", xlabel="epochs")
+    axes.flat[-1].set(title="epochs per light curve", xlabel="epochs", ylabel="light curves")
+    axes.flat[-1].axvline(100, color="k", ls="--", lw=0.8, label="paper: ~100 (VVV)")
+    axes.flat[-1].axvline(30, color="k", ls=":", lw=0.8, label="paper: ≥ 30 kept")
+    axes.flat[-1].legend(fontsize=8)
     fig.savefig(path, dpi=100)
     plt.close(fig)

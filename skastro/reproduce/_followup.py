@@ -24,6 +24,11 @@ TITLE = "Follow-up: spectra chosen by expected information gain (Astudillo et al
 
 OURS = ("ig+dy", "entropy+dy")
 BASELINES = ("random", "entropy")
+# Astudillo et al. (2020) on CSS at s = 5 %: panel column -> strategy -> value.
+PAPER_CSS = {
+    "gtp_improvement": {"ig+dy": 0.13, "entropy": 0.11, "random": 0.03},
+    "correction_ratio": {"entropy+dy": 0.37, "entropy": 0.20, "random": 0.04},
+}
 
 
 def _at(results, strategy, s, column):
@@ -57,13 +62,14 @@ def _target_check(results, n):
 def _strategy_rows(results, n, label, paper):
     s5 = max(1, int(round(0.05 * n)))
     rows = []
-    for column, name, key in [
-        ("gtp_improvement", "GTP gain on subset", "gtp"),
-        ("accuracy_improvement", "accuracy gain on subset", "acc"),
-        ("correction_ratio", "corrected false predictions", "fp"),
+    for column, name in [
+        ("gtp_improvement", "GTP gain on subset"),
+        ("accuracy_improvement", "accuracy gain on subset"),
+        ("correction_ratio", "corrected false predictions"),
     ]:
         ours = ", ".join(f"{st} {_at(results, st, s5, column):.2f}" for st in ("ig+dy", "entropy+dy", "ig", "entropy", "random"))
-        rows.append(Row(f"{label}: {name}, s = 5 % ({s5})", ours, paper.get(key, "")))
+        theirs = ", ".join(f"{st} {v:.2f}" for st, v in paper.get(column, {}).items())
+        rows.append(Row(f"{label}: {name}, s = 5 % ({s5})", ours, theirs))
     holds, text = _target_check(results, n)
     rows.append(Row(
         f"{label}: IG+Δŷ and H_t+Δŷ never below random or H_t (subset accuracy gain, s = 1..{s5})",
@@ -72,7 +78,7 @@ def _strategy_rows(results, n, label, paper):
     return rows
 
 
-def _evaluate(ctx, X, y, expensive, cv, n_draws, name, title):
+def _evaluate(ctx, X, y, expensive, cv, n_draws, name, title, paper=None):
     sel = InfoGainFollowupSelector(expensive, n_draws=n_draws, n_jobs=-1, random_state=ctx.random_state)
     n = len(y)
     sizes = np.unique(np.r_[np.arange(1, int(round(0.05 * n)) + 1), np.linspace(1, n, 60).astype(int)])
@@ -84,9 +90,24 @@ def _evaluate(ctx, X, y, expensive, cv, n_draws, name, title):
     results.to_csv(ctx.out_dir / f"strategies_{name}.csv", index=False)
     for max_fraction, tag in [(None, "all"), (0.2, "first20pct")]:
         fig = plot_strategies(results, max_fraction=max_fraction, title=title)
+        _mark_paper(fig, paper or {}, max(1, int(round(0.05 * n))))
         fig.savefig(ctx.out_dir / f"strategies_{name}_{tag}.png", dpi=90)
         plt.close(fig)
     return results, metrics
+
+
+def _mark_paper(fig, paper, s5):
+    """The paper's values at s = 5 % as stars on the panels of :func:`plot_strategies`."""
+    panels = ["gtp_improvement", "gtp_increased_ratio", "accuracy_improvement",
+              "overall_accuracy", "correction_ratio"]
+    for column, values in paper.items():
+        ax = fig.axes[panels.index(column)]
+        for strategy, value in values.items():
+            ax.plot(s5, value, "k*", ms=8)
+            ax.annotate(f"paper {strategy}", (s5, value), xytext=(4, 2),
+                        textcoords="offset points", fontsize=6)
+        ax.plot([], [], "k*", label="paper, s = 5 %")
+        ax.legend(fontsize=6)
 
 
 def run(ctx):
@@ -132,15 +153,13 @@ def run(ctx):
     rows.append(Row(f"CSS: objects (6 classes), x_s = {'+'.join(CSS_EXPENSIVE)}", f"{n}", "2554",
                     "x_s stands in for the unavailable SDSS μ(z)"))
     rows.append(Row("CSS: 10-fold RF accuracy x_t → x_t + x_s", f"{acc_t:.3f} → {acc_ts:.3f}", "? → 0.87"))
-    res_b, met_b = _evaluate(ctx, X, y, CSS_EXPENSIVE, 10, 200 if ctx.full else 100, "css", "CSS FATS (x_s = Skew, SmallKurtosis)")
+    res_b, met_b = _evaluate(ctx, X, y, CSS_EXPENSIVE, 10, 200 if ctx.full else 100, "css",
+                             "CSS FATS (x_s = Skew, SmallKurtosis)", paper=PAPER_CSS)
     rows.append(Row("CSS: objects with Δŷ = 1", f"{int(met_b['delta_y'].sum())}", "113"))
     fp = int((~met_b["correct_t"]).sum())
     fixable = int(((~met_b["correct_t"]) & met_b["correct_ts"]).sum())
     rows.append(Row("CSS: false predictions with x_t / correctable with x_s", f"{fp} / {fixable}", "390 / 101"))
-    rows += _strategy_rows(res_b, n, "CSS", {
-        "gtp": "ig+dy 0.13, entropy 0.11, random 0.03",
-        "fp": "entropy+dy 0.37, entropy 0.20, random 0.04",
-    })
+    rows += _strategy_rows(res_b, n, "CSS", PAPER_CSS)
 
     # ---------------- speed: IG and Δŷ for all objects x 200 draws
     sel = InfoGainFollowupSelector(CSS_EXPENSIVE, n_draws=200, n_jobs=-1, random_state=rs).fit(X, y)

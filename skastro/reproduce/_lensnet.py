@@ -25,14 +25,17 @@ def _figures(res, out_dir):
         ax.plot(curve["threshold"], curve["positive"], ls, color="tab:red",
                 label=f'"Yes/Maybe" ({name})')
         ax.plot(curve["threshold"], curve["mean"], ls, color="saddlebrown", label=f"mean ({name})")
-    for thr in (res["thr_balanced"], res["thr_purity"]):
-        ax.axvline(thr, color="k", ls="--", lw=0.8)
+    ax.axvline(res["thr_balanced"], color="k", ls="--", lw=0.8,
+               label=f"balanced threshold {res['thr_balanced']:.2f}")
+    ax.axvline(res["thr_purity"], color="k", ls="-.", lw=0.8,
+               label=f"purity threshold {res['thr_purity']:.3f}")
+    ax.plot([0.45, 0.955], [0.875, 1.0], "k*", ms=9,
+            label="paper: mean 0.875 @ 0.45, \"No\" ~1.00 @ 0.955")
     ax.set(xlabel="threshold on the output neuron", ylabel="accuracy", ylim=(0, 1.02),
            title="Accuracy vs threshold (binary; cf. Fig. 12)")
-    ax.legend(fontsize=6, ncol=3, loc="lower center")
-    fig.tight_layout()
+    ax.legend(fontsize=6, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.13))
     paths.append(out_dir / "lensnet_fig12_threshold.png")
-    fig.savefig(paths[-1], dpi=120)
+    fig.savefig(paths[-1], dpi=120, bbox_inches="tight")
     plt.close(fig)
     # Fig. 11 analogue
     if "visibility" in res:
@@ -50,7 +53,11 @@ def _figures(res, out_dir):
                 row[1].plot(100 * table.index, table["mean"], ls, marker="o", ms=3, label=split)
             row[0].set(title=f"{task}: per-class accuracy", xlabel="% of alert visible",
                        ylabel="accuracy", ylim=(0, 1.02))
-            row[1].set(title=f"{task}: mean accuracy", xlabel="% of alert visible", ylim=(0, 1.02))
+            row[1].set(title=f"{task}: mean accuracy", xlabel="% of alert visible",
+                       ylabel="mean accuracy", ylim=(0, 1.02))
+            if task == "binary":
+                row[1].errorbar([0, 100], [0.575, 0.85], yerr=[0.025, 0], fmt="k*", ms=8,
+                                label="paper (Fig. 11)")
             row[0].legend(fontsize=6)
             row[1].legend(fontsize=7)
         fig.suptitle("Accuracy vs fraction of the alert visible (cf. Fig. 11)")
@@ -61,10 +68,12 @@ def _figures(res, out_dir):
     # Fig. 13 analogue
     alerts = res["alerts"]
     te = res["split"][2]
-    results = {f"binary @ {res['thr_balanced']:.2f}":
+    results = {f"binary @ {res['thr_balanced']:.2f}\nmean accuracy "
+               f"{res['lensnet_balanced']:.3f} (paper 0.875)":
                (alerts.meta["label_binary"].to_numpy()[te], res["pred_binary_test"])}
     if "pred_3class_test" in res:
-        results["3-class"] = (alerts.meta["label"].to_numpy()[te], res["pred_3class_test"])
+        results[f"3-class\nmean accuracy {res['lensnet_3class']:.3f} (paper 0.78)"] = (
+            alerts.meta["label"].to_numpy()[te], res["pred_3class_test"])
     fig = plot_confusion_matrices(results)
     paths.append(out_dir / "lensnet_fig13_confusion.png")
     fig.savefig(paths[-1], dpi=120)

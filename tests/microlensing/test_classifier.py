@@ -179,3 +179,18 @@ def test_purity_threshold_with_confidence():
     assert curve["negative"].iloc[1] > 0.99
     with pytest.raises(ValueError, match="confidence"):
         purity_threshold(y, p, confidence=1.5)
+
+
+def test_plot_confusion_matrices_draws_in_the_given_axes():
+    import matplotlib.pyplot as plt
+
+    from skastro.microlensing import plot_confusion_matrices
+
+    results = {"binary": (["No", "Yes", "Yes"], ["No", "Yes", "No"]),
+               "three": (["No", "Yes", "Maybe"], ["No", "Yes", "Yes"])}
+    fig, axes = plt.subplots(1, 2)
+    assert plot_confusion_matrices(results, ax=axes) is fig
+    assert [a.get_title() for a in axes] == ["binary", "three"]
+    with pytest.raises(ValueError, match="one Axes per result"):
+        plot_confusion_matrices(results, ax=axes[0])
+    plt.close("all")

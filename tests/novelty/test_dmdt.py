@@ -332,7 +332,9 @@ def test_plot_distributions(field):
 
     det = DmDtNoveltyDetector().fit(field)
     fig = det.plot_distributions()
-    assert sum(ax.get_visible() for ax in fig.axes) == 15  # 5 bands + 10 colours, like Fig. 4
+    *panels, colourbar = fig.axes
+    assert sum(ax.get_visible() for ax in panels) == 15  # 5 bands + 10 colours, like Fig. 4
+    assert colourbar.get_label() == "<colorbar>" and "maximum" in colourbar.get_ylabel()
     plt.close(fig)
     with pytest.raises(ValueError, match="Unknown channel"):
         det.plot_distributions(channels=["q"])
