@@ -261,10 +261,9 @@ def partial_fit_merge(estimator, collection, *, split_every=8):
     :class:`~skastro.novelty.DmDtNoveltyDetector` (pair histograms): each
     partition fits a clone, and the clones are merged ``split_every`` at a
     time up a tree, so no worker holds more than one partition and
-    ``split_every`` fitted states. When the estimator has a
-    ``contamination`` threshold (``offset_``), a second pass scores the whole
-    collection with the merged estimator and sets ``offset_`` to that
-    percentile of the scores, as ``fit`` on the union does.
+    ``split_every`` fitted states. ``merge`` carries everything the fitted
+    state needs (for ``DmDtNoveltyDetector`` its calibration sample, from
+    which ``offset_`` comes), so no second pass over the data is made.
 
     Parameters
     ----------
@@ -278,9 +277,9 @@ def partial_fit_merge(estimator, collection, *, split_every=8):
     Returns
     -------
     estimator
-        The merged, fitted estimator. For ``DmDtNoveltyDetector`` its
-        ``counts_`` equal those of ``fit`` on the union bit for bit, and with
-        ``score="paper"`` so do its scores and ``offset_``.
+        The merged, fitted estimator. For ``DmDtNoveltyDetector`` it equals
+        ``fit`` on the union bit for bit: ``counts_``, calibration, ``offset_``
+        and scores, with either score.
 
     Examples
     --------
@@ -305,10 +304,5 @@ def partial_fit_merge(estimator, collection, *, split_every=8):
     if isinstance(split_every, bool) or not isinstance(split_every, int) or split_every < 2:
         raise ValueError(f"split_every must be an int >= 2; got {split_every!r}.")
     bag = _as_bag(collection)
-    merged = bag.reduction(functools.partial(_fit_partitions, clone(estimator)), _merge_all,
-                           split_every=split_every).compute()
-    contamination = getattr(merged, "contamination", None)
-    if contamination is not None and hasattr(merged, "offset_"):
-        scores = map_estimator(merged, bag, "score_samples")
-        merged.offset_ = float(np.percentile(scores, 100.0 * contamination))
-    return merged
+    return bag.reduction(functools.partial(_fit_partitions, clone(estimator)), _merge_all,
+                         split_every=split_every).compute()

@@ -175,6 +175,17 @@ def test_partial_fit_merge_zscore_equals_fit_on_union(client, parts_dir, transie
                                rtol=1e-12)
     np.testing.assert_allclose(merged.score_samples(transients), full.score_samples(transients),
                                rtol=1e-12)
+    assert merged.offset_ == full.offset_
+
+
+def test_partial_fit_merge_offset_comes_from_the_calibration_sample(client, parts_dir, transients):
+    # with fewer calibration curves than curves, fit's offset_ is a sample percentile; a
+    # second pass over all scores (as this function once made) gave another threshold
+    full = DmDtNoveltyDetector(calibration_size=10).fit(transients)
+    merged = sd.partial_fit_merge(DmDtNoveltyDetector(calibration_size=10), parts_dir,
+                                  split_every=2)
+    assert merged.offset_ == full.offset_
+    np.testing.assert_array_equal(merged.predict(transients), full.predict(transients))
 
 
 def test_partial_fit_merge_errors(parts_dir):
