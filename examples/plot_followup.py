@@ -37,6 +37,16 @@ results = evaluate_strategies(
     cv=5, random_state=0,
 )
 
+
+def plot_against_budget(column, ylabel):
+    """Draw ``results[column]`` of every strategy against the share of spectra taken."""
+    fig, ax = plt.subplots(figsize=(6, 4), layout="constrained")
+    for name, part in results.groupby("strategy", sort=False):
+        ax.plot(part["fraction"] * 100, part[column],
+                ls="--" if name == "random" else "-", label=name)
+    ax.set(xlabel="objects with a spectrum (% of the survey)", ylabel=ylabel)
+    ax.legend(title="strategy")
+
 # %%
 # Overall accuracy of the survey when the ``s`` top-ranked objects get a
 # spectrum (classified with :math:`P_{ts}`) and the rest keep their
@@ -44,24 +54,12 @@ results = evaluate_strategies(
 # paper's Fig. 3. Every informed ranking reaches a given accuracy with fewer
 # spectra than the random order (dashed); ``ideal`` ranks by the true gain,
 # which needs the spectra, and is only a reference.
-fig, ax = plt.subplots(figsize=(6, 4), layout="constrained")
-for name, part in results.groupby("strategy", sort=False):
-    ax.plot(part["fraction"] * 100, part["overall_accuracy"],
-            ls="--" if name == "random" else "-", label=name)
-ax.set(xlabel="objects with a spectrum (% of the survey)",
-       ylabel="overall accuracy (fraction)")
-ax.legend(title="strategy")
+plot_against_budget("overall_accuracy", "overall accuracy (fraction)")
 
 # %%
 # Fraction of the selected objects whose wrong light-curve classification
 # the spectrum corrects (the paper's Fig. 6): the informed rankings put the
 # correctable objects first.
-fig, ax = plt.subplots(figsize=(6, 4), layout="constrained")
-for name, part in results.groupby("strategy", sort=False):
-    ax.plot(part["fraction"] * 100, part["correction_ratio"],
-            ls="--" if name == "random" else "-", label=name)
-ax.set(xlabel="objects with a spectrum (% of the survey)",
-       ylabel="false predictions corrected (fraction of subset)")
-ax.legend(title="strategy")
+plot_against_budget("correction_ratio", "false predictions corrected (fraction of subset)")
 print(results.groupby("strategy", sort=False)["overall_accuracy"].agg(["first", "max"]))
 plt.show()
