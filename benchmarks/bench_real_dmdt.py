@@ -136,7 +136,7 @@ def diagnose(train, test_rr, matched, sne):
         both = np.nan_to_num(np.vstack([S, S_sn]))  # no pair in a channel: 0
         nb = len(det.bands_)
         aucs = [roc_auc_score(y, -both[:, k]) for k in range(both.shape[1])]
-        print(f"      AUC per channel (paper S_f): " + " ".join(f"{a:.3f}" for a in aucs)
+        print("      AUC per channel (paper S_f): " + " ".join(f"{a:.3f}" for a in aucs)
               + f"; single bands only {roc_auc_score(y, -both[:, :nb].sum(axis=1)):.3f}"
               + f"; cross-bands only {roc_auc_score(y, -both[:, nb:].sum(axis=1)):.3f}")
     # which supernovae the default score calls normal

@@ -38,7 +38,7 @@ ZERO_POINT = 25.0
 
 def alert_view(lcs, window):
     """Each light curve cut to the ``window`` days up to its brightest point, in flux."""
-    times, fluxes, errors, keep = [], [], [], []
+    times, fluxes, errors = [], [], []
     for i, (a, b) in enumerate(zip(lcs.offsets[:-1], lcs.offsets[1:])):
         t, m, e = lcs.time[a:b], lcs.value[a:b], lcs.error[a:b]
         peak = t[np.argmin(m)]

@@ -12,7 +12,6 @@ epochs.
 """
 
 import matplotlib.pyplot as plt
-import numpy as np
 from sklearn.model_selection import GroupShuffleSplit
 
 from skastro.datasets import make_microlensing_alerts

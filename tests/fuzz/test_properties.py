@@ -19,7 +19,6 @@ from sklearn.base import clone
 from skastro import LightCurves
 from skastro.novelty import DmDtNoveltyDetector
 
-from ..specs import collect_specs
 from . import _checks
 from .test_estimators import ESTIMATORS, OUTPUT_METHODS, SPECS, _template
 
