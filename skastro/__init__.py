@@ -23,6 +23,9 @@ _LAZY = {
     "read_partitions": "skastro._partitioned",
     "iter_partitions": "skastro._partitioned",
     "partition_paths": "skastro._partitioned",
+    # safe, versioned model files (skastro.utils._model_io)
+    "save_model": "skastro.utils",
+    "load_model": "skastro.utils",
 }
 
 __all__ = ["LightCurves", "__version__", *_LAZY]

@@ -9,7 +9,6 @@ Parquet partitions.
 """
 
 import contextlib
-import pickle
 import sys
 from pathlib import Path
 
@@ -66,12 +65,12 @@ def add_batch_commands(sub):
                              description="Fit a DmDtNoveltyDetector or score light curves "
                              "with one.")
     nsub = novelty.add_subparsers(dest="action", required=True)
-    nfit = nsub.add_parser("fit", help="fit a DmDtNoveltyDetector and save it (.npz)",
+    nfit = nsub.add_parser("fit", help="fit a DmDtNoveltyDetector and save it (.skm)",
                            description="Fit by partial_fit per partition and a tree of "
                            "merges (identical histograms to one fit on all the data); save "
-                           "with DmDtNoveltyDetector.save.")
+                           "it as a skastro model file (skastro.save_model).")
     _input_arguments(nfit)
-    nfit.add_argument("--model", required=True, help="model file to write (.npz)")
+    nfit.add_argument("--model", required=True, help="model file to write (.skm)")
     nfit.add_argument("--score", choices=("zscore", "paper"), default="zscore")
     nfit.add_argument("--bands", nargs="+", default=None, help="passbands to use, in order")
     nfit.add_argument("--contamination", type=float, default=0.02)
@@ -80,15 +79,15 @@ def add_batch_commands(sub):
                      help="score light curves with a saved detector",
                      description="Write one row per object (indexed by id): the chosen "
                      "method of a DmDtNoveltyDetector saved by 'novelty fit'.",
-                     model_help="a .npz file written by 'skastro novelty fit'")
+                     model_help="a model file written by 'skastro novelty fit'")
 
     _scoring_command(
         sub, "vet", _METHODS_VET, _vet,
         help="vet microlensing alerts with a fitted LensNet (BranchedRNNClassifier)",
         description="Write class probabilities (or labels) of a fitted BranchedRNNClassifier "
-        "for each alert. The model file is a pickle (the only format this estimator has "
-        "today): loading it can run code, so load only files you made or trust.",
-        model_help="pickle of a fitted BranchedRNNClassifier")
+        "for each alert. The model is a skastro model file (skastro.save_model), which "
+        "loads without running code.",
+        model_help="model file of a fitted BranchedRNNClassifier (skastro.save_model)")
 
 
 def _scoring_command(sub, name, methods, func, *, help, description, model_help):
@@ -226,27 +225,28 @@ def _model_path(path):
     return path
 
 
+def _load(path, cls):
+    """The fitted ``cls`` in the model file ``path``; SystemExit with the reason otherwise."""
+    from skastro.utils import load_model
+
+    path = _model_path(path)
+    try:
+        model = load_model(path)
+    except (ValueError, OSError) as exc:
+        raise SystemExit(f"model {str(path)!r}: {exc}") from None
+    if not isinstance(model, cls):
+        raise SystemExit(f"model {str(path)!r} holds a {type(model).__name__}; expected a "
+                         f"fitted {cls.__name__}.")
+    return model
+
+
 def _novelty_score(args):
     from skastro.novelty import DmDtNoveltyDetector
 
-    path = _model_path(args.model)
-    try:
-        detector = DmDtNoveltyDetector.load(path)
-    except (ValueError, OSError, KeyError) as exc:
-        raise SystemExit(f"model {str(path)!r}: {exc}") from None
-    return _write(detector, args, args.method)
+    return _write(_load(args.model, DmDtNoveltyDetector), args, args.method)
 
 
 def _vet(args):
     from skastro.microlensing import BranchedRNNClassifier
 
-    path = _model_path(args.model)
-    try:
-        with open(path, "rb") as fh:
-            model = pickle.load(fh)
-    except (pickle.UnpicklingError, EOFError, AttributeError, ImportError) as exc:
-        raise SystemExit(f"model {str(path)!r} is not a readable pickle ({exc}).") from None
-    if not isinstance(model, BranchedRNNClassifier):
-        raise SystemExit(f"model {str(path)!r} holds a {type(model).__name__}; expected a "
-                         "fitted BranchedRNNClassifier.")
-    return _write(model, args, args.method)
+    return _write(_load(args.model, BranchedRNNClassifier), args, args.method)

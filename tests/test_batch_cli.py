@@ -1,12 +1,10 @@
 """The batch subcommands: skastro fold, novelty fit|score, vet."""
 
-import pickle
-
 import numpy as np
 import pandas as pd
 import pytest
 
-from skastro import LightCurves, read_partitions, write_partitions
+from skastro import LightCurves, read_partitions, save_model, write_partitions
 from skastro._cli import main
 from skastro.datasets import make_microlensing_alerts, make_periodic_variables, make_transients
 from skastro.novelty import DmDtNoveltyDetector
@@ -25,7 +23,7 @@ def _long_table(lcs, **rename):
 def test_novelty_fit_then_score_from_csv(tmp_path, transients):
     csv = tmp_path / "obs.csv"
     _long_table(transients).to_csv(csv, index=False)
-    model = tmp_path / "det.npz"
+    model = tmp_path / "det.skm"
     argv = ["--band-column", "band", "--partition-size", "15"]
     assert main(["novelty", "fit", str(csv), "--model", str(model), "--score", "paper", *argv]) == 0
     expected = DmDtNoveltyDetector(score="paper").fit(LightCurves.from_pandas(
@@ -58,18 +56,18 @@ def test_vet_writes_class_probabilities(tmp_path):
     alerts = make_microlensing_alerts(20, n_days=6, random_state=1)
     clf = BranchedRNNClassifier(hidden_size=4, dense_size=4, max_epochs=1, random_state=0)
     clf.fit(alerts, alerts.meta["label_binary"].to_numpy())
-    (tmp_path / "m.pkl").write_bytes(pickle.dumps(clf))
+    save_model(clf, tmp_path / "m.skm")
     alerts.to_parquet(tmp_path / "alerts.parquet")
-    assert main(["vet", str(tmp_path / "m.pkl"), str(tmp_path / "alerts.parquet"),
+    assert main(["vet", str(tmp_path / "m.skm"), str(tmp_path / "alerts.parquet"),
                  "--out", str(tmp_path / "v")]) == 0
     proba = pd.read_parquet(tmp_path / "v")
     assert list(proba.columns) == [f"proba_{c}" for c in clf.classes_]
-    np.testing.assert_allclose(proba.to_numpy(), clf.predict_proba(alerts), atol=1e-6, rtol=0)
+    np.testing.assert_array_equal(proba.to_numpy(), clf.predict_proba(alerts))
 
 
 def test_clear_errors(tmp_path, transients):
     _long_table(transients).to_parquet(tmp_path / "obs.parquet")
-    model = tmp_path / "det.npz"
+    model = tmp_path / "det.skm"
     with pytest.raises(SystemExit, match="does not exist"):
         main(["novelty", "fit", str(tmp_path / "nope.csv"), "--model", str(model)])
     with pytest.raises(SystemExit, match=r"\['flux'\] not in the table.*--value"):
@@ -84,14 +82,16 @@ def test_clear_errors(tmp_path, transients):
     with pytest.raises(SystemExit, match="model .* does not exist"):
         main(["novelty", "score", str(model), str(tmp_path / "obs.parquet"), "--out",
               str(tmp_path / "o")])
-    (tmp_path / "junk.pkl").write_bytes(b"not a pickle")
-    with pytest.raises(SystemExit, match="not a readable pickle"):
-        main(["vet", str(tmp_path / "junk.pkl"), str(tmp_path / "obs.parquet"), "--out",
+    (tmp_path / "junk.skm").write_bytes(b"not a model")
+    with pytest.raises(SystemExit, match="junk.skm: not a skastro model file: not a zip"):
+        main(["vet", str(tmp_path / "junk.skm"), str(tmp_path / "obs.parquet"), "--out",
               str(tmp_path / "o")])
-    (tmp_path / "other.pkl").write_bytes(pickle.dumps({"a": 1}))
-    with pytest.raises(SystemExit, match="holds a dict; expected a fitted BranchedRNN"):
-        main(["vet", str(tmp_path / "other.pkl"), str(tmp_path / "obs.parquet"), "--out",
-              str(tmp_path / "o")])
+    save_model(PeriodFolder(), tmp_path / "other.skm")
+    for command in (["vet"], ["novelty", "score"]):
+        with pytest.raises(SystemExit, match="holds a PeriodFolder; expected a fitted "
+                                             "(BranchedRNNClassifier|DmDtNoveltyDetector)"):
+            main([*command, str(tmp_path / "other.skm"), str(tmp_path / "obs.parquet"),
+                  "--out", str(tmp_path / "o")])
     with pytest.raises(SystemExit, match="--n-workers must be >= 0"):
         main(["fold", str(tmp_path / "obs.parquet"), "--out", str(tmp_path / "o"),
               "--n-workers", "-1"])
@@ -114,9 +114,9 @@ def test_scheduler_address(tmp_path, transients):
     transients.to_parquet(tmp_path / "lcs.parquet")
     with LocalCluster(n_workers=1, processes=False, dashboard_address=None) as cluster:
         assert main(["novelty", "fit", str(tmp_path / "lcs.parquet"), "--model",
-                     str(tmp_path / "m.npz"), "--partition-size", "20",
+                     str(tmp_path / "m.skm"), "--partition-size", "20",
                      "--scheduler", cluster.scheduler_address]) == 0
-    np.testing.assert_array_equal(DmDtNoveltyDetector.load(tmp_path / "m.npz").counts_,
+    np.testing.assert_array_equal(DmDtNoveltyDetector.load(tmp_path / "m.skm").counts_,
                                   DmDtNoveltyDetector().fit(transients).counts_)
 
 
@@ -124,7 +124,7 @@ def test_astropy_readable_table(tmp_path, transients):
     table = transients.to_table()
     del table.meta["objects"]  # a DataFrame, which ECSV cannot store
     table.write(tmp_path / "obs.ecsv")
-    assert main(["novelty", "fit", str(tmp_path / "obs.ecsv"), "--model", str(tmp_path / "m.npz"),
+    assert main(["novelty", "fit", str(tmp_path / "obs.ecsv"), "--model", str(tmp_path / "m.skm"),
                  "--value", "value", "--error", "error", "--band-column", "band"]) == 0
-    np.testing.assert_array_equal(DmDtNoveltyDetector.load(tmp_path / "m.npz").counts_,
+    np.testing.assert_array_equal(DmDtNoveltyDetector.load(tmp_path / "m.skm").counts_,
                                   DmDtNoveltyDetector().fit(transients).counts_)

@@ -168,9 +168,7 @@ class SpectrumVAE(TransformerMixin, BaseTorchEstimator):
         -------
         self : object
         """
-        import torch
-
-        from ..nn._vae import KLAnnealing, SpectrumVAEModule, VAENet, vae_layer_sizes
+        from ..nn._vae import vae_layer_sizes
 
         self._device()  # a bad device fails now
         X = self._prepare(X, reset=True)
@@ -180,16 +178,24 @@ class SpectrumVAE(TransformerMixin, BaseTorchEstimator):
                 f"got latent_dim={self.latent_dim}."
             )
         self._seed_torch(check_random_state(self.random_state))
-        anneal = self.kl_anneal_epochs if self.kl_anneal_epochs is not None else self.max_epochs // 2
         self.layer_sizes_ = vae_layer_sizes(X.shape[1], self.latent_dim, self.n_hidden)
-        self._train_net(
-            VAENet, X, module=SpectrumVAEModule,
-            module_params=dict(input_dim=X.shape[1], latent_dim=self.latent_dim, n_hidden=self.n_hidden),
+        self._train_net(X)
+        return self
+
+    def _net_spec(self):
+        import torch
+
+        from ..nn._vae import KLAnnealing, SpectrumVAEModule, VAENet
+
+        anneal = self.kl_anneal_epochs if self.kl_anneal_epochs is not None else self.max_epochs // 2
+        return VAENet, dict(
+            module=SpectrumVAEModule,
+            module_params=dict(input_dim=self.n_features_in_, latent_dim=self.latent_dim,
+                               n_hidden=self.n_hidden),
             callbacks=[("kl_annealing", KLAnnealing(anneal))],
             criterion=torch.nn.BCELoss,  # unused: get_loss computes the ELBO
             iterator_train__shuffle=True,
         )
-        return self
 
     def _forward(self, X):
         check_is_fitted(self)

@@ -16,6 +16,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
+from ..utils._model_io import model_state
 from ._utils import _silent, resolve_device, torch_threads
 
 __all__ = ["BaseTorchClassifier", "BaseTorchEstimator"]
@@ -84,12 +85,23 @@ class BaseTorchEstimator(BaseEstimator):
 
         torch.manual_seed(int(rs.randint(_MAX_SEED)))
 
-    def _train_net(self, net_class, data, *, module, module_params, valid=None, callbacks=(), **net_params):
-        """Build ``net_class`` around ``module``, fit it on ``data`` and store ``net_``, ``history_``, ``n_iter_``."""
+    def _net_spec(self):
+        """The skorch net class and its arguments, from the parameters and fitted attributes.
+
+        A hook for subclasses: ``(net_class, kwargs)`` with ``module``,
+        ``module_params``, ``callbacks`` and any further skorch arguments
+        (``criterion``, iterators) that do not depend on the training data.
+        ``fit`` trains such a net; :func:`skastro.load_model` rebuilds it
+        around the saved weights.
+        """
+        raise NotImplementedError  # pragma: no cover - every torch estimator defines it
+
+    def _make_net(self, net_class, *, module, module_params, callbacks=(), valid=None,
+                  device=None, **net_params):
         import torch
         from skorch.helper import predefined_split
 
-        net = net_class(
+        return net_class(
             module=module,
             **{f"module__{k}": v for k, v in module_params.items()},
             optimizer=torch.optim.Adam,
@@ -98,10 +110,15 @@ class BaseTorchEstimator(BaseEstimator):
             batch_size=self.batch_size,
             train_split=None if valid is None else predefined_split(valid),
             callbacks=list(callbacks),
-            device=self._device(),
+            device=self._device() if device is None else device,
             verbose=int(self.verbose),
             **net_params,
         )
+
+    def _train_net(self, data, *, valid=None, **train_params):
+        """Build the net of :meth:`_net_spec`, fit it on ``data``; store ``net_``, ``history_``, ``n_iter_``."""
+        net_class, spec = self._net_spec()
+        net = self._make_net(net_class, valid=valid, **spec, **train_params)
         with torch_threads(self.n_jobs):
             net.fit(data, None)
         net.train_split = None  # never keep (nor pickle) the validation data
@@ -109,6 +126,57 @@ class BaseTorchEstimator(BaseEstimator):
         self.history_ = net.history
         self.n_iter_ = len(net.history)
         return net
+
+    # ---------------------------------------------- model files (skastro.utils._model_io)
+    def _get_model_state(self):
+        """Fitted state for :func:`skastro.save_model`: the net as torch state dicts."""
+        state = {k: v for k, v in model_state(self).items() if k not in ("net_", "history_")}
+        net = getattr(self, "net_", None)
+        if net is not None:
+            state["history_"] = [dict(epoch) for epoch in self.history_]
+            state["net_"] = {"module": net.module_.state_dict(),
+                             "criterion": net.criterion_.state_dict(),
+                             "optimizer": net.optimizer_.state_dict()}
+        return state
+
+    def _set_model_state(self, state):
+        """Restore :meth:`_get_model_state`: rebuild the net on the CPU, load its weights."""
+        import warnings
+
+        import torch
+        from skorch.history import History
+
+        state = dict(state)
+        weights, history = state.pop("net_", None), state.pop("history_", None)
+        vars(self).update(state)
+        if weights is None and history is None:
+            return
+        if not (isinstance(weights, dict) and set(weights) == {"module", "criterion", "optimizer"}
+                and all(isinstance(w, dict) for w in weights.values())
+                and isinstance(history, list) and all(isinstance(e, dict) for e in history)):
+            raise ValueError("'net_' must hold the module, criterion and optimizer state dicts "
+                             "and 'history_' a list of epochs")
+        try:
+            device = self._device()
+        except ValueError:  # saved on a GPU this machine lacks: run on the CPU, as skorch does
+            warnings.warn(f"{type(self).__name__} was saved with device={self.device!r}, which "
+                          "is not available here; it runs on the CPU.", stacklevel=4)
+            device = "cpu"
+        net_class, spec = self._net_spec()
+        criterion_args = {f"criterion__{k}": v for k, v in weights["criterion"].items()}
+        net = self._make_net(net_class, **spec, **criterion_args, device=device)
+        try:
+            with torch.random.fork_rng(devices=[]):  # initialising must not move the global seed
+                net.initialize()
+            net.module_.load_state_dict(weights["module"])
+            net.criterion_.load_state_dict(weights["criterion"])
+            net.optimizer_.load_state_dict(weights["optimizer"])
+        except (RuntimeError, KeyError, ValueError, TypeError, IndexError) as exc:
+            raise ValueError(f"the saved weights do not fit the network "
+                             f"({str(exc).splitlines()[0][:160]})") from None
+        net.history = History(history)
+        self.net_ = net
+        self.history_ = net.history
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -208,18 +276,18 @@ class BaseTorchClassifier(ClassifierMixin, BaseTorchEstimator):
             return tuple(train_test_split(idx, test_size=fraction, stratify=y_enc, random_state=seed))
         return next(GroupShuffleSplit(1, test_size=fraction, random_state=seed).split(idx, y_enc, groups))
 
-    def _criterion(self, y_train):
+    def _criterion_weights(self, y_train):
+        """The loss's class weights (``class_weight="balanced"``) as skorch ``criterion__`` arguments."""
         import torch
 
+        if self.class_weight is None:
+            return {}
         n_classes = len(self.classes_)
         counts = np.bincount(np.asarray(y_train).astype(np.int64), minlength=n_classes)
         if n_classes == 2:
-            kwargs = {} if self.class_weight is None else {
-                "criterion__pos_weight": torch.tensor([counts[0] / max(counts[1], 1)], dtype=torch.float32)}
-            return torch.nn.BCEWithLogitsLoss, kwargs
-        kwargs = {} if self.class_weight is None else {
-            "criterion__weight": torch.tensor(len(y_train) / (n_classes * np.maximum(counts, 1)), dtype=torch.float32)}
-        return torch.nn.CrossEntropyLoss, kwargs
+            return {"criterion__pos_weight": torch.tensor([counts[0] / max(counts[1], 1)], dtype=torch.float32)}
+        return {"criterion__weight": torch.tensor(len(y_train) / (n_classes * np.maximum(counts, 1)),
+                                                  dtype=torch.float32)}
 
     def _targets(self, y_enc):
         """Encoded labels as the loss wants them: float 0/1 (binary) or int64 class indices."""
@@ -241,10 +309,6 @@ class BaseTorchClassifier(ClassifierMixin, BaseTorchEstimator):
         self : object
             The fitted classifier.
         """
-        from skorch.callbacks import EarlyStopping
-
-        from ._training import BucketIterator, ClassifierNet
-
         self._device()  # a bad device fails now, not after the data preparation
         X, n = self._check_X(X)
         y_enc = self._encode_labels(y, n)
@@ -252,21 +316,29 @@ class BaseTorchClassifier(ClassifierMixin, BaseTorchEstimator):
         loader_rng = np.random.RandomState(rs.randint(_MAX_SEED))
         split = self._validation_split(X, y_enc, rs)
         train, valid = self._make_datasets(X, y_enc, split, rs)
-        criterion, criterion_kwargs = self._criterion(train.y)
+        self._seed_torch(rs)
+        self._train_net(train, valid=valid, iterator_train__rng=loader_rng,
+                        **self._criterion_weights(train.y))
+        return self
+
+    def _net_spec(self):
+        import torch
+        from skorch.callbacks import EarlyStopping
+
+        from ._training import BucketIterator, ClassifierNet
+
+        binary = len(self.classes_) == 2
+        module, module_params = self._module(1 if binary else len(self.classes_))
         callbacks = self._callbacks()
         if self.early_stopping:
             callbacks.append(("early_stopping", EarlyStopping(
                 monitor="valid_loss", patience=self.n_iter_no_change, load_best=True,
                 sink=print if self.verbose else _silent)))
-        module, module_params = self._module(1 if len(self.classes_) == 2 else len(self.classes_))
-        self._seed_torch(rs)
-        self._train_net(
-            ClassifierNet, train, module=module, module_params=module_params, valid=valid, callbacks=callbacks,
-            criterion=criterion, iterator_train=BucketIterator, iterator_train__shuffle=True,
-            iterator_train__bucket=self.bucket, iterator_train__rng=loader_rng, iterator_valid=BucketIterator,
-            **criterion_kwargs,
-        )
-        return self
+        return ClassifierNet, dict(
+            module=module, module_params=module_params, callbacks=callbacks,
+            criterion=torch.nn.BCEWithLogitsLoss if binary else torch.nn.CrossEntropyLoss,
+            iterator_train=BucketIterator, iterator_train__shuffle=True,
+            iterator_train__bucket=self.bucket, iterator_valid=BucketIterator)
 
     # ---------------------------------------------------------- predict
     def _net_logits(self, dataset):

@@ -4,14 +4,12 @@ The paper's §5 benchmark (IND vs KDE vs Isolation Forest) is
 :func:`skastro.experiments.run_novelty_benchmark`.
 """
 
-from ._dmdt import FILE_FORMAT, FILE_VERSION, PRESETS, DmDtNoveltyDetector
+from ._dmdt import PRESETS, DmDtNoveltyDetector
 from ._flagging import percentile_outliers, repeated_split_flags
 
 __all__ = [
     "DmDtNoveltyDetector",
     "repeated_split_flags",
     "percentile_outliers",
-    "FILE_FORMAT",
-    "FILE_VERSION",
     "PRESETS",
 ]

@@ -1,25 +1,17 @@
 """DmDtNoveltyDetector: population p_f(dm|dt) novelty scores (Soraisam et al. 2020)."""
 
-import json
-import struct
-import zipfile
-import zlib
 from numbers import Integral, Real
-from pathlib import Path
 
 import numpy as np
 from sklearn.base import BaseEstimator, OutlierMixin, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from .._version import __version__
-from ..utils import check_lightcurves
+from ..utils import check_lightcurves, load_model, save_model
 from . import _kernels
 
-__all__ = ["DmDtNoveltyDetector", "FILE_FORMAT", "FILE_VERSION", "PRESETS"]
+__all__ = ["DmDtNoveltyDetector", "PRESETS"]
 
-FILE_FORMAT = "skastro-dmdt"
-FILE_VERSION = 2  # 2: calibration sample instead of z-score sums; skastro_version
 # E[log chi^2_1] = -(euler_gamma + log 2): the offset of log(c^2) from log Var(c).
 _LOG_CHI2_1_MEAN = -(0.5772156649015329 + np.log(2.0))
 _SINGLE_BAND = "all"
@@ -608,76 +600,79 @@ class DmDtNoveltyDetector(OutlierMixin, TransformerMixin, BaseEstimator):
         return merged
 
     def save(self, path):
-        """Write the fitted detector to ``path`` (``.npz``, format ``skastro-dmdt`` v2).
+        """Write the fitted detector to a model file (:func:`skastro.save_model`).
 
-        The file is an uncompressed NumPy ``.npz`` archive holding
-        ``header`` (a JSON string: ``format``, ``version``,
-        ``skastro_version``, ``params``, ``bands``, ``channels``,
-        ``n_objects_seen``, ``offset``), ``log_dt_edges``, ``dm_edges``,
-        ``counts`` (int64, channels × dt bins × (dm cells + 2)) and the
-        calibration sample as ``sample_keys``, ``sample_offsets``,
-        ``sample_time``, ``sample_value`` and ``sample_band``. It stores
-        counts, not probabilities, so a loaded detector can go on with
-        ``partial_fit`` or be merged. Readable without skastro
-        (``numpy.load``).
+        The file is skastro's safe, versioned model file (a zip of a JSON
+        manifest and ``.npy`` arrays; see "Saving and loading models" in the
+        user guide). It stores the counts, the grid, the calibration sample
+        and ``offset_`` (the tables and the z-score calibration are derived
+        from them on load), so a loaded detector scores, goes on with
+        ``partial_fit`` or merges.
 
         Parameters
         ----------
         path : str or Path
-            Destination file (written as given; ``.npz`` is the convention).
+            Destination file (``.skm`` is the convention).
+
+        Returns
+        -------
+        Path
+            The file written.
         """
         check_is_fitted(self)
-        params = self.get_params()
-        params = {k: (list(v) if isinstance(v, tuple) else v) for k, v in params.items()}
-        header = {
-            "format": FILE_FORMAT,
-            "version": FILE_VERSION,
-            "skastro_version": __version__,
-            "params": params,
-            "bands": list(self.bands_),
-            "channels": list(self.channels_),
-            "n_objects_seen": int(self.n_objects_seen_),
-            "offset": float(self.offset_),
-        }
-        with open(path, "wb") as fh:
-            np.savez(fh, header=np.array(json.dumps(header)), log_dt_edges=self.log_dt_edges_,
-                     dm_edges=self.dm_edges_, counts=self.counts_,
-                     **{f"sample_{k}": v for k, v in self.calibration_sample_.items()})
+        return save_model(self, path)
 
     @classmethod
     def load(cls, path):
-        """Read a detector written by :meth:`save`, checking every entry.
+        """Read a detector written by :meth:`save` (:func:`skastro.load_model`).
 
-        The file is read without unpickling anything (``allow_pickle=False``)
-        and checked before use: the format name and version, the constructor
-        parameters, every array's dtype and shape against the bands and grid,
-        the edges against the parameters, the counts (non-negative integers),
-        ``offset`` (finite) and the calibration sample (shapes, finite sorted
-        times, band indices, content hashes). A file that fails any
-        check (another file type, a truncated or tampered archive) raises a
-        ``ValueError`` saying it is not a skastro model file and why; a file
-        of another format version says which version and skastro wrote it.
+        Nothing is unpickled (``allow_pickle=False``); besides the checks of
+        :func:`~skastro.load_model`, the fitted state is checked entry by
+        entry: every array's dtype and shape against the bands and grid, the
+        edges against the parameters, the counts (non-negative integers),
+        ``offset_`` (finite) and the calibration sample (shapes, finite
+        sorted times, band indices, content hashes). A file that fails any
+        check raises a ``ValueError`` saying it is not a skastro model file
+        and why.
 
         Parameters
         ----------
         path : str or Path
-            A file written by :meth:`save`.
+            A file written by :meth:`save` (or :func:`skastro.save_model`).
 
         Returns
         -------
         DmDtNoveltyDetector
             Fitted, ready to score, ``partial_fit`` or merge.
         """
-        path = Path(path)
-        header, arrays = _read_model_file(path)
-        det = cls(**_checked_params(path, cls, header))
-        for key, value in _check_model(path, det, header, arrays).items():
-            setattr(det, key, value)
-        det._update_tables()
-        offset = det.offset_
-        det._calibrate()
-        det.offset_ = offset  # as saved (set_threshold may have moved it)
+        det = load_model(path)
+        if not isinstance(det, cls):
+            raise ValueError(f"{path}: holds a {type(det).__name__}, not a {cls.__name__}.")
         return det
+
+    # what the model file stores; the tables and z-score calibration follow from it
+    _FILE_STATE = ("bands_", "channels_", "log_dt_edges_", "dm_edges_", "counts_",
+                   "n_objects_seen_", "calibration_sample_", "offset_")
+
+    def _get_model_state(self):
+        state = {k: getattr(self, k) for k in self._FILE_STATE if hasattr(self, k)}
+        if state:
+            state["calibration_sample_"] = dict(sorted(self.calibration_sample_.items()))
+        return state
+
+    def _set_model_state(self, state):
+        if not state:
+            return  # an unfitted detector
+        if set(state) != set(self._FILE_STATE):
+            raise ValueError(f"fitted state {sorted(state)}; expected {sorted(self._FILE_STATE)}")
+        _check_range(self.log_dt_range, "log_dt_range")
+        _check_range(self.dm_range, "dm_range")
+        for key, value in _check_state(self, state).items():
+            setattr(self, key, value)
+        self._update_tables()
+        offset = self.offset_
+        self._calibrate()
+        self.offset_ = offset  # as saved (set_threshold may have moved it)
 
     # ------------------------------------------------------------------ plotting
     def plot_distributions(self, channels=None, fig=None, cmap="viridis"):
@@ -776,104 +771,45 @@ def _smallest_keys(samples, size):
 
 # ---------------------------------------------------------------------- model files
 _SAMPLE_ENTRIES = ("keys", "offsets", "time", "value", "band")
-_ENTRIES = ("header", "log_dt_edges", "dm_edges", "counts",
-            *(f"sample_{k}" for k in _SAMPLE_ENTRIES))
-# what a damaged or foreign file can raise inside numpy.load / zipfile
-_READ_ERRORS = (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, struct.error,
-                zlib.error, NotImplementedError, MemoryError)
 
 
-def _not_a_model(path, reason):
-    return ValueError(f"{path}: not a skastro model file ({FILE_FORMAT!r}): {reason}.")
+def _check_state(det, state):
+    """Check every fitted entry against the others; the fitted attributes if all hold.
 
-
-def _read_model_file(path):
-    """The JSON header and the arrays of a model file; never unpickles anything."""
-    try:
-        with open(path, "rb") as fh:
-            data = np.load(fh, allow_pickle=False)
-            if not isinstance(data, np.lib.npyio.NpzFile):
-                arrays = None  # a single .npy array
-            else:
-                with data:
-                    arrays = {name: data[name] for name in data.files}
-    except FileNotFoundError:
-        raise
-    except _READ_ERRORS as exc:
-        why = (("not an .npz archive of plain arrays (reading it would need unpickling, "
-                "which skastro never does)") if "pickle" in str(exc)
-               else f"unreadable as an .npz archive ({type(exc).__name__}: {str(exc)[:80]})")
-        raise _not_a_model(path, why) from None
-    if arrays is None:
-        raise _not_a_model(path, "a single NumPy array, not an .npz archive")
-    if sorted(arrays) != sorted(_ENTRIES):
-        raise _not_a_model(path, f"entries {sorted(arrays)}; expected {sorted(_ENTRIES)}")
-    raw = arrays.pop("header")
-    if raw.shape != () or raw.dtype.kind != "U":
-        raise _not_a_model(path, "the header is not a JSON string")
-    try:
-        header = json.loads(str(raw))
-    except ValueError:
-        raise _not_a_model(path, "the header is not valid JSON") from None
-    if not isinstance(header, dict) or header.get("format") != FILE_FORMAT:
-        got = header.get("format") if isinstance(header, dict) else header
-        raise _not_a_model(path, f"format {got!r}, expected {FILE_FORMAT!r}")
-    version = header.get("version")
-    if version != FILE_VERSION or isinstance(version, bool):
-        raise ValueError(
-            f"{path}: {FILE_FORMAT} file format version {version!r} (written by skastro "
-            f"{header.get('skastro_version', 'unknown')}) is not supported; this skastro "
-            f"{__version__} reads version {FILE_VERSION}. Refit the detector, or load the "
-            "file with the skastro that wrote it."
-        )
-    return header, arrays
-
-
-def _checked_params(path, cls, header):
-    params = header.get("params")
-    known = cls().get_params()
-    if not isinstance(params, dict) or not set(params) <= set(known):
-        extra = sorted(set(params) - set(known)) if isinstance(params, dict) else params
-        raise _not_a_model(path, f"header 'params' has unknown entries {extra}")
-    params = {k: (tuple(v) if isinstance(v, list) else v) for k, v in params.items()}
-    try:
-        cls(**params)._validate_params()
-        _check_range(params.get("log_dt_range", known["log_dt_range"]), "log_dt_range")
-        _check_range(params.get("dm_range", known["dm_range"]), "dm_range")
-    except (TypeError, ValueError) as exc:
-        raise _not_a_model(path, f"header 'params' are invalid: {exc}") from None
-    return params
-
-
-def _check_model(path, det, header, arrays):
-    """Check every fitted entry against the others; the fitted attributes if all hold."""
+    The compiled kernels index the tables with these arrays unchecked, so a
+    tampered file must fail here, never read or write out of bounds.
+    """
 
     def need(ok, reason):
         if not ok:
-            raise _not_a_model(path, reason)
+            raise ValueError(reason)
 
-    bands = header.get("bands")
-    need(isinstance(bands, list) and bands and all(isinstance(b, str) and b for b in bands)
+    bands = state["bands_"]
+    need(isinstance(bands, tuple) and bands and all(isinstance(b, str) and b for b in bands)
          and len(set(bands)) == len(bands),
-         f"header 'bands' must be a non-empty list of unique names; got {bands!r}")
-    if det.bands is not None and list(det.bands) != bands:
-        raise _not_a_model(path, f"header 'bands' {bands} differ from the parameter "
-                                 f"bands={list(det.bands)}")
+         f"'bands_' must be a non-empty tuple of unique names; got {bands!r}")
+    if det.bands is not None and tuple(det.bands) != bands:
+        raise ValueError(f"'bands_' {list(bands)} differ from the parameter "
+                         f"bands={list(det.bands)}")
     nb = len(bands)
-    channels = list(bands) + [f"{a}-{b}" for a in bands for b in bands if a != b]
-    need(header.get("channels") == channels,
-         f"header 'channels' {header.get('channels')!r} do not follow from bands {bands}")
-    n_seen = header.get("n_objects_seen")
-    need(isinstance(n_seen, int) and not isinstance(n_seen, bool) and n_seen >= 0,
-         f"'n_objects_seen' must be a non-negative integer; got {n_seen!r}")
-    offset = header.get("offset")
-    need(isinstance(offset, (int, float)) and not isinstance(offset, bool)
-         and np.isfinite(offset), f"'offset' must be a finite number; got {offset!r}")
+    channels = tuple(bands) + tuple(f"{a}-{b}" for a in bands for b in bands if a != b)
+    need(state["channels_"] == channels,
+         f"'channels_' {state['channels_']!r} do not follow from bands {list(bands)}")
+    n_seen = state["n_objects_seen_"]
+    need(isinstance(n_seen, (int, np.integer)) and not isinstance(n_seen, bool) and n_seen >= 0,
+         f"'n_objects_seen_' must be a non-negative integer; got {n_seen!r}")
+    offset = state["offset_"]
+    need(isinstance(offset, (int, float, np.floating)) and not isinstance(offset, bool)
+         and np.isfinite(offset), f"'offset_' must be a finite number; got {offset!r}")
+
+    def array(name, value):
+        need(isinstance(value, np.ndarray), f"{name!r} must be an array; got {type(value).__name__}")
+        return value
 
     edges = {}
-    for name, param, n in (("log_dt_edges", "log_dt_range", det.n_dt_bins),
-                           ("dm_edges", "dm_range", det.n_dm_bins)):
-        a = arrays[name]
+    for name, param, n in (("log_dt_edges_", "log_dt_range", det.n_dt_bins),
+                           ("dm_edges_", "dm_range", det.n_dm_bins)):
+        a = array(name, state[name])
         need(a.dtype.kind == "f" and a.shape == (n + 1,),
              f"{name!r} has dtype {a.dtype} and shape {a.shape}; expected float of shape "
              f"({n + 1},) for {'n_dt_bins' if 'dt' in name else 'n_dm_bins'}={n}")
@@ -881,43 +817,45 @@ def _check_model(path, det, header, arrays):
         need(np.all(np.isfinite(a)) and np.allclose(a, expected, rtol=1e-12, atol=1e-12),
              f"{name!r} do not match {param}={getattr(det, param)!r}")
         edges[name] = np.array(a, dtype=np.float64)
-    counts = arrays["counts"]
+    counts = array("counts_", state["counts_"])
     shape = (nb * nb, det.n_dt_bins, det.n_dm_bins + 2)
     need(counts.dtype.kind in "iu" and counts.shape == shape,
-         f"'counts' has dtype {counts.dtype} and shape {counts.shape}; expected integers of "
+         f"'counts_' has dtype {counts.dtype} and shape {counts.shape}; expected integers of "
          f"shape {shape} for {nb} band(s), n_dt_bins={det.n_dt_bins}, "
          f"n_dm_bins={det.n_dm_bins}")
     need(counts.size == 0 or (counts.min() >= 0 and counts.max() < 2**62),
-         "'counts' must be non-negative (and below 2**62)")
-    sample = {k: arrays[f"sample_{k}"] for k in _SAMPLE_ENTRIES}
+         "'counts_' must be non-negative (and below 2**62)")
+    sample = state["calibration_sample_"]
+    need(isinstance(sample, dict) and set(sample) == set(_SAMPLE_ENTRIES),
+         f"'calibration_sample_' must hold {sorted(_SAMPLE_ENTRIES)}")
+    sample = {k: array(f"calibration_sample_[{k!r}]", v) for k, v in sample.items()}
     keys, offsets = sample["keys"], sample["offsets"]
     n_rows = sample["time"].shape[0] if sample["time"].ndim == 1 else -1
     need(keys.dtype == np.uint64 and keys.ndim == 1 and keys.size <= det.calibration_size
          and keys.size <= n_seen and np.all(np.diff(keys) >= 0),
-         f"'sample_keys' must be at most calibration_size={det.calibration_size} and "
-         f"n_objects_seen={n_seen} sorted uint64; got dtype {keys.dtype}, shape {keys.shape}")
+         f"the sample 'keys' must be at most calibration_size={det.calibration_size} and "
+         f"n_objects_seen_={n_seen} sorted uint64; got dtype {keys.dtype}, shape {keys.shape}")
     need(offsets.dtype.kind in "iu" and offsets.shape == (keys.size + 1,)
          and offsets[0] == 0 and offsets[-1] == n_rows and np.all(np.diff(offsets) >= 0),
-         f"'sample_offsets' (shape {offsets.shape}) must run from 0 to the {n_rows} sample "
+         f"the sample 'offsets' (shape {offsets.shape}) must run from 0 to the {n_rows} sample "
          f"rows, one entry per sample key plus one")
     for name, kind in (("time", "f"), ("value", "f"), ("band", "iu")):
         a = sample[name]
         need(a.dtype.kind in kind and a.shape == (n_rows,),
-             f"'sample_{name}' has dtype {a.dtype} and shape {a.shape}; expected "
+             f"the sample {name!r} has dtype {a.dtype} and shape {a.shape}; expected "
              f"{'float' if kind == 'f' else 'integer'} of shape ({n_rows},)")
     need(np.all(np.isfinite(sample["time"])) and np.all(np.isfinite(sample["value"])),
-         "'sample_time' and 'sample_value' must be finite")
+         "the sample 'time' and 'value' must be finite")
     need(n_rows == 0 or (sample["band"].min() >= 0 and sample["band"].max() < nb),
-         f"'sample_band' must hold band indices in [0, {nb})")
+         f"the sample 'band' must hold band indices in [0, {nb})")
     starts = np.zeros(n_rows, bool)
     starts[offsets[:-1][offsets[:-1] < n_rows]] = True
     need(np.all((np.diff(sample["time"]) >= 0) | starts[1:]),
-         "'sample_time' must be sorted within each light curve")
-    sample = _sample(offsets, sample["time"], sample["value"], sample["band"])
-    need(np.array_equal(sample["keys"], keys),
-         "'sample_keys' are not the content hashes of the sample light curves")
-    return {"bands_": tuple(bands), "channels_": tuple(channels),
-            "log_dt_edges_": edges["log_dt_edges"], "dm_edges_": edges["dm_edges"],
-            "counts_": np.array(counts, dtype=np.int64),
-            "calibration_sample_": sample,
-            "n_objects_seen_": n_seen, "offset_": float(offset)}
+         "the sample 'time' must be sorted within each light curve")
+    checked = _sample(offsets, sample["time"], sample["value"], sample["band"])
+    need(np.array_equal(checked["keys"], keys),
+         "the sample 'keys' are not the content hashes of the sample light curves")
+    return {"bands_": bands, "channels_": channels,
+            "log_dt_edges_": edges["log_dt_edges_"], "dm_edges_": edges["dm_edges_"],
+            "counts_": np.array(counts, dtype=np.int64), "calibration_sample_": checked,
+            "n_objects_seen_": int(n_seen), "offset_": float(offset)}

@@ -1,5 +1,6 @@
-"""Shared helpers for skastro estimators."""
+"""Shared helpers for skastro estimators: input checks and safe model files."""
 
+from ._model_io import ALLOWED_CLASSES, load_model, save_model
 from ._validation import check_lightcurves
 
-__all__ = ["check_lightcurves"]
+__all__ = ["ALLOWED_CLASSES", "check_lightcurves", "load_model", "save_model"]
