@@ -391,3 +391,20 @@ def test_model_fitted_on_gpu_loads_on_the_cpu(tmp_path):
     subprocess.run([sys.executable, "-c", code, str(path), str(tmp_path / "X.npy"),
                     str(tmp_path / "cpu.npy")], env=env, check=True)
     np.testing.assert_allclose(np.load(tmp_path / "cpu.npy"), vae.transform(X), rtol=1e-4, atol=1e-5)
+
+
+def test_torch_state_that_does_not_fit_the_network(saved, tmp_path):
+    vae = saved[0]
+
+    def drop(m):
+        del m["model"]["state"]["n_features_in_"]
+
+    _load_refused(_rewrite(vae, tmp_path / "a.skm", drop), "n_features_in_")
+    pt = next(n for n in _members(vae) if n.endswith(".pt"))
+    weights = torch.load(io.BytesIO(_members(vae)[pt]), weights_only=True)
+    key = next(iter(weights["module"]))
+    weights["module"][key] = torch.zeros(1)
+    buf = io.BytesIO()
+    torch.save(weights, buf)
+    _load_refused(_rewrite(vae, tmp_path / "b.skm", **{pt: buf.getvalue()}),
+                  "the saved weights do not fit the network")

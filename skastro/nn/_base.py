@@ -28,7 +28,10 @@ class BaseTorchEstimator(BaseEstimator):
     """Training loop, seeding, device, threads and pickling shared by skastro's torch estimators.
 
     Subclasses declare the parameters below in their own ``__init__`` (with
-    their own defaults) and call ``_train_net`` from ``fit``.
+    their own defaults), describe their skorch net in ``_net_spec()`` (from
+    the parameters and fitted attributes only, so that
+    :func:`skastro.load_model` can rebuild it around saved weights) and call
+    ``_train_net`` from ``fit``.
 
     Common parameters (one meaning in every torch estimator):
 
@@ -41,8 +44,9 @@ class BaseTorchEstimator(BaseEstimator):
     - ``device``: ``"cpu"``, ``"cuda"``, ``"cuda:<index>"``, ``"mps"`` or
       ``"auto"`` (CUDA when available); checked at ``fit`` with a clear
       error. Batches, masks and states live on that device; predictions come
-      back as NumPy arrays; a model pickled on a GPU loads on a CPU-only
-      machine (on the CPU, with skorch's ``DeviceWarning``).
+      back as NumPy arrays; a model saved on a GPU (:func:`skastro.save_model`,
+      which stores the network, loss and optimizer state dicts) or pickled
+      loads on a CPU-only machine (on the CPU, with a warning).
     - ``random_state``: one ``RandomState`` drawn in a fixed order: the batch
       order, the validation split, any data augmentation, then the torch seed
       (weights, dropout).
@@ -192,7 +196,8 @@ class BaseTorchClassifier(ClassifierMixin, BaseTorchEstimator):
     ``_make_datasets(X, y_enc, split, rs) -> (train, valid)`` (two
     :class:`~skastro.nn._training.BatchDataset`, ``valid`` None without a
     split; ``split`` is ``(train_idx, valid_idx)`` or None),
-    ``_module(n_outputs) -> (module_class, params)`` and
+    ``_module(n_outputs) -> (module_class, params)`` (from parameters and
+    fitted attributes only: loading a model file calls it too) and
     ``_inference_dataset(X)``, and optionally ``_split_groups(X)``,
     ``_callbacks()`` and ``_forward_logits(X)``.
 

@@ -444,7 +444,8 @@ class _Reader:
                 hook(state)
             else:
                 vars(est).update(state)
-        except (ValueError, TypeError) as exc:
+        except (ValueError, TypeError, AttributeError, KeyError, IndexError) as exc:
+            # a missing or mistyped fitted attribute: the state does not fit the class
             raise _NotAModel(f"{where} ({node['class']}): {exc}") from None
         return est
 
