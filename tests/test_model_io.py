@@ -128,6 +128,8 @@ def test_typed_values_round_trip(tmp_path):
         "structured_": np.zeros(2, dtype=[("x", "<f8"), ("n", "<i4")]),
         "bool_": np.bool_(True),
         "str_": np.str_("band"),
+        "others_": [np.complex64(1 - 2j), np.bytes_(b"u\xff"), np.datetime64("2020-01-02T03:04"),
+                    np.timedelta64(5, "D"), np.array(["2020-01-01"], dtype="M8[D]")],
     }
     vars(scaler).update(extra)
     again = load_model(save_model(scaler, tmp_path / "typed.skm"))
@@ -144,6 +146,8 @@ def test_typed_values_round_trip(tmp_path):
     assert again.strings_.dtype == object and list(again.strings_) == ["RRab", None, 3]
     np.testing.assert_array_equal(again.structured_, extra["structured_"])
     assert type(again.bool_) is np.bool_ and type(again.str_) is np.str_ and again.str_ == "band"
+    for a, b in zip(again.others_, extra["others_"]):
+        assert type(a) is type(b) and a.dtype == b.dtype and np.all(a == b)
 
 
 def test_what_cannot_be_stored_is_refused_at_save(tmp_path):

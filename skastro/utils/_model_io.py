@@ -78,7 +78,6 @@ ALLOWED_CLASSES = frozenset({
 _MANIFEST = "manifest.json"
 _MAX_MANIFEST = 64 * 2**20
 _KEY = re.compile(r"^(?!__)[A-Za-z_][A-Za-z0-9_]*$")  # attribute names a file may set
-_SCALAR_KINDS = "biufcUS"  # numpy dtypes a scalar may have (no objects, no void)
 # what a damaged or foreign archive can raise inside zipfile / numpy / json
 _READ_ERRORS = (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, struct.error,
                 zlib.error, NotImplementedError, OverflowError, RecursionError)
@@ -237,8 +236,11 @@ class _Writer:
         return dtype.str
 
     def scalar(self, v, where):
-        return {"@": "scalar", "dtype": self.dtype(v.dtype, where),
-                "value": self.value(v.item() if v.dtype.kind in "biufUS" else str(v), where)}
+        kind = v.dtype.kind
+        value = ([v.real.item(), v.imag.item()] if kind == "c"
+                 else v.item().decode("latin-1") if kind == "S"
+                 else v.item() if kind in "biufU" else v.astype(np.int64).item())  # datetimes: ticks
+        return {"@": "scalar", "dtype": self.dtype(v.dtype, where), "value": self.value(value, where)}
 
     def array(self, a, where):
         if a.dtype.hasobject:
@@ -515,10 +517,18 @@ class _Reader:
     def _scalar(self, node, where):
         dtype = self._dtype_of(node["dtype"], where)
         value = self.value(node["value"], where)
-        _need(dtype.kind in _SCALAR_KINDS + "Mm" and isinstance(value, (bool, int, float, str)),
-              f"{where}: bad scalar")
+        if dtype.kind == "c":
+            _need(isinstance(value, list) and len(value) == 2
+                  and all(isinstance(x, (int, float)) for x in value), f"{where}: bad complex")
+            value = complex(*value)
+        _need(isinstance(value, (bool, int, float, str, complex)), f"{where}: bad scalar")
         try:
-            return dtype.type(value) if dtype.kind in "US" else np.array(value, dtype=dtype)[()]
+            if dtype.kind == "S":
+                return dtype.type(value.encode("latin-1"))
+            if dtype.kind in "Mm":
+                _need(type(value) is int, f"{where}: bad {dtype}")
+                return np.array(value, dtype=np.int64).astype(dtype)[()]
+            return dtype.type(value) if dtype.kind == "U" else np.array(value, dtype=dtype)[()]
         except (TypeError, ValueError, OverflowError):
             raise _NotAModel(f"{where}: {value!r:.40} is not a {dtype}") from None
 
