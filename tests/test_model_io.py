@@ -298,7 +298,8 @@ def test_pickled_blobs_are_never_unpickled(saved, tmp_path):
 
 @pytest.mark.parametrize("case", ["unknown entry", "dunder attribute", "extra key", "missing member",
                                   "member outside arrays/", "unknown parameter", "invalid parameter",
-                                  "tree child out of range", "wrong format", "manifest not JSON"])
+                                  "tree child out of range", "forest narrower than its trees",
+                                  "shadowed method", "wrong format", "manifest not JSON"])
 def test_tampered_manifests(saved, tmp_path, case):
     vae, forest = saved
     path, match = forest, None
@@ -319,6 +320,10 @@ def test_tampered_manifests(saved, tmp_path, case):
             m["model"]["params"]["gamma"] = 1
         elif case == "invalid parameter":
             m["model"]["params"]["n_estimators"] = -3
+        elif case == "forest narrower than its trees":
+            state["n_features_in_"] = 2
+        elif case == "shadowed method":
+            state["predict"] = 1
         elif case == "wrong format":
             m["format"] = "skops"
 
@@ -327,7 +332,9 @@ def test_tampered_manifests(saved, tmp_path, case):
                "member outside arrays/": "etc/passwd", "unknown parameter": "gamma",
                "invalid parameter": "n_estimators", "wrong format": "format 'skops'",
                "tree child out of range": "tree nodes point outside the tree",
-               "manifest not JSON": "not valid JSON"}
+               "manifest not JSON": "not valid JSON",
+               "forest narrower than its trees": "do not all take n_features_in_=2",
+               "shadowed method": "fitted state ['predict'] would shadow"}
     members = {}
     if case == "tree child out of range":
         m = json.loads(_members(forest)["manifest.json"])

@@ -437,6 +437,9 @@ class _Reader:
         except TypeError as exc:
             raise _NotAModel(f"{where}: {node['class']} does not take these parameters in "
                              f"skastro {__version__} ({exc})") from None
+        shadowed = sorted(k for k in state if hasattr(cls, k))
+        _need(not shadowed, f"{where}: fitted state {shadowed} would shadow {cls.__name__}'s "
+                            "own attributes")
         state = {k: self.value(v, f"{where}.{k}") for k, v in state.items()}
         hook = getattr(est, "_set_model_state", None)
         try:
@@ -449,6 +452,7 @@ class _Reader:
         except (ValueError, TypeError, AttributeError, KeyError, IndexError) as exc:
             # a missing or mistyped fitted attribute: the state does not fit the class
             raise _NotAModel(f"{where} ({node['class']}): {exc}") from None
+        _check_trees(est, where)
         return est
 
     def value(self, node, where):
@@ -459,8 +463,8 @@ class _Reader:
         _need(isinstance(node, dict) and isinstance(node.get("@"), str),
               f"{where}: unknown entry {node!r:.80}")
         kind = node["@"]
-        decode = getattr(self, f"_{kind}", None)
-        _need(decode is not None and kind in _KINDS, f"{where}: unknown entry type {kind!r}")
+        _need(kind in _KINDS, f"{where}: unknown entry type {kind!r}")
+        decode = getattr(self, f"_{kind}")
         if kind == "dict":  # {"map": {str: value}} or {"items": [[key, value], ...]}
             _keys(node, "map" if "map" in node else "items")
         else:
@@ -646,6 +650,20 @@ class _Reader:
         except (pickle.UnpicklingError, RuntimeError, *_READ_ERRORS) as exc:
             raise _NotAModel(f"{where}: {node['file']} is not a plain torch state dict "
                              f"({type(exc).__name__}: {str(exc).splitlines()[0][:120]})") from None
+
+
+def _check_trees(est, where):
+    """Trees are walked in C without bounds checks: they must agree with ``n_features_in_``."""
+    n = vars(est).get("n_features_in_")
+    tree = vars(est).get("tree_")
+    if type(tree).__name__ == "Tree":
+        _need(tree.n_features == n, f"{where}: the tree has {tree.n_features} features, "
+                                    f"n_features_in_ is {n!r}")
+    subs = vars(est).get("estimators_")
+    if n is None or not isinstance(subs, list) or "estimators_features_" in vars(est):
+        return  # bagging (IsolationForest) indexes X's columns itself, with bounds checks
+    _need(all(vars(sub).get("n_features_in_") == n for sub in subs if "tree_" in vars(sub)),
+          f"{where}: the trees do not all take n_features_in_={n!r} features")
 
 
 #: entry type -> its keys besides "@"
