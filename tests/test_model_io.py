@@ -299,7 +299,7 @@ def test_pickled_blobs_are_never_unpickled(saved, tmp_path):
 @pytest.mark.parametrize("case", ["unknown entry", "dunder attribute", "extra key", "missing member",
                                   "member outside arrays/", "unknown parameter", "invalid parameter",
                                   "tree child out of range", "forest narrower than its trees",
-                                  "shadowed method", "wrong format", "manifest not JSON"])
+                                  "shadowed method", "bare NaN", "wrong format", "manifest not JSON"])
 def test_tampered_manifests(saved, tmp_path, case):
     vae, forest = saved
     path, match = forest, None
@@ -324,6 +324,8 @@ def test_tampered_manifests(saved, tmp_path, case):
             state["n_features_in_"] = 2
         elif case == "shadowed method":
             state["predict"] = 1
+        elif case == "bare NaN":
+            state["n_outputs_"] = float("nan")  # json.dumps writes NaN
         elif case == "wrong format":
             m["format"] = "skops"
 
@@ -334,7 +336,8 @@ def test_tampered_manifests(saved, tmp_path, case):
                "tree child out of range": "tree nodes point outside the tree",
                "manifest not JSON": "not valid JSON",
                "forest narrower than its trees": "do not all take n_features_in_=2",
-               "shadowed method": "fitted state ['predict'] would shadow"}
+               "shadowed method": "fitted state ['predict'] would shadow",
+               "bare NaN": "holds NaN, which JSON does not allow"}
     members = {}
     if case == "tree child out of range":
         m = json.loads(_members(forest)["manifest.json"])

@@ -30,7 +30,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
-from sklearn.utils.validation import check_is_fitted
 
 from .._version import __version__
 
@@ -80,7 +79,7 @@ _MAX_MANIFEST = 64 * 2**20
 _KEY = re.compile(r"^(?!__)[A-Za-z_][A-Za-z0-9_]*$")  # attribute names a file may set
 # what a damaged or foreign archive can raise inside zipfile / numpy / json
 _READ_ERRORS = (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, struct.error,
-                zlib.error, NotImplementedError, OverflowError, RecursionError)
+                zlib.error, NotImplementedError, OverflowError, RecursionError, TypeError)
 
 
 class _NotAModel(ValueError):
@@ -380,6 +379,11 @@ def _check_version(path, manifest):
             "wrote it, or refit the model.")
 
 
+def _no_constant(name):
+    raise _NotAModel(f"{_MANIFEST} holds {name}, which JSON does not allow (non-finite "
+                     "floats are typed entries)")
+
+
 def _need(ok, reason):
     if not ok:
         raise _NotAModel(reason)
@@ -412,7 +416,8 @@ class _Reader:
         info = self.zf.getinfo(_MANIFEST)
         _need(info.file_size <= _MAX_MANIFEST, f"{_MANIFEST} is larger than 64 MiB")
         try:
-            manifest = json.loads(self.zf.read(_MANIFEST).decode("utf-8"))
+            manifest = json.loads(self.zf.read(_MANIFEST).decode("utf-8"),
+                                  parse_constant=_no_constant)
         except (UnicodeDecodeError, json.JSONDecodeError):
             raise _NotAModel(f"{_MANIFEST} is not valid JSON") from None
         _need(isinstance(manifest, dict), f"{_MANIFEST} is not a JSON object")
