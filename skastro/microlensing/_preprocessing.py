@@ -10,53 +10,12 @@ from sklearn.utils.validation import check_is_fitted
 from ..utils import check_lightcurves
 from ..utils._set_output import ContainerTransformerMixin
 from ..utils._grouped import group_median
-from ._alertfinder import _weights, constrained_line, t_break_of
+from ._alertfinder import _weights, clean_mask, constrained_line, t_break_of
 
-__all__ = ["LensNetPreprocessor", "clean_mask", "pad_branches", "DEFAULT_CONTEXT"]
+__all__ = ["LensNetPreprocessor", "pad_branches", "DEFAULT_CONTEXT"]
 
 DEFAULT_CONTEXT = ("sky", "fwhm", "airmass", "psf_quality")
 _SOFT = 3.0   # flux errors where the arcsinh compression of the normalised flux sets in
-
-
-def clean_mask(X, psf_quality_range=(0.0, 100.0)):
-    """Observations that pass the §5.2 rules.
-
-    Removed: non-finite flux or error, negative flux error, PSF quality
-    outside ``psf_quality_range``, negative FWHM, and any non-finite context
-    value (NaNs are dropped, never imputed).
-
-    Parameters
-    ----------
-    X : LightCurves
-        Flux light curves; the ``psf_quality`` and ``fwhm`` rules apply only
-        when X has those context columns.
-    psf_quality_range : (float, float), default=(0.0, 100.0)
-        Inclusive range of ``psf_quality`` kept.
-
-    Returns
-    -------
-    ndarray of bool, shape (n_observations,)
-
-    Examples
-    --------
-    >>> from skastro.datasets import make_microlensing_alerts
-    >>> from skastro.microlensing import clean_mask
-    >>> alerts = make_microlensing_alerts(5, n_days=15, bad_value_fraction=0.05,
-    ...                                   random_state=0)
-    >>> mask = clean_mask(alerts)
-    >>> bool((alerts.error[mask] >= 0).all()), bool(mask.all())
-    (True, False)
-    """
-    err = np.asarray(X.error, dtype=np.float64)
-    mask = np.isfinite(np.asarray(X.value, dtype=np.float64)) & np.isfinite(err) & (err >= 0)
-    if "psf_quality" in X.columns:
-        q = np.asarray(X.column("psf_quality"), dtype=np.float64)
-        mask &= (q >= psf_quality_range[0]) & (q <= psf_quality_range[1])
-    if "fwhm" in X.columns:
-        mask &= np.asarray(X.column("fwhm"), dtype=np.float64) >= 0
-    for name in X.context_columns:
-        mask &= np.isfinite(np.asarray(X.column(name), dtype=np.float64))
-    return mask
 
 
 def _site_codes(X, sites):
