@@ -14,10 +14,12 @@ from ._evaluation import (
     purity_threshold,
 )
 from ._preprocessing import LensNetPreprocessor, pad_branches
+from ._realtime import LensNetStream
 
 __all__ = [
     "BranchedRNNClassifier",
     "LensNetPreprocessor",
+    "LensNetStream",
     "AlertFinder",
     "alertfinder_trigger",
     "augment_crops",

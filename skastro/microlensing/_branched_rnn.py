@@ -5,11 +5,13 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import clone
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
 
 from ..nn._base import BaseTorchClassifier
 from ..utils import check_lightcurves
 from ._augmentation import augment_crops
 from ._preprocessing import LensNetPreprocessor, pad_branches
+from ._realtime import LensNetStream
 
 __all__ = ["BranchedRNNClassifier"]
 
@@ -123,6 +125,7 @@ class BranchedRNNClassifier(BaseTorchClassifier):
     See Also
     --------
     LensNetPreprocessor : the preprocessing.
+    LensNetStream : real-time scoring (:meth:`stream`).
     augment_crops : the crop augmentation.
     accuracy_vs_threshold : the Fig. 12 analysis.
 
@@ -269,6 +272,31 @@ class BranchedRNNClassifier(BaseTorchClassifier):
             num_layers=self.num_layers, dense_size=self.dense_size, n_dense=self.n_dense,
             dropout=self.dropout, pooling=self.pooling, n_outputs=n_outputs,
         )
+
+    def stream(self):
+        """A :class:`LensNetStream` that re-scores alerts as their epochs arrive.
+
+        Returns
+        -------
+        LensNetStream
+            Its :meth:`~LensNetStream.update` adds epochs of one alert and
+            returns the alert's :meth:`predict_proba` row: incrementally
+            (only the new epochs run through the LSTM branches) with
+            ``preprocessor="passthrough"``, else by re-running this alert
+            alone (the §5.4 preprocessing depends on the whole window).
+
+        Examples
+        --------
+        >>> from skastro.datasets import make_microlensing_alerts
+        >>> from skastro.microlensing import BranchedRNNClassifier
+        >>> alerts = make_microlensing_alerts(20, n_days=8, random_state=0)
+        >>> clf = BranchedRNNClassifier(hidden_size=4, dense_size=4, max_epochs=1, random_state=0)
+        >>> stream = clf.fit(alerts, alerts.meta["label_binary"].to_numpy()).stream()
+        >>> stream.mode
+        'recompute'
+        """
+        check_is_fitted(self, "net_")
+        return LensNetStream(self)
 
     def _forward_logits(self, X):
         from ..nn._branched import AlertDataset
