@@ -15,6 +15,15 @@ from ._realtime import LensNetStream
 
 __all__ = ["BranchedRNNClassifier"]
 
+#: Published settings: ``BranchedRNNClassifier.from_preset(name)`` (the
+#: preprocessing is the preprocessor's preset of the same name).
+PRESETS = {
+    # Viaña et al. 2025 §5.3 (30,314 augmented from 5,053 alerts: 5 crops each)
+    # and §7 (Adam at 1e-6, batches of 2,048, class weights, ~3,000 epochs, Fig. 9).
+    "viana2025": {"n_crops": 5, "lr": 1e-6, "batch_size": 2048, "max_epochs": 3000,
+                  "class_weight": "balanced", "pooling": "last"},
+}
+
 
 # ---------------------------------------------------------------------- estimator
 class BranchedRNNClassifier(BaseTorchClassifier):
@@ -205,6 +214,42 @@ class BranchedRNNClassifier(BaseTorchClassifier):
         self.device = device
         self.verbose = verbose
         self.random_state = random_state
+
+    @classmethod
+    def from_preset(cls, name, **params):
+        """A classifier with the training settings of a published study.
+
+        Parameters
+        ----------
+        name : {"viana2025"}
+            ``"viana2025"`` (Viaña et al. 2025): the preprocessing
+            ``LensNetPreprocessor.from_preset("viana2025")`` (global
+            standardisation, 1,500 observations per alert), ``n_crops=5``
+            (§5.3: 30,314 augmented alerts from 5,053), ``lr=1e-6``,
+            ``batch_size=2048``, ``max_epochs=3000`` (Fig. 9; the 3-class
+            model ran 5,000), ``class_weight="balanced"`` and
+            ``pooling="last"`` (§6-7). The paper gives no layer sizes or
+            dropout: they keep skastro's defaults. Meant for GPUs: at
+            ``lr=1e-6`` a CPU run of tens of epochs learns next to nothing.
+        **params
+            Any other parameter, or one of the preset's to override.
+
+        Returns
+        -------
+        BranchedRNNClassifier
+            Unfitted; ``get_params()`` shows every setting.
+
+        Examples
+        --------
+        >>> from skastro.microlensing import BranchedRNNClassifier
+        >>> clf = BranchedRNNClassifier.from_preset("viana2025", device="auto")
+        >>> clf.lr, clf.batch_size, clf.preprocessor.flux_normalization
+        (1e-06, 2048, 'none')
+        """
+        if name not in PRESETS:
+            raise ValueError(f"Unknown preset {name!r}; the presets are {sorted(PRESETS)}.")
+        preset = {"preprocessor": LensNetPreprocessor.from_preset(name), **PRESETS[name]}
+        return cls(**{**preset, **params})
 
     # -------------------------------------------------------------- helpers
     def _passthrough_features(self, X):

@@ -1,4 +1,6 @@
-"""Real-time LensNet: re-score alerts as their epochs arrive (Viaña et al. 2025, §9)."""
+"""Real-time LensNet: re-score alerts as their epochs arrive (Viaña et al. 2025, §9.2)."""
+
+from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
@@ -41,7 +43,7 @@ class _Object:
 class LensNetStream:
     """Score microlensing alerts epoch by epoch with a fitted LensNet.
 
-    The real-time use of LensNet (Viaña et al. 2025, §9): new epochs of an
+    The real-time use of LensNet (Viaña et al. 2025, §9.2): new epochs of an
     alert arrive from each site, and its score is updated at once. Build it
     with :meth:`BranchedRNNClassifier.stream`; every :meth:`update` returns
     what ``classifier.predict_proba`` returns for the alert's whole history
@@ -82,7 +84,7 @@ class LensNetStream:
 
     See Also
     --------
-    BranchedRNNClassifier.stream : builds this object.
+    skastro.BranchedRNNClassifier.stream : builds this object.
 
     Notes
     -----
@@ -225,58 +227,64 @@ class LensNetStream:
             obj = self._objects[object_id] = _Object(len(self.classifier.sites_))
         obj.add(cols)
         obj.meta.update(meta or {})
-        if self.mode == "incremental":
-            self._advance(obj, cols)
-        return self.score(object_id)
+        with self._inference():
+            if self.mode == "incremental":
+                self._advance(obj, cols)
+            return self._proba(self._logits(object_id))
 
     # ------------------------------------------------------------ scoring
     def _features(self, cols):
         return np.column_stack([cols[c] for c in self.classifier.columns_]).astype(np.float32)
 
+    @contextmanager
+    def _inference(self):
+        import torch
+
+        with torch.inference_mode(), torch_threads(self.classifier.n_jobs):
+            if self._module.training:          # dropout off, as in predict_proba
+                self._module.train(False)
+            yield
+
     def _advance(self, obj, cols):
         import torch
 
         codes = np.array([self._site_index[s] for s in cols["site"]], dtype=np.int64)
-        with torch.inference_mode(), torch_threads(self.classifier.n_jobs):
-            self._module.train(False)
-            for s in np.unique(codes):
-                b = obj.branches[s]
-                new = codes == s
-                t = cols["time"][new]
-                if t.min() >= b.t_last:         # in time order: read only the new epochs
-                    order = np.argsort(t, kind="stable")
-                    x = self._features({c: v[new][order] for c, v in cols.items()})
-                    state, total = b.state, b.total
-                else:                           # an older epoch: re-read the whole site
-                    at_site = obj.column("site") == self.classifier.sites_[s]
-                    t = obj.column("time")[at_site]
-                    order = np.argsort(t, kind="stable")
-                    x = self._features({c: obj.column(c)[at_site][order]
-                                        for c in ("time", "value", *self.columns)})
-                    state, total, b.n = None, None, 0
-                out, b.state = self._module.step(int(s), torch.from_numpy(x).to(self._device), state)
-                b.last = out[-1]
-                b.total = out.sum(0) if total is None else total + out.sum(0)
-                b.n += len(x)
-                b.t_last = max(b.t_last if state is not None else -np.inf, float(t.max()))
+        for s in np.unique(codes):
+            b = obj.branches[s]
+            new = codes == s
+            t = cols["time"][new]
+            if t.min() >= b.t_last:         # in time order: read only the new epochs
+                order = np.argsort(t, kind="stable")
+                x = self._features({c: v[new][order] for c, v in cols.items()})
+                state, total = b.state, b.total
+            else:                           # an older epoch: re-read the whole site
+                at_site = obj.column("site") == self.classifier.sites_[s]
+                t = obj.column("time")[at_site]
+                order = np.argsort(t, kind="stable")
+                x = self._features({c: obj.column(c)[at_site][order]
+                                    for c in ("time", "value", *self.columns)})
+                state, total, b.n = None, None, 0
+            out, b.state = self._module.step(int(s), torch.from_numpy(x).to(self._device), state)
+            b.last = out[-1]
+            b.total = out.sum(0) if total is None else total + out.sum(0)
+            b.n += len(x)
+            b.t_last = max(b.t_last if state is not None else -np.inf, float(t.max()))
 
     def _logits(self, object_id):
         import torch
 
         obj = self._objects[object_id]
         clf = self.classifier
-        with torch.inference_mode(), torch_threads(clf.n_jobs):
-            self._module.train(False)
-            if self.mode == "incremental":
-                zero = torch.zeros(self._module.branches[0].hidden_size, device=self._device)
-                lasts = [(zero if b.last is None else b.last).unsqueeze(0) for b in obj.branches]
-                sums = [(zero if b.total is None else b.total).unsqueeze(0) for b in obj.branches]
-                counts = [torch.tensor([b.n], device=self._device) for b in obj.branches]
-                out = self._module.head(self._module.merge(lasts, sums, counts))
-            else:
-                x, lengths = clf._arrays(self.to_lightcurves([object_id]))
-                out = self._module(torch.from_numpy(x).to(self._device),
-                                   torch.from_numpy(lengths).to(self._device))
+        if self.mode == "incremental":
+            zero = torch.zeros(self._module.branches[0].hidden_size, device=self._device)
+            lasts = [(zero if b.last is None else b.last).unsqueeze(0) for b in obj.branches]
+            sums = [(zero if b.total is None else b.total).unsqueeze(0) for b in obj.branches]
+            counts = [torch.tensor([b.n], device=self._device) for b in obj.branches]
+            out = self._module.head(self._module.merge(lasts, sums, counts))
+        else:
+            x, lengths = clf._arrays(self.to_lightcurves([object_id]))
+            out = self._module(torch.from_numpy(x).to(self._device),
+                               torch.from_numpy(lengths).to(self._device))
         return out.reshape(-1).cpu().numpy().astype(np.float64)
 
     def score(self, object_id):
@@ -294,7 +302,11 @@ class LensNetStream:
         """
         if object_id not in self._objects:
             raise KeyError(f"LensNetStream holds no alert {object_id!r}.")
-        logits = self._logits(object_id)
+        with self._inference():
+            return self._proba(self._logits(object_id))
+
+    @staticmethod
+    def _proba(logits):
         if logits.size == 1:                    # as BaseTorchClassifier.predict_proba
             p1 = 1.0 / (1.0 + np.exp(-logits[0]))
             return np.array([1.0 - p1, p1])
