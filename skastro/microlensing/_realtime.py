@@ -205,11 +205,11 @@ class LensNetStream:
         value : float or array-like of float
             Flux(es).
         error : float or array-like of float, default=None
-            Flux error(s); needed when ``"error"`` is in :attr:`columns`.
+            Flux error(s); needed when ``"error"`` is in ``columns``.
         meta : dict, default=None
             Metadata of the alert to set or update (e.g. ``{"t_break": ...}``).
         **columns : float or array-like of float
-            The other per-epoch columns of :attr:`columns` (context such as
+            The other per-epoch columns of ``columns`` (context such as
             ``sky``, ``fwhm``...); others are ignored.
 
         Returns
@@ -325,7 +325,7 @@ class LensNetStream:
         -------
         LightCurves
             ``value_kind="flux"``, one object per alert with its ``site``
-            and the :attr:`columns`; ``meta`` holds what ``meta=`` gave.
+            and the ``columns``; ``meta`` holds what ``meta=`` gave.
         """
         ids = self.object_ids if object_ids is None else list(object_ids)
         if not ids:
