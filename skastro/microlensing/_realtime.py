@@ -174,12 +174,13 @@ class LensNetStream:
             raise ValueError(f"LensNetStream.update: the model reads per-epoch column(s) "
                              f"{missing}; pass them (e.g. {missing[0]}=...).")
         for name in ("value", *self.columns):
-            v = np.asarray(given[name], dtype=np.float64)
-            try:
-                cols[name] = np.broadcast_to(v, (k,)).copy()
-            except ValueError:
-                raise ValueError(f"LensNetStream.update: {name!r} has shape {v.shape} but time "
-                                 f"has {k} value(s).") from None
+            v = np.array(given[name], dtype=np.float64, ndmin=1)     # a copy
+            if v.shape != (k,):
+                if v.size != 1:
+                    raise ValueError(f"LensNetStream.update: {name!r} has shape {v.shape} but "
+                                     f"time has {k} value(s).")
+                v = np.full(k, v.item())
+            cols[name] = v
         no_site = self.classifier.sites_ == ("",)
         site = np.broadcast_to(np.asarray("" if site is None and no_site else site, dtype=object),
                                (k,))
@@ -266,7 +267,8 @@ class LensNetStream:
                 state, total, b.n = None, None, 0
             out, b.state = self._module.step(int(s), torch.from_numpy(x).to(self._device), state)
             b.last = out[-1]
-            b.total = out.sum(0) if total is None else total + out.sum(0)
+            if self._module.pooling == "last+mean":
+                b.total = out.sum(0) if total is None else total + out.sum(0)
             b.n += len(x)
             b.t_last = max(b.t_last if state is not None else -np.inf, float(t.max()))
 
