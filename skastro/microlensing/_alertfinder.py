@@ -378,6 +378,8 @@ class AlertFinder(ContainerTransformerMixin, BaseEstimator):
     ``meta`` (``triggered``, ``t_break``, ``delta_chi2``, ``slope``,
     ``n_high_points``, ``trigger_site``; ``t_break`` is what the LensNet
     preprocessing uses). Stateless: ``fit`` only checks the input.
+    ``AlertFinder.from_preset("viana2025")`` runs the paper's search over
+    every combination of the sites' datasets (:meth:`from_preset`).
 
     Parameters
     ----------
