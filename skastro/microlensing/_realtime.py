@@ -182,13 +182,17 @@ class LensNetStream:
                 v = np.full(k, v.item())
             cols[name] = v
         no_site = self.classifier.sites_ == ("",)
-        site = np.broadcast_to(np.asarray("" if site is None and no_site else site, dtype=object),
-                               (k,))
+        site = np.array("" if site is None and no_site else site, dtype=object, ndmin=1)
+        if site.shape != (k,):
+            if site.size != 1:
+                raise ValueError(f"LensNetStream.update: site has shape {site.shape} but time "
+                                 f"has {k} value(s).")
+            site = np.full(k, site.item(), dtype=object)
         unknown = sorted({str(s) for s in site if s not in self._site_index})
         if unknown:
             raise ValueError(f"LensNetStream.update: unknown site(s) {unknown}; the model was "
                              f"fitted on sites {list(self.classifier.sites_)}.")
-        cols["site"] = site.copy()
+        cols["site"] = site
         return cols
 
     def update(self, object_id, site, time, value, error=None, *, meta=None, **columns):

@@ -96,6 +96,8 @@ def test_stream_bad_input(alerts):
         stream.update("a", "CTIO", 1.0, 10.0, 1.0, sky=1.0, fwhm=1.0, airmass=1.0)
     with pytest.raises(ValueError, match="'value' has shape"):
         stream.update("a", "CTIO", [1.0, 2.0], [1.0, 2.0, 3.0], 1.0, **ctx)
+    with pytest.raises(ValueError, match="site has shape"):
+        stream.update("a", ["CTIO", "SSO"], [1.0, 2.0, 3.0], 10.0, 1.0, **ctx)
     with pytest.raises(ValueError, match="finite"):
         stream.update("a", "CTIO", np.nan, 10.0, 1.0, **ctx)
     with pytest.raises(TypeError, match="meta"):
