@@ -1,6 +1,6 @@
 """LensNet: multi-site microlensing alert vetting (Viaña et al. 2025)."""
 
-from ._alertfinder import AlertFinder, alertfinder_trigger
+from ._alertfinder import AlertFinder, alertfinder_trigger, clean_mask
 from ._augmentation import augment_crops, crop_to_visibility
 from ._branched_rnn import BranchedRNNClassifier
 from ._evaluation import (
@@ -13,11 +13,13 @@ from ._evaluation import (
     plot_confusion_matrices,
     purity_threshold,
 )
-from ._preprocessing import LensNetPreprocessor, clean_mask, pad_branches
+from ._preprocessing import LensNetPreprocessor, pad_branches
+from ._realtime import LensNetStream
 
 __all__ = [
     "BranchedRNNClassifier",
     "LensNetPreprocessor",
+    "LensNetStream",
     "AlertFinder",
     "alertfinder_trigger",
     "augment_crops",

@@ -5,13 +5,24 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import clone
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
 
 from ..nn._base import BaseTorchClassifier
 from ..utils import check_lightcurves
 from ._augmentation import augment_crops
 from ._preprocessing import LensNetPreprocessor, pad_branches
+from ._realtime import LensNetStream
 
 __all__ = ["BranchedRNNClassifier"]
+
+#: Published settings: ``BranchedRNNClassifier.from_preset(name)`` (the
+#: preprocessing is the preprocessor's preset of the same name).
+PRESETS = {
+    # Viaña et al. 2025 §5.3 (30,314 augmented from 5,053 alerts: 5 crops each)
+    # and §7 (Adam at 1e-6, batches of 2,048, class weights, ~3,000 epochs, Fig. 9).
+    "viana2025": {"n_crops": 5, "lr": 1e-6, "batch_size": 2048, "max_epochs": 3000,
+                  "class_weight": "balanced", "pooling": "last"},
+}
 
 
 # ---------------------------------------------------------------------- estimator
@@ -123,6 +134,7 @@ class BranchedRNNClassifier(BaseTorchClassifier):
     See Also
     --------
     LensNetPreprocessor : the preprocessing.
+    LensNetStream : real-time scoring (:meth:`stream`).
     augment_crops : the crop augmentation.
     accuracy_vs_threshold : the Fig. 12 analysis.
 
@@ -203,6 +215,42 @@ class BranchedRNNClassifier(BaseTorchClassifier):
         self.verbose = verbose
         self.random_state = random_state
 
+    @classmethod
+    def from_preset(cls, name, **params):
+        """A classifier with the training settings of a published study.
+
+        Parameters
+        ----------
+        name : {"viana2025"}
+            ``"viana2025"`` (Viaña et al. 2025): the preprocessing
+            ``LensNetPreprocessor.from_preset("viana2025")`` (global
+            standardisation, 1,500 observations per alert), ``n_crops=5``
+            (§5.3: 30,314 augmented alerts from 5,053), ``lr=1e-6``,
+            ``batch_size=2048``, ``max_epochs=3000`` (Fig. 9; the 3-class
+            model ran 5,000), ``class_weight="balanced"`` and
+            ``pooling="last"`` (§6-7). The paper gives no layer sizes or
+            dropout: they keep skastro's defaults. Meant for GPUs: at
+            ``lr=1e-6`` a CPU run of tens of epochs learns next to nothing.
+        **params
+            Any other parameter, or one of the preset's to override.
+
+        Returns
+        -------
+        BranchedRNNClassifier
+            Unfitted; ``get_params()`` shows every setting.
+
+        Examples
+        --------
+        >>> from skastro.microlensing import BranchedRNNClassifier
+        >>> clf = BranchedRNNClassifier.from_preset("viana2025", device="auto")
+        >>> clf.lr, clf.batch_size, clf.preprocessor.flux_normalization
+        (1e-06, 2048, 'none')
+        """
+        if name not in PRESETS:
+            raise ValueError(f"Unknown preset {name!r}; the presets are {sorted(PRESETS)}.")
+        preset = {"preprocessor": LensNetPreprocessor.from_preset(name), **PRESETS[name]}
+        return cls(**{**preset, **params})
+
     # -------------------------------------------------------------- helpers
     def _passthrough_features(self, X):
         skip = {"time", "site", "band"} if "t_rel" in X.columns else {"site", "band"}
@@ -269,6 +317,31 @@ class BranchedRNNClassifier(BaseTorchClassifier):
             num_layers=self.num_layers, dense_size=self.dense_size, n_dense=self.n_dense,
             dropout=self.dropout, pooling=self.pooling, n_outputs=n_outputs,
         )
+
+    def stream(self):
+        """A :class:`LensNetStream` that re-scores alerts as their epochs arrive.
+
+        Returns
+        -------
+        LensNetStream
+            Its :meth:`~LensNetStream.update` adds epochs of one alert and
+            returns the alert's :meth:`predict_proba` row: incrementally
+            (only the new epochs run through the LSTM branches) with
+            ``preprocessor="passthrough"``, else by re-running this alert
+            alone (the §5.4 preprocessing depends on the whole window).
+
+        Examples
+        --------
+        >>> from skastro.datasets import make_microlensing_alerts
+        >>> from skastro.microlensing import BranchedRNNClassifier
+        >>> alerts = make_microlensing_alerts(20, n_days=8, random_state=0)
+        >>> clf = BranchedRNNClassifier(hidden_size=4, dense_size=4, max_epochs=1, random_state=0)
+        >>> stream = clf.fit(alerts, alerts.meta["label_binary"].to_numpy()).stream()
+        >>> stream.mode
+        'recompute'
+        """
+        check_is_fitted(self, "net_")
+        return LensNetStream(self)
 
     def _forward_logits(self, X):
         from ..nn._branched import AlertDataset

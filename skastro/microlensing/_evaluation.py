@@ -8,9 +8,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..utils import check_lightcurves
 from ..utils._grouped import group_median
-from ._alertfinder import _weights, constrained_line, t_break_of
+from ._alertfinder import _weights, clean_mask, constrained_line, t_break_of
 from ._augmentation import crop_to_visibility
-from ._preprocessing import clean_mask
 
 __all__ = [
     "per_class_accuracy",

@@ -10,53 +10,19 @@ from sklearn.utils.validation import check_is_fitted
 from ..utils import check_lightcurves
 from ..utils._set_output import ContainerTransformerMixin
 from ..utils._grouped import group_median
-from ._alertfinder import _weights, constrained_line, t_break_of
+from ._alertfinder import _weights, clean_mask, constrained_line, t_break_of
 
-__all__ = ["LensNetPreprocessor", "clean_mask", "pad_branches", "DEFAULT_CONTEXT"]
+__all__ = ["LensNetPreprocessor", "pad_branches", "DEFAULT_CONTEXT"]
 
 DEFAULT_CONTEXT = ("sky", "fwhm", "airmass", "psf_quality")
+
+#: Published settings: ``LensNetPreprocessor.from_preset(name)``.
+PRESETS = {
+    # Viaña et al. 2025: at most 1,500 observations per candidate (§5.2), global
+    # standardisation of every feature with the training statistics (§5.4).
+    "viana2025": {"max_length": 1500, "max_length_per": "alert", "flux_normalization": "none"},
+}
 _SOFT = 3.0   # flux errors where the arcsinh compression of the normalised flux sets in
-
-
-def clean_mask(X, psf_quality_range=(0.0, 100.0)):
-    """Observations that pass the §5.2 rules.
-
-    Removed: non-finite flux or error, negative flux error, PSF quality
-    outside ``psf_quality_range``, negative FWHM, and any non-finite context
-    value (NaNs are dropped, never imputed).
-
-    Parameters
-    ----------
-    X : LightCurves
-        Flux light curves; the ``psf_quality`` and ``fwhm`` rules apply only
-        when X has those context columns.
-    psf_quality_range : (float, float), default=(0.0, 100.0)
-        Inclusive range of ``psf_quality`` kept.
-
-    Returns
-    -------
-    ndarray of bool, shape (n_observations,)
-
-    Examples
-    --------
-    >>> from skastro.datasets import make_microlensing_alerts
-    >>> from skastro.microlensing import clean_mask
-    >>> alerts = make_microlensing_alerts(5, n_days=15, bad_value_fraction=0.05,
-    ...                                   random_state=0)
-    >>> mask = clean_mask(alerts)
-    >>> bool((alerts.error[mask] >= 0).all()), bool(mask.all())
-    (True, False)
-    """
-    err = np.asarray(X.error, dtype=np.float64)
-    mask = np.isfinite(np.asarray(X.value, dtype=np.float64)) & np.isfinite(err) & (err >= 0)
-    if "psf_quality" in X.columns:
-        q = np.asarray(X.column("psf_quality"), dtype=np.float64)
-        mask &= (q >= psf_quality_range[0]) & (q <= psf_quality_range[1])
-    if "fwhm" in X.columns:
-        mask &= np.asarray(X.column("fwhm"), dtype=np.float64) >= 0
-    for name in X.context_columns:
-        mask &= np.isfinite(np.asarray(X.column(name), dtype=np.float64))
-    return mask
 
 
 def _site_codes(X, sites):
@@ -140,7 +106,8 @@ class LensNetPreprocessor(ContainerTransformerMixin, BaseEstimator):
 
     1. **Cleaning** (:func:`clean_mask`): drop epochs with a negative flux
        error, PSF quality outside 0-100, a negative FWHM, or a NaN.
-    2. **Cropping**: keep each site's last ``max_length`` epochs.
+    2. **Cropping**: keep each site's (or, with ``max_length_per="alert"``,
+       the alert's) last ``max_length`` epochs.
     3. **Time relativisation**: ``t_rel = t - t_last`` with ``t_last`` the
        last epoch over *all* sites of the alert.
     4. **Outlier removal**: an epoch whose flux jumps away from *both*
@@ -163,7 +130,12 @@ class LensNetPreprocessor(ContainerTransformerMixin, BaseEstimator):
     Parameters
     ----------
     max_length : int, default=1500
-        Epochs kept per site (the last ones).
+        Clean epochs kept per site (the last ones).
+    max_length_per : {"site", "alert"}, default="site"
+        What ``max_length`` caps: each site's epochs, or the alert's over all
+        sites (the paper's "no more than 1,500 observations" per candidate,
+        §5.2). Per site keeps every site's recent epochs when one site
+        observes far more often than the others.
     context : sequence of str or None, default=("sky", "fwhm", "airmass", "psf_quality")
         Context columns used as features (those absent from ``X`` are
         skipped, e.g. public photometry without diagnostics); None: every
@@ -219,6 +191,7 @@ class LensNetPreprocessor(ContainerTransformerMixin, BaseEstimator):
 
     _parameter_constraints = {
         "max_length": [Interval(Integral, 1, None, closed="left")],
+        "max_length_per": [StrOptions({"site", "alert"})],
         "context": [list, tuple, None],
         "t_break": [str],
         "outlier_sigma": [Interval(Real, 0, None, closed="neither"), None],
@@ -226,14 +199,47 @@ class LensNetPreprocessor(ContainerTransformerMixin, BaseEstimator):
         "min_valid": [Interval(Integral, 1, None, closed="left")],
     }
 
-    def __init__(self, *, max_length=1500, context=DEFAULT_CONTEXT, t_break="t_break",
-                 outlier_sigma=5.0, flux_normalization="alert", min_valid=10):
+    def __init__(self, *, max_length=1500, max_length_per="site", context=DEFAULT_CONTEXT,
+                 t_break="t_break", outlier_sigma=5.0, flux_normalization="alert", min_valid=10):
         self.max_length = max_length
+        self.max_length_per = max_length_per
         self.context = context
         self.t_break = t_break
         self.outlier_sigma = outlier_sigma
         self.flux_normalization = flux_normalization
         self.min_valid = min_valid
+
+    @classmethod
+    def from_preset(cls, name, **params):
+        """A preprocessor with the settings of a published pipeline.
+
+        Parameters
+        ----------
+        name : {"viana2025"}
+            ``"viana2025"`` (Viaña et al. 2025, §5.2 and §5.4):
+            ``max_length=1500`` with ``max_length_per="alert"`` (1,500
+            observations per candidate) and ``flux_normalization="none"``
+            (the global standardisation only). The paper gives no outlier
+            threshold; ``outlier_sigma`` keeps skastro's default (see the
+            LensNet user guide's table).
+        **params
+            Any other parameter, or one of the preset's to override.
+
+        Returns
+        -------
+        LensNetPreprocessor
+            Unfitted; ``get_params()`` shows every setting.
+
+        Examples
+        --------
+        >>> from skastro.microlensing import LensNetPreprocessor
+        >>> prep = LensNetPreprocessor.from_preset("viana2025")
+        >>> prep.flux_normalization, prep.max_length, prep.max_length_per
+        ('none', 1500, 'alert')
+        """
+        if name not in PRESETS:
+            raise ValueError(f"Unknown preset {name!r}; the presets are {sorted(PRESETS)}.")
+        return cls(**{**PRESETS[name], **params})
 
     # ------------------------------------------------------------------ core
     def _prepare(self, X, context):
@@ -248,19 +254,24 @@ class LensNetPreprocessor(ContainerTransformerMixin, BaseEstimator):
             n_sites = 1
         obj = X.object_index.astype(np.int64)
         t = X.time
-        # --- crop each site to its last max_length clean epochs
-        order = np.lexsort((site, obj))
-        gsort = obj[order] * n_sites + site[order]
+        # --- crop each site (or alert) to its last max_length clean epochs
+        if self.max_length_per == "site":
+            order = np.lexsort((site, obj))
+            gsort = obj[order] * n_sites + site[order]
+            n_crop = n * n_sites
+        else:                                   # times are sorted within each alert
+            order = np.arange(X.n_observations)
+            gsort, n_crop = obj, n
         msort = mask[order]
-        n_groups = n * n_sites
         # clean epochs at or after each position, then within its own group
         csum = np.cumsum(msort[::-1].astype(np.int64))[::-1]
-        group_end = np.cumsum(np.bincount(gsort, minlength=n_groups))
+        group_end = np.cumsum(np.bincount(gsort, minlength=n_crop))
         after_end = np.concatenate([csum, [0]])[group_end[gsort]]
         rank_from_end = csum - after_end - 1
         msort &= rank_from_end < self.max_length
         mask = np.empty_like(mask)
         mask[order] = msort
+        n_groups = n * n_sites
         # --- t_break
         t_break = t_break_of(X, self.t_break, self)
         # --- relative time (last epoch over all sites)

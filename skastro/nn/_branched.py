@@ -110,12 +110,11 @@ class BranchedRNN(nn.Module):
         if n_sites != self.n_sites:
             raise ValueError(f"x has {n_sites} sites; the network was built for {self.n_sites}.")
         lengths = lengths.to(torch.int64)
-        codes = []
+        lasts, sums, counts = [], [], []
         steps = torch.arange(length, device=x.device)
         rows = torch.arange(batch, device=x.device)
         for s, lstm in enumerate(self.branches):
             n = lengths[:, s].clamp(min=0, max=length)
-            present = (n > 0).to(x.dtype)
             # Move the left-padded epochs to the front and read the output at the
             # last real epoch: the padding after it cannot change it, so the
             # result does not depend on the padded length. (Packed sequences
@@ -123,14 +122,55 @@ class BranchedRNN(nn.Module):
             idx = (steps.unsqueeze(0) + (length - n).unsqueeze(1)) % length
             xs = torch.gather(x[:, s], 1, idx.unsqueeze(-1).expand(-1, -1, x.shape[-1]))
             out, _ = lstm(xs)
-            last = out[rows, (n - 1).clamp(min=0)]
-            codes.append(last * present.unsqueeze(1))
+            lasts.append(out[rows, (n - 1).clamp(min=0)])
             if self.pooling == "last+mean":
                 real = (steps.unsqueeze(0) < n.unsqueeze(1)).to(out.dtype).unsqueeze(-1)
-                mean = (out * real).sum(1) / n.clamp(min=1).unsqueeze(1).to(out.dtype)
-                codes.append(mean)
-            codes.append(present.unsqueeze(1))
+                sums.append((out * real).sum(1))
+            else:
+                sums.append(None)
+            counts.append(n)
+        return self.merge(lasts, sums, counts)
+
+    def merge(self, lasts, sums, counts):
+        """Branch encodings from each branch's last output, output sum and epoch count.
+
+        ``lasts[s]`` and ``sums[s]`` have shape ``(batch, hidden)``,
+        ``counts[s]`` ``(batch,)`` (``sums`` is read only with
+        ``pooling="last+mean"``); a branch with no epoch is encoded as
+        zeros and a "site missing" flag. Shared by :meth:`encode` and the
+        incremental scoring, which keeps these three per branch.
+        """
+        codes = []
+        for last, total, n in zip(lasts, sums, counts):
+            present = (n > 0).to(last.dtype).unsqueeze(1)
+            codes.append(last * present)
+            if self.pooling == "last+mean":
+                codes.append(total / n.clamp(min=1).unsqueeze(1).to(last.dtype))
+            codes.append(present)
         return torch.cat(codes, dim=1)
+
+    def step(self, site, x, state=None):
+        """Feed new epochs to one branch, carrying its LSTM state.
+
+        Parameters
+        ----------
+        site : int
+            Branch index.
+        x : torch.Tensor of shape (steps, n_features)
+            The new epochs, in time order.
+        state : tuple of torch.Tensor or None
+            ``(h, c)`` returned by the previous call (None: a fresh branch).
+
+        Returns
+        -------
+        out : torch.Tensor of shape (steps, hidden)
+            The branch outputs at the new epochs (the last one is the branch's
+            encoding for ``pooling="last"``).
+        state : tuple of torch.Tensor
+            ``(h, c)`` after the last new epoch.
+        """
+        out, state = self.branches[site](x.unsqueeze(0), state)
+        return out[0], state
 
     def forward(self, x, lengths):
         out = self.head(self.encode(x, lengths))

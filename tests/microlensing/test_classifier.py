@@ -194,3 +194,15 @@ def test_plot_confusion_matrices_draws_in_the_given_axes():
     with pytest.raises(ValueError, match="one Axes per result"):
         plot_confusion_matrices(results, ax=axes[0])
     plt.close("all")
+
+
+def test_paper_preset():
+    clf = BranchedRNNClassifier.from_preset("viana2025")
+    assert (clf.lr, clf.batch_size, clf.n_crops, clf.max_epochs) == (1e-6, 2048, 5, 3000)
+    assert clf.preprocessor.get_params()["flux_normalization"] == "none"
+    assert clf.preprocessor.max_length_per == "alert"
+    # each call builds its own preprocessor; keywords override the preset
+    assert BranchedRNNClassifier.from_preset("viana2025").preprocessor is not clf.preprocessor
+    assert BranchedRNNClassifier.from_preset("viana2025", lr=1e-3, preprocessor=None).lr == 1e-3
+    with pytest.raises(ValueError, match="Unknown preset"):
+        BranchedRNNClassifier.from_preset("lensnet")

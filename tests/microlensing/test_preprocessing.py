@@ -153,3 +153,23 @@ def test_non_numeric_t_break_is_a_clear_error_naming_column_and_object(small_ale
     text = alerts.with_meta(t_break=alerts.meta["t_break"].astype(str))
     np.testing.assert_array_equal(crop_to_visibility(text, 0.5).time,
                                   crop_to_visibility(alerts, 0.5).time)
+
+
+def test_max_length_per_alert_keeps_the_alerts_last_epochs():
+    a = _alert(n=40)                                # sites A and B alternate
+    per_site = LensNetPreprocessor(max_length=6, outlier_sigma=None).fit(a).transform(a)
+    per_alert = LensNetPreprocessor(max_length=6, max_length_per="alert",
+                                    outlier_sigma=None).fit(a).transform(a)
+    assert per_site.n_observations == 12 and per_alert.n_observations == 6
+    np.testing.assert_array_equal(per_alert.time, a.time[-6:])
+    np.testing.assert_array_equal(per_site.time, a.time[-12:])
+
+
+def test_preprocessor_paper_preset():
+    prep = LensNetPreprocessor.from_preset("viana2025")
+    assert (prep.flux_normalization, prep.max_length, prep.max_length_per) == ("none", 1500, "alert")
+    assert LensNetPreprocessor.from_preset("viana2025", max_length=100).max_length == 100
+    with pytest.raises(ValueError, match="Unknown preset"):
+        LensNetPreprocessor.from_preset("paper")
+    with pytest.raises(ValueError, match="max_length_per"):
+        LensNetPreprocessor(max_length_per="band").fit(_alert())

@@ -98,3 +98,71 @@ def test_simulator_refuses_a_cadence_that_leaves_no_observation():
     # one slot a night at the first site is always the V image: this used to recurse forever
     with pytest.raises(ValueError, match=r"no observation after \d+ draws with cadence_hours=24"):
         make_microlensing_alerts(4, sites=("CTIO",), cadence_hours=24, trigger=False, random_state=0)
+
+
+def _two_site_rise(seed=1, offset_b=50.0):
+    """A weak rise shared by two interleaved sites (B on another zero point) and a flat star."""
+    t = np.arange(0.0, 30.0, 0.1)
+    site = np.where(np.arange(t.size) % 2, "A", "B")
+    rng = np.random.default_rng(seed)
+    rise = 100 + np.where(t > 27, 1.3 * (t - 27), 0.0) + rng.normal(0, 1, t.size)
+    rise = rise + np.where(site == "B", offset_b, 0.0)
+    flat = 100 + rng.normal(0, 1, t.size)
+    return LightCurves.from_arrays([t, t], [rise, flat], [np.ones_like(t)] * 2,
+                                   sites=[site, site], value_kind="flux")
+
+
+def test_alertfinder_combinations_trigger_on_the_union_of_two_sites():
+    lcs = _two_site_rise()
+    single = alertfinder_trigger(lcs)                       # each site alone
+    assert not single["triggered"].any()
+    assert (single["delta_chi2"] < 100).all()
+    union = alertfinder_trigger(lcs, combinations="all")    # §3.2: every site set
+    assert union["triggered"].tolist() == [True, False]
+    assert union["trigger_site"].iloc[0] == "A+B"
+    assert union["delta_chi2"].iloc[0] > 100 and abs(union["t_break"].iloc[0] - 27.0) < 1.0
+    # the paper preset runs the same search
+    out = AlertFinder.from_preset("viana2025", overwrite=True).fit_transform(lcs)
+    assert out.meta["triggered"].tolist() == [True, False]
+    assert AlertFinder.from_preset("viana2025", combinations="single").combinations == "single"
+    with pytest.raises(ValueError, match="Unknown preset"):
+        AlertFinder.from_preset("kim2018")
+
+
+def test_alertfinder_single_site_sets_match_the_all_search_per_site():
+    # on a one-site alert every combination is that site: both searches agree
+    p = _planted()
+    lcs = LightCurves.from_arrays([p.time[p.object_index == k] for k in range(3)],
+                                  [p.value[p.object_index == k] for k in range(3)],
+                                  [p.error[p.object_index == k] for k in range(3)],
+                                  sites=[np.full(300, "A")] * 3, value_kind="flux")
+    a, b = alertfinder_trigger(lcs), alertfinder_trigger(lcs, combinations="all")
+    pd.testing.assert_frame_equal(a.drop(columns="trigger_site"), b.drop(columns="trigger_site"))
+
+
+def test_alertfinder_masks_flagged_diagnostics():
+    t = np.arange(0.0, 30.0, 0.1)
+    rng = np.random.default_rng(0)
+    flux = 100 + rng.normal(0, 1, t.size)
+    psf = np.full(t.size, 80.0)
+    flux[-6:] += 40.0                                       # a late jump...
+    psf[-6:] = 999.0                                        # ...on epochs flagged bad
+    lcs = LightCurves.from_arrays([t], [flux], [np.ones_like(t)],
+                                  context={"psf_quality": [psf]}, value_kind="flux")
+    before = lcs.to_pandas().copy()
+    assert alertfinder_trigger(lcs, mask_diagnostics=False)["triggered"].iloc[0]
+    assert not alertfinder_trigger(lcs)["triggered"].iloc[0]
+    pd.testing.assert_frame_equal(lcs.to_pandas(), before)  # input untouched
+
+
+def test_alertfinder_combination_bad_input():
+    lcs = _two_site_rise()
+    with pytest.raises(ValueError, match="combinations"):
+        alertfinder_trigger(lcs, combinations="pairs")
+    with pytest.raises(ValueError, match="n_high"):
+        alertfinder_trigger(lcs, n_high=0)
+    many = LightCurves.from_arrays([np.arange(9.0)], [np.ones(9)], [np.ones(9)],
+                                   sites=[np.array(list("ABCDEFGHI"))], value_kind="flux")
+    with pytest.raises(ValueError, match="9 sites"):
+        alertfinder_trigger(many, combinations="all")
+    assert len(alertfinder_trigger(many)) == 1
