@@ -430,7 +430,10 @@ class PopulationStudyResult:
 
 
 def _is_missing(label):
-    return label is None or (isinstance(label, float) and np.isnan(label)) or label == ""
+    """None, NaN, pandas.NA or "": an unlabelled source."""
+    if isinstance(label, str):
+        return label == ""
+    return label is None or (np.ndim(label) == 0 and bool(pd.isna(label)))
 
 
 def run_population_study(X, labels, *, detector=None, n_iter=10, train_size=2 / 3,

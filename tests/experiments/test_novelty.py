@@ -148,6 +148,13 @@ def test_population_study_bad_input(labelled_field):
         run_population_study(lcs, labels, n_iter=0)
     with pytest.raises(ValueError, match="train_size"):
         run_population_study(lcs, labels, train_size=1.0)
+    # NaN, pandas.NA and "" mark unlabelled sources as None does
+    import pandas as pd
+
+    other = [lab if lab is not None else [np.nan, pd.NA, ""][i % 3]
+             for i, lab in enumerate(labels)]
+    a = run_population_study(lcs, other, n_iter=1, random_state=0)
+    np.testing.assert_array_equal(a.unlabelled, np.arange(160, 243))
 
 
 def test_reproduce_writes_figures_5_and_6(tmp_path):
