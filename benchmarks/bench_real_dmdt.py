@@ -4,7 +4,7 @@
 scores the ZTF BTS SNe Ia among the other half; ROC AUC with the SNe as the
 positive (novel) class, mean ± sd over ``--splits`` random halvings. Peer in
 the same run: ``IsolationForest`` on the five per-band summary features of
-``skastro.novelty.summary_features`` (n, mean, sd, 5-95 % range, median
+``skastro.experiments.summary_features`` (n, mean, sd, 5-95 % range, median
 |consecutive dm|; NaN imputed with the training medians).
 
 Two views of the held-out RR Lyrae:
@@ -35,7 +35,8 @@ from sklearn.metrics import roc_auc_score
 
 from skastro import LightCurves
 from skastro.datasets import load_stripe82_rrlyrae, load_ztf_bts
-from skastro.novelty import DmDtNoveltyDetector, summary_features
+from skastro.experiments import summary_features
+from skastro.novelty import DmDtNoveltyDetector
 
 BANDS = ("g", "r")
 

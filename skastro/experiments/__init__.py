@@ -21,8 +21,10 @@ from ._lensnet import run_lensnet_experiment
 from ._novelty import (
     PAPER_AUC,
     NoveltyBenchmarkResult,
+    PopulationStudyResult,
     exact_gaussian_kde_logpdf,
     run_novelty_benchmark,
+    run_population_study,
     select_plasticc,
     summary_features,
 )
@@ -50,6 +52,8 @@ __all__ = [
     # Soraisam et al. (2020): novelty detection
     "run_novelty_benchmark",
     "NoveltyBenchmarkResult",
+    "run_population_study",
+    "PopulationStudyResult",
     "select_plasticc",
     "summary_features",
     "exact_gaussian_kde_logpdf",

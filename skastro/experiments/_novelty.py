@@ -20,13 +20,15 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_random_state
 
 from .._lightcurves import LightCurves
-from ..novelty import DmDtNoveltyDetector
+from ..novelty import DmDtNoveltyDetector, percentile_outliers
 
 __all__ = [
     "PAPER_AUC",
     "PERSISTENT_TARGETS",
     "TRANSIENT_TARGETS",
     "NoveltyBenchmarkResult",
+    "PopulationStudyResult",
+    "run_population_study",
     "exact_gaussian_kde_logpdf",
     "select_plasticc",
     "summary_features",
@@ -373,3 +375,174 @@ def run_novelty_benchmark(variables, transients, *, bands=("u", "g", "r", "i", "
             "n_test": n_var - n_train, "n_splits": n_splits, "n_draws": n_draws,
             "n_pool": n_pool, "n_inject": n_inject, "bands": list(bands)}
     return NoveltyBenchmarkResult(pd.DataFrame(rows), roc, thresholds, info)
+
+
+@dataclass
+class PopulationStudyResult:
+    """What :func:`run_population_study` returns (Soraisam et al. 2020, §3.2, Figs. 5-6).
+
+    Attributes
+    ----------
+    unlabelled : ndarray of int
+        Positions in ``X`` of the unlabelled sources (the sources searched).
+    labelled : ndarray of int
+        Positions in ``X`` of the labelled sources.
+    labels : ndarray of object
+        The labels of the ``labelled`` sources, in that order.
+    p_all : ndarray of shape (n_objects,)
+        Every source's score under P-all (the distributions built from all
+        sources, the scored one included).
+    p_labelled : ndarray of shape (n_iter, n_objects)
+        Scores under each P-labelled iteration (built from a random
+        ``train_size`` of the labelled sources); NaN for the sources that
+        iteration was built from.
+    flag_counts : ndarray of int, shape (n_unlabelled,)
+        How many of the ``1 + n_iter`` experiments flagged each unlabelled
+        source (below the ``percentile`` of the unlabelled scores).
+    flagged : ndarray of bool, shape (n_unlabelled,)
+        The final sample: flagged more than ``Med(x_j) - MAD`` times.
+    threshold : float
+        ``Med(x_j) - MAD`` over the unlabelled sources flagged at least once.
+    info : dict
+        Sample sizes and settings.
+
+    Examples
+    --------
+    >>> from skastro.datasets import make_transients
+    >>> from skastro.experiments import run_population_study
+    >>> lcs = make_transients(n_variables=60, n_transients=2, n_epochs=10, random_state=0)
+    >>> labels = [lab if i % 2 == 0 and i < 60 else None  # half the variables labelled
+    ...           for i, lab in enumerate(lcs.meta["label"])]
+    >>> result = run_population_study(lcs, labels, n_iter=2, random_state=0)
+    >>> result.p_labelled.shape, len(result.unlabelled), len(result.labelled)
+    ((2, 62), 32, 30)
+    """
+
+    unlabelled: np.ndarray
+    labelled: np.ndarray
+    labels: np.ndarray
+    p_all: np.ndarray
+    p_labelled: np.ndarray
+    flag_counts: np.ndarray
+    flagged: np.ndarray
+    threshold: float
+    info: dict = field(default_factory=dict)
+
+
+def _is_missing(label):
+    """None, NaN, pandas.NA or "": an unlabelled source."""
+    if isinstance(label, str):
+        return label == ""
+    return label is None or (np.ndim(label) == 0 and bool(pd.isna(label)))
+
+
+def run_population_study(X, labels, *, detector=None, n_iter=10, train_size=2 / 3,
+                         percentile=2.0, strict=True, random_state=None):
+    """The P-all vs P-labelled experiments of Soraisam et al. (2020, §3.2, Figs. 5-6).
+
+    A field holds labelled sources (e.g. cross-matched with a catalogue of
+    known variables) and unlabelled ones, the sources searched for novelties.
+
+    - **P-all**: the dm-dt distributions are built from *all* sources and
+      every source is scored under them (each source contributes to the
+      distributions it is scored against).
+    - **P-labelled**: ``n_iter`` times, the distributions are built from a
+      random ``train_size`` of the labelled sources; the unlabelled sources
+      and the held-out labelled ones are scored.
+
+    In each of the ``1 + n_iter`` experiments the unlabelled sources below
+    the ``percentile``-th percentile of the unlabelled scores are flagged;
+    the final sample holds those flagged more than
+    :math:`\\mathcal{N} = \\mathrm{Med}(x_j) - \\mathrm{MAD}(x_j)` times
+    (``x_j``: flag counts of the sources flagged at least once;
+    ``strict=False``: at least). Fig. 5 of the paper is the cumulative
+    distribution of the unlabelled scores under both; Fig. 6 the labelled
+    scores by label under P-all (all labelled) and P-labelled (the held-out
+    ones of each iteration, pooled).
+
+    Parameters
+    ----------
+    X : LightCurves
+        All sources, in magnitudes.
+    labels : array-like of shape (n_objects,)
+        A label per source; None, NaN or "" for the unlabelled ones.
+    detector : DmDtNoveltyDetector, default=None
+        Template (cloned for every experiment). Default:
+        ``DmDtNoveltyDetector.from_preset("soraisam2020", bands=None)``: the
+        paper's score S on the bands of ``X``.
+    n_iter : int, default=10
+        P-labelled iterations (the paper: 10).
+    train_size : float, default=2/3
+        Fraction of the labelled sources each P-labelled iteration is built
+        from (the paper: 2/3).
+    percentile : float, default=2.0
+        Flag below this percentile of the unlabelled scores (the paper: 2).
+    strict : bool, default=True
+        Keep counts strictly above ``Med - MAD`` (§3.2); False: at or above.
+    random_state : int, RandomState or None, default=None
+
+    Returns
+    -------
+    PopulationStudyResult
+
+    See Also
+    --------
+    skastro.novelty.repeated_split_flags : The repeated-split flags alone.
+
+    Examples
+    --------
+    >>> from skastro.datasets import make_transients
+    >>> from skastro.experiments import run_population_study
+    >>> lcs = make_transients(n_variables=150, n_transients=2, n_epochs=20, random_state=1)
+    >>> labels = [lab if i < 100 else None for i, lab in enumerate(lcs.meta["label"])]
+    >>> result = run_population_study(lcs, labels, n_iter=5, random_state=0)
+    >>> result.flag_counts[-2:], result.threshold  # the two transients: flagged 6 times of 6
+    (array([6, 6]), 6.0)
+    >>> int(result.flagged.sum())  # §3.2's "more than N" keeps none when all counts tie
+    0
+    >>> result = run_population_study(lcs, labels, n_iter=5, strict=False, random_state=0)
+    >>> [int(i) for i in result.unlabelled[result.flagged]]
+    [150, 151]
+    """
+    if not isinstance(X, LightCurves):
+        raise TypeError(f"run_population_study: X must be a skastro.LightCurves; got "
+                        f"{type(X).__name__}.")
+    labels = np.asarray(list(labels), dtype=object)
+    if labels.shape != (len(X),):
+        raise ValueError(f"run_population_study: labels must have one entry per light curve "
+                         f"({len(X)}); got shape {labels.shape}.")
+    if int(n_iter) != n_iter or n_iter < 1:
+        raise ValueError(f"run_population_study: n_iter must be an integer >= 1; got {n_iter!r}.")
+    if not 0 < train_size < 1:
+        raise ValueError(f"run_population_study: train_size must be in (0, 1); got "
+                         f"{train_size!r}.")
+    missing = np.array([_is_missing(v) for v in labels], dtype=bool)
+    labelled, unlabelled = np.flatnonzero(~missing), np.flatnonzero(missing)
+    n_train = int(round(train_size * labelled.size))
+    if unlabelled.size == 0 or n_train < 1 or n_train == labelled.size:
+        raise ValueError(
+            f"run_population_study: need unlabelled sources and enough labelled ones to split "
+            f"{train_size:.2f}/{1 - train_size:.2f}; got {unlabelled.size} unlabelled and "
+            f"{labelled.size} labelled.")
+    rng = check_random_state(random_state)
+    template = (DmDtNoveltyDetector.from_preset("soraisam2020", bands=None)
+                if detector is None else detector)
+    p_all = clone(template).fit(X).score_samples(X)
+    counts = percentile_outliers(p_all[unlabelled], percentile).astype(int)
+    p_labelled = np.full((int(n_iter), len(X)), np.nan)
+    for i in range(int(n_iter)):
+        train = np.sort(rng.choice(labelled, size=n_train, replace=False))
+        scored = np.setdiff1d(np.arange(len(X)), train)
+        p_labelled[i, scored] = clone(template).fit(X[train]).score_samples(X[scored])
+        counts += percentile_outliers(p_labelled[i, unlabelled], percentile)
+    x = counts[counts > 0]
+    threshold = 0.0
+    if x.size:
+        med = float(np.median(x))
+        threshold = med - float(np.median(np.abs(x - med)))
+    flagged = (counts > threshold) if strict else (counts >= threshold) & (counts > 0)
+    info = {"n_objects": len(X), "n_labelled": int(labelled.size),
+            "n_unlabelled": int(unlabelled.size), "n_train": n_train, "n_iter": int(n_iter),
+            "percentile": percentile, "strict": strict}
+    return PopulationStudyResult(unlabelled, labelled, labels[labelled], p_all, p_labelled,
+                                 counts, flagged, threshold, info)

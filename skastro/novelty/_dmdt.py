@@ -3,6 +3,7 @@
 from numbers import Integral, Real
 
 import numpy as np
+from scipy.special import log_ndtr, ndtri_exp
 from sklearn.base import BaseEstimator, OutlierMixin, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
@@ -12,8 +13,6 @@ from . import _kernels
 
 __all__ = ["DmDtNoveltyDetector", "PRESETS"]
 
-# E[log chi^2_1] = -(euler_gamma + log 2): the offset of log(c^2) from log Var(c).
-_LOG_CHI2_1_MEAN = -(0.5772156649015329 + np.log(2.0))
 _SINGLE_BAND = "all"
 
 PRESETS = {
@@ -78,11 +77,14 @@ class DmDtNoveltyDetector(OutlierMixin, TransformerMixin, BaseEstimator):
         before normalising: the stated rule for empty cells. A dt bin without
         training pairs is uniform, and then contributes exactly 0 to S.
     score : {"zscore", "paper"}, default="zscore"
-        ``"paper"``: the paper's S. ``"zscore"``: the pair-count-normalised
-        score ``Z = (S - E[S]) / sd(S)``, where ``E[S]`` is exact under the
-        fitted population (sum of per-pair expectations) and ``sd(S)`` is
-        calibrated on the training light curves (see Notes). It stays
-        comparable across cadences, baselines and light-curve lengths.
+        ``"paper"``: the paper's S. ``"zscore"``: each channel's S_f
+        standardised, ``Z_f = (S_f - E[S_f]) / sd(S_f)``, with ``E[S_f]``
+        exact under the fitted population and ``sd(S_f)`` calibrated on the
+        training light curves; the score is the least normal channel's
+        ``Z_f``, Šidák-corrected for the number of channels the light curve
+        has (see Notes). It stays comparable across cadences, baselines and
+        light-curve lengths, and a novelty in one band or colour is not
+        averaged away by the others.
     contamination : float in (0, 0.5], default=0.02
         Fraction of outliers: ``offset_`` is the ``100 * contamination``
         percentile of the training scores, so the default is the paper's
@@ -132,8 +134,8 @@ class DmDtNoveltyDetector(OutlierMixin, TransformerMixin, BaseEstimator):
         The calibration light curves (see ``calibration_size``): ``keys``
         (uint64 content hashes, increasing), ``offsets``, and the flat
         columns ``time``, ``value`` and ``band`` (index into ``bands_``).
-    zscore_calibration_ : ndarray of shape (2,)
-        ``(log_scale, exponent)`` of the calibrated ``Var(S) = exp(log_scale) · V^exponent``.
+    zscore_calibration_ : ndarray of shape (n_channels,)
+        ``beta_f`` of each channel's calibrated ``Var(S_f) = V_f + beta_f V_f**2``.
     offset_ : float
         Threshold: ``decision_function = score_samples - offset_``; the
         ``contamination`` percentile of the scores of the calibration sample,
@@ -153,15 +155,22 @@ class DmDtNoveltyDetector(OutlierMixin, TransformerMixin, BaseEstimator):
     Its mean :math:`\mu_{fk}` is at most 0 (Jensen: :math:`E[\log p] \le \log E[p]`),
     so the paper's S drifts down with the number of pairs: a long, dense light
     curve looks less normal than a short one from the same population.
-    ``score="zscore"`` centres S with the exact :math:`\sum\mu` and divides
-    by :math:`\sqrt{e^{a} V^{b}}`, where :math:`V=\sum\sigma^2_{fk}` is the
-    variance S would have if pairs were independent; cross-passband pairs
-    share observations, so ``(a, b)`` are fitted on the training curves (the
+    ``score="zscore"`` centres each channel's :math:`S_f` with the exact
+    :math:`\sum\mu` and divides by :math:`\sqrt{V_f + \beta_f V_f^2}`, where
+    :math:`V_f=\sum\sigma^2_{fk}` is the variance :math:`S_f` would have if
+    its pairs were independent draws from the population. They are not: a
+    light curve's pairs come from *one* object, which differs from the
+    population average (its own amplitude, its own colour), so part of the
+    deviation is shared by all its pairs and grows with their number — a
+    random-effects model, within-object :math:`V_f` plus between-object
+    :math:`\beta_f V_f^2`. :math:`\beta_f` is the median over the training
+    curves of :math:`((S_f-\sum\mu)^2 - V_f)/V_f^2` (at least 0; the
     calibration sample, re-scored under the current distributions after
-    every ``partial_fit`` or merge) by least squares of
-    :math:`\log (S - \sum\mu)^2` on :math:`\log V` (intercept corrected
-    by :math:`E[\log\chi^2_1]`, ``b`` clipped to [0.5, 2.5]). Objects with
-    no pair score 0 under both rules.
+    every ``partial_fit`` or merge). The score is the least normal channel,
+    :math:`\Phi^{-1}(1-(1-\Phi(\min_f Z_f))^k)` over the :math:`k` channels
+    with pairs (Šidák), so adding normal channels neither hides a novel one
+    nor makes a normal curve look novel. Objects with no pair score 0 under
+    both rules (no evidence either way; :meth:`pair_counts` finds them).
 
     References
     ----------
@@ -290,14 +299,14 @@ class DmDtNoveltyDetector(OutlierMixin, TransformerMixin, BaseEstimator):
         s, m, v, n = _kernels.pair_sums(sample["offsets"], sample["time"], sample["value"],
                                         sample["band"], len(self.bands_), inner, dm_lo, width,
                                         n_dm, self._table, self._mu, self._var)
-        c, vt = (s - m).sum(axis=1), v.sum(axis=1)
-        ok = (vt > 0) & (c != 0)
-        x, y = np.log(vt[ok]), np.log(c[ok] ** 2)
-        slope = 1.0
-        if x.size >= 3 and np.ptp(x) > 1e-6:
-            slope = float(np.clip(np.polyfit(x, y, 1)[0], 0.5, 2.5))
-        intercept = np.mean(y - slope * x) - _LOG_CHI2_1_MEAN if x.size else 0.0
-        self.zscore_calibration_ = np.array([intercept, slope])
+        c = s - m
+        beta = np.zeros(c.shape[1])
+        for f in range(c.shape[1]):
+            ok = v[:, f] > 0
+            if ok.any():  # median: robust to the novelties a training set may hold
+                ratio = (c[ok, f] ** 2 - v[ok, f]) / v[ok, f] ** 2
+                beta[f] = max(float(np.median(ratio)), 0.0)
+        self.zscore_calibration_ = beta
         if len(c):
             scores = self._combine(s, m, v, n, per_channel=False)
             self.offset_ = float(np.percentile(scores, 100.0 * self.contamination))
@@ -359,13 +368,10 @@ class DmDtNoveltyDetector(OutlierMixin, TransformerMixin, BaseEstimator):
         if self.score == "paper":
             out = s if per_channel else s.sum(axis=1)
         else:
-            log_scale, slope = self.zscore_calibration_
-            c = s - m
-            if not per_channel:
-                c, v = c.sum(axis=1), v.sum(axis=1)
+            beta = self.zscore_calibration_
             with np.errstate(divide="ignore", invalid="ignore"):
-                sd = np.sqrt(np.exp(log_scale) * v**slope)
-                out = np.where(v > 0, c / np.where(v > 0, sd, 1.0), 0.0)
+                z = np.where(v > 0, (s - m) / np.sqrt(v + beta * v**2), np.nan)
+            out = z if per_channel else _sidak_min(z)
         if per_channel:
             out = np.where(n > 0, out, np.nan)
         return out
@@ -437,8 +443,8 @@ class DmDtNoveltyDetector(OutlierMixin, TransformerMixin, BaseEstimator):
     def score_samples(self, X):
         """Novelty score of each light curve; higher is more normal.
 
-        ``S = log(L / <L>)`` for ``score="paper"``, its pair-count-normalised
-        z-score for ``score="zscore"``.
+        ``S = log(L / <L>)`` for ``score="paper"``; for ``score="zscore"``
+        the Šidák-corrected least normal channel z-score (class Notes).
 
         Parameters
         ----------
@@ -487,8 +493,10 @@ class DmDtNoveltyDetector(OutlierMixin, TransformerMixin, BaseEstimator):
         """Per-(cross-)passband scores S_f: the features the paper feeds to KDE/iForest.
 
         Columns follow ``channels_`` (25 for 5 bands); NaN where the light
-        curve has no pair in a channel (missing band). Scaled as
-        ``score`` says (the same z-score calibration for every channel).
+        curve has no pair in a channel (missing band) and, for
+        ``score="zscore"``, where its pairs carry no information (all in dt
+        bins without training pairs). Scaled as ``score`` says
+        (``"zscore"``: each channel's ``Z_f``, calibrated per channel).
 
         Parameters
         ----------
@@ -734,6 +742,25 @@ class DmDtNoveltyDetector(OutlierMixin, TransformerMixin, BaseEstimator):
         tags.input_tags.two_d_array = False
         tags.non_deterministic = False
         return tags
+
+
+def _sidak_min(z):
+    """The Šidák-corrected minimum of the channel z-values of each object, as a z-value.
+
+    With ``k`` channels holding pairs, the least normal channel's lower-tail
+    probability ``p = Phi(min z)`` becomes ``1 - (1 - p)**k`` (the chance that
+    the least normal of ``k`` independent normal channels is that low), mapped
+    back to a z-value; ``k = 1`` leaves ``z`` unchanged. No channel: 0, the
+    median of a normal object (no evidence either way).
+    """
+    k = np.sum(np.isfinite(z), axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        zmin = np.where(k > 0, np.nanmin(np.where(np.isfinite(z), z, np.inf), axis=1), 0.0)
+        kk = np.maximum(k, 1)
+        # 1 - (1 - p)**k from the upper tail, exact for moderate p; k * p for tiny p
+        out = np.where(zmin < -5.0, ndtri_exp(np.log(kk) + log_ndtr(zmin)),
+                       -ndtri_exp(kk * log_ndtr(-zmin)))
+    return np.where(k > 0, out, 0.0)
 
 
 # ---------------------------------------------------------------- calibration sample

@@ -9,13 +9,15 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from ..datasets import load_plasticc, make_transients
-from ..experiments import PAPER_AUC, run_novelty_benchmark, select_plasticc
+from ..experiments import (PAPER_AUC, run_novelty_benchmark, run_population_study,
+                           select_plasticc)
 from ..novelty import DmDtNoveltyDetector, repeated_split_flags
 from . import Row
 
 TITLE = "Novelty: dm-dt likelihood scores vs KDE and Isolation Forest (Soraisam et al. 2020)"
 
 _STYLE = {"iforest": "-", "ind": ":", "kde": "--"}
+_LABEL_COLOURS = ["C0", "C2", "C3", "C4", "C5", "C6", "C8", "C9"]  # C1: the population
 _COLOUR = {"IND": "C0", "IND-z": "C3", "KDE": "C1", "iForest": "C2", "iForest-summary": "C7"}
 
 
@@ -69,6 +71,8 @@ def run(ctx):
                     "18 of ~1000 DECam sources",
                     f"kept if flagged ≥ {threshold:.1f} times; fit on 2/3 of 150 variables, "
                     "field of 404"))
+
+    rows += population_study(ctx)
 
     # --- PLAsTiCC (real data) ----------------------------------------------------------
     if ctx.data_dir is not None:
@@ -141,4 +145,89 @@ def _plot_roc(result, path, title, with_paper=True):
     ax.legend(fontsize=7, loc="lower right")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def population_study(ctx, n_variables=None, n_iter=10):
+    """§3.2: P-all vs P-labelled on a simulated field; writes Figs. 5 and 6."""
+    n_var = n_variables or (3000 if ctx.full else 600)
+    # one dominant class and a tail, as the paper's OGLE labels; a third labelled
+    # (the paper: 1228 of 2266 cross-matched), 1 % transients among the unlabelled
+    lcs = make_transients(n_variables=n_var, n_transients=max(2, n_var // 100),
+                          n_epochs=(5, 15), baseline=730.0, id_prefix="b1",
+                          variable_mix={"eclipsing binary": 4, "RR Lyrae": 3, "AGN": 2,
+                                        "M-dwarf flare": 1}, random_state=ctx.random_state + 3)
+    labels = [lab if i < n_var // 2 else None for i, lab in enumerate(lcs.meta["label"])]
+    start = time.perf_counter()
+    res = run_population_study(lcs, labels, n_iter=n_iter, random_state=ctx.random_state)
+    ctx.log(f"P-all vs P-labelled, {n_iter} iterations, in {time.perf_counter() - start:.0f} s")
+    plot_population_figures(res, ctx.out_dir)
+    is_tr = lcs.meta["is_transient"].to_numpy()[res.unlabelled]
+    unl = res.unlabelled
+    ties = res.flag_counts >= res.threshold
+    rows = [
+        Row("§3.2 median S of unlabelled sources, P-all / P-labelled",
+            f"{np.median(res.p_all[unl]):.1f} / {np.nanmedian(res.p_labelled[:, unl]):.1f}",
+            "P-all higher (Fig. 5)", f"{len(unl)} unlabelled, {len(res.labelled)} labelled; "
+            "figure population_fig5.png"),
+        Row("§3.2 final sample (flagged > Med - MAD times in 1 + "
+            f"{n_iter} experiments)",
+            f"{res.flagged.sum()} sources, {(res.flagged & is_tr).sum()} of {is_tr.sum()} "
+            "transients", "18 of 1038 unlabelled",
+            f"Med - MAD = {res.threshold:.1f}; counts ≥ it (ties kept): {ties.sum()} sources, "
+            f"{(ties & is_tr).sum()} transients; figure population_fig6.png"),
+    ]
+    # the same study with skastro's default score (no pair-count drift)
+    z = run_population_study(lcs, labels, detector=DmDtNoveltyDetector(), n_iter=n_iter,
+                             random_state=ctx.random_state)
+    ties = z.flag_counts >= z.threshold
+    rows.append(Row("§3.2 final sample, default score=\"zscore\"",
+                    f"{z.flagged.sum()} sources, {(z.flagged & is_tr).sum()} of {is_tr.sum()} "
+                    "transients", "",
+                    f"Med - MAD = {z.threshold:.1f}; ties kept: {ties.sum()} sources, "
+                    f"{(ties & is_tr).sum()} transients"))
+    return rows
+
+
+def plot_population_figures(res, out_dir):
+    """Figs. 5 and 6 of Soraisam et al. (2020) from a :func:`run_population_study` result."""
+    unl = res.unlabelled
+    fig, ax = plt.subplots(figsize=(5.5, 4.2))
+    for scores, colour, name in ((res.p_all[unl], "C3", "P-all"),
+                                 (res.p_labelled[:, unl].ravel(), "C0",
+                                  f"P-labelled ({res.info['n_iter']} iterations pooled)")):
+        x = np.sort(scores[np.isfinite(scores)])
+        ax.step(x, np.arange(1, x.size + 1) / x.size, where="post", color=colour, label=name)
+    ax.set_xlabel("S = log(L / <L>)  [nat]")
+    ax.set_ylabel("cumulative fraction of unlabelled sources")
+    ax.set_title(f"{len(unl)} unlabelled sources (cf. Soraisam+20 Fig. 5)", fontsize=9)
+    ax.legend(fontsize=8, loc="upper left")
+    fig.tight_layout()
+    fig.savefig(out_dir / "population_fig5.png", dpi=110)
+    plt.close(fig)
+
+    lab = res.labelled
+    held = res.p_labelled[:, lab]  # NaN where the iteration was built from the source
+    panels = (("P-all: all labelled sources", res.p_all[lab][None, :]),
+              (f"P-labelled: held-out third, {res.info['n_iter']} iterations pooled", held))
+    finite = np.concatenate([v[np.isfinite(v)] for _, v in panels])
+    bins = np.linspace(np.percentile(finite, 0.5), finite.max(), 40)
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
+    for ax, (title, scores) in zip(axes, panels):
+        flat = np.clip(scores, bins[0], None)
+        ax.hist(flat[np.isfinite(flat)], bins=bins, color="orange", alpha=0.5,
+                label="all labels")
+        for k, name in enumerate(sorted(set(res.labels))):
+            v = flat[:, res.labels == name]
+            ax.hist(v[np.isfinite(v)], bins=bins, histtype="step", color=_LABEL_COLOURS[k % 8],
+                    lw=1.3,
+                    label=name)
+        ax.set_yscale("log")
+        ax.set_xlabel("S = log(L / <L>)  [nat]  (lowest 0.5 % at the left edge)")
+        ax.set_title(title, fontsize=9)
+    axes[0].set_ylabel("labelled sources per bin")
+    axes[1].legend(fontsize=8)
+    fig.suptitle("Scores of the labelled sources by label (cf. Soraisam+20 Fig. 6)", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(out_dir / "population_fig6.png", dpi=110)
     plt.close(fig)

@@ -92,3 +92,77 @@ def test_select_plasticc_on_real_data(data_dir):
         assert (part.lengths >= 3).all()
         assert set(np.unique(np.asarray(part.column("band")))) <= set("ugriz")
     assert len(variables) > 1000 and len(transients) > 1000
+
+
+# ------------------------------------------------- §3.2: P-all vs P-labelled (Figs. 5-6)
+@pytest.fixture(scope="module")
+def labelled_field():
+    lcs = make_transients(n_variables=240, n_transients=3, n_epochs=(10, 20), random_state=5)
+    labels = [lab if i < 160 else None for i, lab in enumerate(lcs.meta["label"])]
+    return lcs, labels
+
+
+def test_population_study_follows_section_3_2(labelled_field):
+    from skastro.experiments import run_population_study
+    from skastro.novelty import DmDtNoveltyDetector
+
+    lcs, labels = labelled_field
+    values, saved = lcs.value.copy(), list(labels)
+    r = run_population_study(lcs, labels, n_iter=3, random_state=0)
+    assert saved == labels and np.array_equal(lcs.value, values)  # inputs untouched
+    np.testing.assert_array_equal(r.labelled, np.arange(160))
+    np.testing.assert_array_equal(r.unlabelled, np.arange(160, 243))
+    # P-all: the paper's S under distributions built from every source
+    paper = DmDtNoveltyDetector.from_preset("soraisam2020", bands=None)
+    np.testing.assert_allclose(r.p_all, paper.fit(lcs).score_samples(lcs))
+    for row in r.p_labelled:
+        # P-labelled: built from 2/3 of the labelled sources, the rest scored
+        train = np.flatnonzero(np.isnan(row))
+        assert train.size == round(2 / 3 * 160) and set(train) <= set(r.labelled)
+        rest = np.flatnonzero(~np.isnan(row))
+        np.testing.assert_allclose(
+            row[rest], paper.fit(lcs[train]).score_samples(lcs[rest]))
+    # flags: below the 2nd percentile of the unlabelled scores, in each of 1 + 3 experiments
+    from skastro.novelty import percentile_outliers
+
+    expected = sum(percentile_outliers(s[r.unlabelled], 2.0)
+                   for s in (r.p_all, *r.p_labelled))
+    np.testing.assert_array_equal(r.flag_counts, expected)
+    x = r.flag_counts[r.flag_counts > 0]
+    assert r.threshold == np.median(x) - np.median(np.abs(x - np.median(x)))
+    np.testing.assert_array_equal(r.flagged, r.flag_counts > r.threshold)
+    assert r.flag_counts[-3:].max() == 4  # a transient flagged in every experiment
+
+
+def test_population_study_bad_input(labelled_field):
+    from skastro.experiments import run_population_study
+
+    lcs, labels = labelled_field
+    with pytest.raises(TypeError, match="run_population_study.*LightCurves"):
+        run_population_study(np.zeros((3, 3)), labels)
+    with pytest.raises(ValueError, match="one entry per light curve"):
+        run_population_study(lcs, labels[:-1])
+    with pytest.raises(ValueError, match="unlabelled"):
+        run_population_study(lcs, ["x"] * len(lcs))
+    with pytest.raises(ValueError, match="n_iter"):
+        run_population_study(lcs, labels, n_iter=0)
+    with pytest.raises(ValueError, match="train_size"):
+        run_population_study(lcs, labels, train_size=1.0)
+    # NaN, pandas.NA and "" mark unlabelled sources as None does
+    import pandas as pd
+
+    other = [lab if lab is not None else [np.nan, pd.NA, ""][i % 3]
+             for i, lab in enumerate(labels)]
+    a = run_population_study(lcs, other, n_iter=1, random_state=0)
+    np.testing.assert_array_equal(a.unlabelled, np.arange(160, 243))
+
+
+def test_reproduce_writes_figures_5_and_6(tmp_path):
+    from skastro.reproduce import Context
+    from skastro.reproduce._novelty import population_study
+
+    ctx = Context(out_dir=tmp_path, data_dir=None, full=False, random_state=0, verbose=False)
+    rows = population_study(ctx, n_variables=40, n_iter=1)
+    assert (tmp_path / "population_fig5.png").stat().st_size > 10_000
+    assert (tmp_path / "population_fig6.png").stat().st_size > 10_000
+    assert "P-all" in rows[0].quantity and "transients" in rows[1].ours
