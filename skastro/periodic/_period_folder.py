@@ -50,6 +50,7 @@ PRESETS = {
         "n_peaks": 1,
         "nterms": 1,
         "check_aliases": False,
+        "search_after_clipping": True,
     },
 }
 
@@ -205,6 +206,14 @@ class PeriodFolder(ContainerTransformerMixin, BaseEstimator):
         Stripe 82 RR Lyrae, r band, the recovered fraction rises from 0.78 to
         0.92; see the real-data guide). Costs a few times the search.
         Ignored with ``n_peaks=1``.
+    search_after_clipping : bool, default=False
+        Search the period again without the measurements the robust Fourier
+        fit rejected, and fit again, until the period stays (at most three
+        rounds; only objects with rejected measurements), as Dékány & Grebel
+        (2020, §3.2) iterate the GLS and the regression. On by
+        ``from_preset("dekany2020")``; off by default because the pre-clip
+        (``pre_clip_sigma``) already keeps gross outliers out of the search
+        and each round costs another search.
     search_coarsening : int, default=3
         The NUFFT periodogram is computed on every ``search_coarsening``-th
         grid frequency and the exact power on the full grid around its
@@ -314,6 +323,7 @@ class PeriodFolder(ContainerTransformerMixin, BaseEstimator):
         "refine_period": ["boolean"],
         "nterms": [Interval(numbers.Integral, 1, None, closed="left")],
         "check_aliases": ["boolean"],
+        "search_after_clipping": ["boolean"],
         "search_coarsening": [Interval(numbers.Integral, 1, None, closed="left")],
         "bin_window": [Interval(numbers.Real, 0, None, closed="left"), HasMethods(["to_value"])],
         "multiband": ["boolean"],
@@ -329,7 +339,7 @@ class PeriodFolder(ContainerTransformerMixin, BaseEstimator):
     def __init__(self, *, period_range=(0.1, 10.0), oversampling=5.0, period_column=None,
                  n_peaks=3, min_order=1, max_order=8, n_folds=10, clip_sigma=4.0, max_iter=5,
                  pre_clip_sigma=5.0, refine_period=True, nterms=1, check_aliases=True,
-                 search_coarsening=3,
+                 search_after_clipping=False, search_coarsening=3,
                  bin_window=0.0, multiband=False, band=None, aperture_columns=None,
                  min_epochs=8, chunk_size=200, n_jobs=None, random_state=None, verbose=0):
         self.period_range = period_range
@@ -345,6 +355,7 @@ class PeriodFolder(ContainerTransformerMixin, BaseEstimator):
         self.refine_period = refine_period
         self.nterms = nterms
         self.check_aliases = check_aliases
+        self.search_after_clipping = search_after_clipping
         self.search_coarsening = search_coarsening
         self.bin_window = bin_window
         self.multiband = multiband
@@ -367,7 +378,8 @@ class PeriodFolder(ContainerTransformerMixin, BaseEstimator):
             ``"dekany2020"`` (Dékány & Grebel 2020, §2-3.2):
             ``period_range=(0.28, 0.98)``, ``oversampling=10``,
             ``n_folds=10``, ``max_order=10``, ``bin_window=3 / 1440`` (VVV's
-            ~3-minute pawprint groups), ``n_peaks=1`` and ``nterms=1``.
+            ~3-minute pawprint groups), ``n_peaks=1``, ``nterms=1`` and
+            ``check_aliases=False``, ``search_after_clipping=True``.
         **params
             Any other parameter, or one of the preset's to override.
 
@@ -642,6 +654,7 @@ class _FoldSettings:
     refine_period: bool
     nterms: int
     check_aliases: bool
+    search_after_clipping: bool
     search_coarsening: int
     bin_window: float
     multiband: bool
@@ -890,6 +903,9 @@ def _fold_chunk(data, s, n_bands_total):
             cand, df_o = np.asarray(known, dtype=np.float64)[:, None].copy(), np.full(c.n, np.nan)
         cand[~ok] = np.nan
         period, res = _choose(c, y_pad, w_pad, cand, known is None, s, df_o)
+        if known is None and s.search_after_clipping:
+            period, res = _search_again(c, y_s, w_s, pre_keep, ok, y_pad, w_pad, period, res,
+                                        df_o, s)
         w_in = np.where(res["inlier"], w_pad, 0.0)
         fap = np.full(c.n, np.nan)
         if known is None:
@@ -951,6 +967,32 @@ def _search(c, y_s, w_s, pre_keep, ok, s):
             cand = np.full((c.n, freqs.shape[1]), np.nan)
         cand[todo] = 1.0 / freqs
     return cand, df_o, todo, curves
+
+
+def _search_again(c, y_s, w_s, pre_keep, ok, y_pad, w_pad, period, res, df_o, s,
+                  max_rounds=3):
+    """Stage 5b (Dékány & Grebel 2020, §3.2): search the period again without the
+    measurements the robust fit rejected, and fit again, until the period stays (at
+    most ``max_rounds`` times). Returns the period and the fit (per group)."""
+    for _ in range(max_rounds):
+        inlier = res["inlier"][c.group, c.pos]
+        clipped = np.bincount(c.o_s, weights=(pre_keep & ~inlier).astype(float), minlength=c.n)
+        redo = ok & (clipped > 0)
+        if not redo.any():
+            break
+        cand, _, _, _ = _search(c, y_s, w_s, pre_keep & inlier, redo, s)
+        cand[~redo] = np.nan
+        new, _ = _choose(c, y_pad, w_pad, cand, True, s, df_o)
+        with np.errstate(invalid="ignore"):
+            changed = redo & (np.abs(1.0 / new - 1.0 / period) > 0.5 * df_o)
+        if not changed.any():
+            break
+        period = np.where(changed, new, period)
+        res = robust_fit_batched(c.t_pad, y_pad, w_pad, 2 * np.pi / period[c.g_obj], c.fold_pad,
+                                 c.g_nep, clip_sigma=s.clip_sigma, max_iter=s.max_iter,
+                                 min_order=s.min_order, max_order=s.max_order,
+                                 n_folds=s.n_folds)
+    return period, res
 
 
 def _choose(c, y_pad, w_pad, cand, searched, s, df_o):

@@ -709,3 +709,34 @@ def test_daily_alias_peaks_lie_at_the_aliases():
     # NaN input frequencies are skipped, aliases outside the range dropped
     assert daily_alias_peaks(t, y, None, np.array([np.nan]), 0.1, 10.0).size == 0
     assert daily_alias_peaks(t, y, None, np.array([f0]), f0 - 0.5, f0 + 0.5).max() < f0 + 0.5
+
+
+def test_search_again_after_clipping_finds_the_period_outliers_hid():
+    # Dékány & Grebel 2020, §3.2: the GLS is run again without the points the robust fit
+    # rejected. Three +0.8 mag outliers (kept out of the pre-clip) pull the GLS peak to
+    # a wrong period; the fit there rejects them, and the second search finds the period.
+    rng = np.random.default_rng(0)
+    times, values, periods = [], [], []
+    for _ in range(60):
+        p = rng.uniform(0.3, 0.9)
+        t = np.sort(rng.uniform(0, 1000, 40))
+        m = (15 + 0.2 * np.sin(2 * np.pi * t / p) + 0.06 * np.sin(4 * np.pi * t / p + 1)
+             + rng.normal(0, 0.02, 40))
+        m[rng.choice(40, 3, replace=False)] += 0.8
+        times.append(t)
+        values.append(m)
+        periods.append(p)
+    pick = [20, 38, 41, 43]
+    lcs = LightCurves.from_arrays([times[i] for i in pick], [values[i] for i in pick],
+                                  [np.full(40, 0.02)] * len(pick))
+    true = np.array(periods)[pick]
+
+    def periods_found(**kw):
+        folder = PeriodFolder.from_preset("dekany2020", pre_clip_sigma=None, random_state=0, **kw)
+        return folder.fit_transform(lcs).meta["period"].to_numpy()
+
+    assert PeriodFolder.from_preset("dekany2020").search_after_clipping
+    once = periods_found(search_after_clipping=False)
+    again = periods_found()
+    assert np.all(np.abs(once - true) / true > 1e-3)
+    np.testing.assert_allclose(again, true, rtol=1e-3)
