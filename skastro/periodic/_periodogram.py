@@ -24,6 +24,8 @@ __all__ = ["false_alarm_probability", "frequency_grid", "gls_reference", "gls_at
            "gls_search_many", "mhgls_at", "power_at_freqs", "daily_alias_peaks",
            "top_peaks", "SIDEREAL_DAY", "YEAR"]
 
+# direct sums make (frequencies x observations) arrays: at most this many elements each
+_BLOCK_ELEMENTS = 1 << 21
 # FINUFFT tolerance: 1e-6 relative keeps the power good to ~1e-6 (peaks and their
 # order are unchanged; tested against the reference) and is ~20 % faster than 1e-9.
 _FINUFFT_EPS = 1e-6
@@ -151,8 +153,21 @@ def gls_reference(t, y, dy, fmin, df, nf, block=2048):
     return out
 
 
+def _in_blocks(func, freq, per_freq):
+    """``func`` on blocks of ``freq`` with at most ``_BLOCK_ELEMENTS`` elements in each
+    ``(block, per_freq)`` array it makes, concatenated (bounded memory for long curves)."""
+    freq = np.asarray(freq, dtype=np.float64)
+    block = max(1, _BLOCK_ELEMENTS // max(int(per_freq), 1))
+    if freq.size <= block:
+        return func(freq)
+    return np.concatenate([func(freq[i:i + block]) for i in range(0, freq.size, block)])
+
+
 def gls_at(t, y, dy, freq):
     """Generalised Lomb-Scargle power at arbitrary frequencies, by direct sums.
+
+    Frequencies are taken in blocks, so memory stays at about
+    ``10 * 8 * _BLOCK_ELEMENTS`` bytes (~160 MiB) however long the curve.
 
     Parameters
     ----------
@@ -165,6 +180,10 @@ def gls_at(t, y, dy, freq):
     power : ndarray of shape (m,)
     """
     t = np.asarray(t, dtype=np.float64)
+    return _in_blocks(lambda f: _gls_at(t, y, dy, f), freq, t.size)
+
+
+def _gls_at(t, y, dy, freq):
     y = np.asarray(y, dtype=np.float64)
     t = t - t.mean()
     w = _weights(dy, t.size)
@@ -239,11 +258,17 @@ def mhgls_at(t, y, dy, freq, nterms):
     """Multi-harmonic (``nterms`` sinusoids + mean) power at arbitrary frequencies.
 
     ``1 - chi2(f) / chi2_0`` of the weighted least-squares fit, by explicit
-    normal equations (the reference for ``gls_fast(..., nterms=K)``).
+    normal equations (the reference for ``gls_fast(..., nterms=K)``), in
+    blocks of frequencies as :func:`gls_at`.
     """
+    t = np.asarray(t, dtype=np.float64)
+    return _in_blocks(lambda f: _mhgls_at(t, y, dy, f, nterms), freq,
+                      t.size * (2 * nterms + 1))
+
+
+def _mhgls_at(t, y, dy, freq, nterms):
     from ._fourier import design_matrix
 
-    t = np.asarray(t, dtype=np.float64)
     t = t - t.mean()
     y = np.asarray(y, dtype=np.float64)
     w = _weights(dy, t.size)

@@ -740,3 +740,18 @@ def test_search_again_after_clipping_finds_the_period_outliers_hid():
     again = periods_found()
     assert np.all(np.abs(once - true) / true > 1e-3)
     np.testing.assert_allclose(again, true, rtol=1e-3)
+
+
+def test_direct_sums_in_frequency_blocks_equal_one_block(monkeypatch):
+    # long curves: direct sums are taken in blocks of frequencies (bounded memory)
+    import skastro.periodic._periodogram as pg
+
+    rng = np.random.default_rng(4)
+    t = np.sort(rng.uniform(0, 500, 300))
+    y = np.sin(2 * np.pi * t / 0.7) + rng.normal(0, 0.3, 300)
+    dy = np.full(300, 0.3)
+    freq = np.linspace(0.5, 3.0, 101)
+    whole = pg.gls_at(t, y, dy, freq), pg.mhgls_at(t, y, dy, freq, 3)
+    monkeypatch.setattr(pg, "_BLOCK_ELEMENTS", 4000)  # 13 frequencies per GLS block
+    np.testing.assert_allclose(pg.gls_at(t, y, dy, freq), whole[0], rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(pg.mhgls_at(t, y, dy, freq, 3), whole[1], rtol=1e-10, atol=1e-12)
