@@ -974,10 +974,11 @@ def _search_again(c, y_s, w_s, pre_keep, ok, y_pad, w_pad, period, res, df_o, s,
     """Stage 5b (Dékány & Grebel 2020, §3.2): search the period again without the
     measurements the robust fit rejected, and fit again, until the period stays (at
     most ``max_rounds`` times). Returns the period and the fit (per group)."""
+    active = ok  # objects whose inliers may have changed since their last search
     for _ in range(max_rounds):
         inlier = res["inlier"][c.group, c.pos]
         clipped = np.bincount(c.o_s, weights=(pre_keep & ~inlier).astype(float), minlength=c.n)
-        redo = ok & (clipped > 0)
+        redo = active & (clipped > 0)
         if not redo.any():
             break
         cand, _, _, _ = _search(c, y_s, w_s, pre_keep & inlier, redo, s)
@@ -987,6 +988,7 @@ def _search_again(c, y_s, w_s, pre_keep, ok, y_pad, w_pad, period, res, df_o, s,
             changed = redo & (np.abs(1.0 / new - 1.0 / period) > 0.5 * df_o)
         if not changed.any():
             break
+        active = changed
         period = np.where(changed, new, period)
         res = robust_fit_batched(c.t_pad, y_pad, w_pad, 2 * np.pi / period[c.g_obj], c.fold_pad,
                                  c.g_nep, clip_sigma=s.clip_sigma, max_iter=s.max_iter,
