@@ -18,6 +18,7 @@ from ..utils._set_output import ContainerTransformerMixin
 from ..utils._grouped import group_median
 from ._fourier import (
     _fit_orders,
+    _gram,
     _solve,
     max_valid_order,
     design_matrix,
@@ -63,6 +64,8 @@ _FOURIER_META = ("fourier_A1", "fourier_A2", "fourier_A3", "fourier_A4",
                  "fourier_R21", "fourier_R31", "fourier_phi21", "fourier_phi31")
 _EXTRA_META = ("fold_status", "period_searched", "fit_loss", "t0", "false_alarm_probability")
 _N_MODEL_PHASES = 256
+# epochs whose model is evaluated at once in the metrics
+_EPOCH_BLOCK = 65536
 _MAD = 1.4826
 # groups where more than this fraction of measurements lie beyond pre_clip_sigma are
 # not pre-clipped (deep eclipses are signal)
@@ -1046,9 +1049,7 @@ def _bic_score(c, y_pad, w, period, s):
     wsum = np.sum(w, axis=1)
     ybar = np.sum(w * y_pad, axis=1) / np.maximum(wsum, 1e-300)
     y = y_pad - ybar[:, None]
-    Aw = A * w[..., None]
-    M = np.matmul(Aw.transpose(0, 2, 1), A)
-    b = np.einsum("glp,gl->gp", Aw, y)
+    M, b = _gram(A, y, w)
     yy = np.sum(w * y * y, axis=1)
     n_g = np.maximum(np.sum(w > 0, axis=1), 2)
     cap = np.maximum(max_valid_order(c.g_nep, s.n_folds, s.max_order), s.min_order)
@@ -1156,6 +1157,7 @@ def _metrics(c, y_pad, w_in, period, order_g, epochs, g_mean, ok, s, flux):
     A = design_matrix(c.t_pad, 2 * np.pi / period[g_obj], max_order)
     coef = _fit_orders(A, y_pad, w_in, order_g)
     r = y_pad - np.matmul(A, coef[..., None])[..., 0]
+    del A  # one design matrix at a time (a 10^6-point curve: 136 MB each)
     chi2_g = np.sum(w_in * r**2, axis=1)
     amps, phis = fourier_parameters(coef)
     a0 = coef[:, 0]
@@ -1166,8 +1168,11 @@ def _metrics(c, y_pad, w_in, period, order_g, epochs, g_mean, ok, s, flux):
     shift = P_e * phi1_obj[e_obj] / (2 * np.pi)
     e_phase = np.mod((e_t + shift) / P_e, 1.0)
     e_phase2 = np.mod((e_t + shift) / (2 * P_e), 1.0)
-    A_e = design_matrix(e_t[:, None], 2 * np.pi / P_e, max_order)[:, 0, :]
-    e_res = e_y - np.einsum("ep,ep->e", A_e, coef[e_group])
+    e_res = np.empty(e_t.size)
+    for lo in range(0, e_t.size, _EPOCH_BLOCK):  # bounded memory for huge curves
+        sl = slice(lo, lo + _EPOCH_BLOCK)
+        A_e = design_matrix(e_t[sl, None], 2 * np.pi / P_e[sl], max_order)[:, 0, :]
+        e_res[sl] = e_y[sl] - np.einsum("ep,ep->e", A_e, coef[e_group[sl]])
     e_in = ~epochs["outlier"]
     n_in = np.bincount(e_group, weights=e_in.astype(float), minlength=G)
     ss = np.bincount(e_group, weights=np.where(e_in, e_res**2, 0.0), minlength=G)
