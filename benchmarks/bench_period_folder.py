@@ -16,6 +16,8 @@ transform  whole ``PeriodFolder.from_preset("dekany2020").transform`` throughput
 nterms     CPU time per curve of ``transform`` with nterms=1, 2, 3 (defaults and the
            dekany2020 preset), 1 process, and the ratio to nterms=1 (the cost the
            period-folding guide quotes).
+options    CPU time per curve and recovery (S/N > 60) with and without the alias
+           check (defaults) and the search after clipping (dekany2020 preset).
 accuracy   period recovery (true period, or P/2 for binaries and ellipsoidals) for
            S/N > 60 on the default class mix.
 sparse     ~50 epochs over 8 years: plain GLS vs robust multi-harmonic (top-5 peaks)
@@ -188,6 +190,29 @@ def bench_nterms(args, rows):
                      f"{cpu[2] / cpu[1]:.1f}x (nterms=2), {cpu[3] / cpu[1]:.1f}x (nterms=3)", ""))
 
 
+def bench_options(args, rows):
+    """CPU cost and simulated recovery of the alias check (defaults) and of the search
+    after clipping (dekany2020 preset), each against the same folder without it."""
+    lcs = make_periodic_variables(args.n_nterms, n_epochs=100, random_state=1)
+    hi = lcs.meta["snr"].to_numpy() > 60
+    for name, make, option in (
+            ("defaults", PeriodFolder, "check_aliases"),
+            ("dekany2020", lambda **kw: PeriodFolder.from_preset("dekany2020", **kw),
+             "search_after_clipping")):
+        make(random_state=0).fit(lcs).transform(lcs[:10])  # warm up
+        cpu, rec = {}, {}
+        for on in (True, False):
+            folder = make(random_state=0, **{option: on}).fit(lcs)
+            c0 = time.process_time()
+            m = folder.transform(lcs).meta
+            cpu[on] = (time.process_time() - c0) / len(lcs)
+            rec[on] = recovered(m["period"], m["period_input"], m["label"])[hi].mean()
+        rows.append(("options", f"{name}: CPU ms per curve / recovery S/N>60 (n={hi.sum()}), "
+                     f"{option}=True vs False ({len(lcs)} curves, 1 process)",
+                     f"{cpu[True] * 1e3:.1f} / {rec[True]:.3f} vs {cpu[False] * 1e3:.1f} / "
+                     f"{rec[False]:.3f} ({cpu[True] / cpu[False]:.1f}x)", ""))
+
+
 def bench_accuracy(args, rows):
     lcs = make_periodic_variables(args.n_accuracy, random_state=3)
     out = PeriodFolder.from_preset("dekany2020", n_jobs=2, random_state=0).fit_transform(lcs)
@@ -292,7 +317,7 @@ def bench_plasticc(args, rows):
 
 
 SECTIONS = {"search": bench_search, "transform": bench_transform, "nterms": bench_nterms,
-            "accuracy": bench_accuracy,
+            "options": bench_options, "accuracy": bench_accuracy,
             "sparse": bench_sparse, "plasticc": bench_plasticc}
 
 

@@ -91,11 +91,28 @@ def _masked_system(M, b, order, p):
     return M, np.where(use, b, 0.0)
 
 
+# weighted copies of the design are made in blocks of measurements of at most this
+# many elements, so a huge light curve costs one design matrix, not three
+_GRAM_BLOCK = 1 << 21
+
+
+def _gram(A, y, w):
+    """Normal equations ``M = A' W A`` and ``b = A' W y`` of every row (``(G, L, p)``
+    design, ``(G, L)`` values and weights), summed over blocks of measurements."""
+    G, L, p = A.shape
+    step = max(1, _GRAM_BLOCK // max(G * p, 1))
+    M, b = np.zeros((G, p, p)), np.zeros((G, p))
+    for lo in range(0, L, step):
+        a, wy = A[:, lo:lo + step], w[:, lo:lo + step]
+        aw = a * wy[..., None]
+        M += np.matmul(aw.transpose(0, 2, 1), a)
+        b += np.einsum("glp,gl->gp", aw, y[:, lo:lo + step])
+    return M, b
+
+
 def _fit_orders(A, y, w, order):
     p = A.shape[-1]
-    Aw = A * w[..., None]
-    M = np.matmul(Aw.transpose(0, 2, 1), A)
-    b = np.einsum("glp,gl->gp", Aw, y)
+    M, b = _gram(A, y, w)
     M, b = _masked_system(M, b, order, p)
     return _solve(M, b)
 
@@ -104,9 +121,7 @@ def _cv_choose(A, y, w, fold, n_folds, min_order, max_order, order_cap):
     """Order with the lowest K-fold CV error per row, and that error (sse, weight sum)."""
     G, L, p = A.shape
     orders = np.arange(min_order, max_order + 1)
-    Aw = A * w[..., None]
-    tot = np.matmul(Aw.transpose(0, 2, 1), A)
-    totb = np.einsum("glp,gl->gp", Aw, y)
+    tot, totb = _gram(A, y, w)
     sse = np.zeros((G, orders.size))
     wsum = np.zeros(G)
     for f in range(n_folds):
@@ -114,9 +129,7 @@ def _cv_choose(A, y, w, fold, n_folds, min_order, max_order, order_cap):
         if not wm.any():
             continue
         wsum += wm.sum(axis=1)
-        Awf = A * wm[..., None]
-        Mf = np.matmul(Awf.transpose(0, 2, 1), A)
-        bf = np.einsum("glp,gl->gp", Awf, y)
+        Mf, bf = _gram(A, y, wm)
         yyf = np.sum(wm * y * y, axis=1)
         for j, k in enumerate(orders):
             P = 2 * k + 1
@@ -157,7 +170,7 @@ def robust_fit_batched(t, y, w, omega, fold, n_epochs, *, min_order=1, max_order
     -------
     dict with ``coef`` (G, 2 max_order + 1), ``order`` (G,), ``inlier``
     (G, L) bool, ``cv_sse`` and ``cv_wsum`` (G,) (the CV loss is their
-    ratio), ``chi2`` (G,) weighted inlier sum of squares, ``A`` (the design).
+    ratio) and ``chi2`` (G,) weighted inlier sum of squares.
     """
     G, L = t.shape
     # centre each row on its weighted mean (better conditioned normal equations)
@@ -202,7 +215,7 @@ def robust_fit_batched(t, y, w, omega, fold, n_epochs, *, min_order=1, max_order
     chi2 = np.sum(wi * resid**2, axis=1)
     coef[:, 0] += ybar
     return {"coef": coef, "order": order, "inlier": inlier, "cv_sse": cv_sse,
-            "cv_wsum": cv_wsum, "chi2": chi2, "A": A}
+            "cv_wsum": cv_wsum, "chi2": chi2}
 
 
 def robust_fit_reference(t, y, dy, period, fold, n_epochs, *, min_order=1, max_order=10,

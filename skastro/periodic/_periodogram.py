@@ -16,11 +16,16 @@ with. Two implementations compute the same "standard" normalisation
 picks the highest distinct local maxima of a periodogram.
 """
 
+from functools import partial
+
 import numpy as np
 
 __all__ = ["false_alarm_probability", "frequency_grid", "gls_reference", "gls_at", "gls_fast", "gls_multiband", "gls_search",
-           "gls_search_many", "mhgls_at", "top_peaks"]
+           "gls_search_many", "mhgls_at", "power_at_freqs", "daily_alias_peaks",
+           "top_peaks", "SIDEREAL_DAY", "YEAR"]
 
+# direct sums make (frequencies x observations) arrays: at most this many elements each
+_BLOCK_ELEMENTS = 1 << 21
 # FINUFFT tolerance: 1e-6 relative keeps the power good to ~1e-6 (peaks and their
 # order are unchanged; tested against the reference) and is ~20 % faster than 1e-9.
 _FINUFFT_EPS = 1e-6
@@ -148,8 +153,21 @@ def gls_reference(t, y, dy, fmin, df, nf, block=2048):
     return out
 
 
+def _in_blocks(func, freq, per_freq):
+    """``func`` on blocks of ``freq`` with at most ``_BLOCK_ELEMENTS`` elements in each
+    ``(block, per_freq)`` array it makes, concatenated (bounded memory for long curves)."""
+    freq = np.asarray(freq, dtype=np.float64)
+    block = max(1, _BLOCK_ELEMENTS // max(int(per_freq), 1))
+    if freq.size <= block:
+        return func(freq)
+    return np.concatenate([func(freq[i:i + block]) for i in range(0, freq.size, block)])
+
+
 def gls_at(t, y, dy, freq):
     """Generalised Lomb-Scargle power at arbitrary frequencies, by direct sums.
+
+    Frequencies are taken in blocks, so memory stays at about
+    ``10 * 8 * _BLOCK_ELEMENTS`` bytes (~160 MiB) however long the curve.
 
     Parameters
     ----------
@@ -162,6 +180,10 @@ def gls_at(t, y, dy, freq):
     power : ndarray of shape (m,)
     """
     t = np.asarray(t, dtype=np.float64)
+    return _in_blocks(lambda f: _gls_at(t, y, dy, f), freq, t.size)
+
+
+def _gls_at(t, y, dy, freq):
     y = np.asarray(y, dtype=np.float64)
     t = t - t.mean()
     w = _weights(dy, t.size)
@@ -236,11 +258,17 @@ def mhgls_at(t, y, dy, freq, nterms):
     """Multi-harmonic (``nterms`` sinusoids + mean) power at arbitrary frequencies.
 
     ``1 - chi2(f) / chi2_0`` of the weighted least-squares fit, by explicit
-    normal equations (the reference for ``gls_fast(..., nterms=K)``).
+    normal equations (the reference for ``gls_fast(..., nterms=K)``), in
+    blocks of frequencies as :func:`gls_at`.
     """
+    t = np.asarray(t, dtype=np.float64)
+    return _in_blocks(lambda f: _mhgls_at(t, y, dy, f, nterms), freq,
+                      t.size * (2 * nterms + 1))
+
+
+def _mhgls_at(t, y, dy, freq, nterms):
     from ._fourier import design_matrix
 
-    t = np.asarray(t, dtype=np.float64)
     t = t - t.mean()
     y = np.asarray(y, dtype=np.float64)
     w = _weights(dy, t.size)
@@ -257,6 +285,104 @@ def mhgls_at(t, y, dy, freq, nterms):
     with np.errstate(invalid="ignore", divide="ignore"):
         p = np.einsum("fp,fp->f", coef, b) / chi0
     return np.where(np.isfinite(p), p, 0.0)
+
+
+def power_at_freqs(t, y, dy, freq, *, nterms=1, band_codes=None):
+    """Exact periodogram power at arbitrary frequencies, by direct sums.
+
+    The GLS (:func:`gls_at`) for ``nterms=1``, the multi-harmonic power
+    (:func:`mhgls_at`) otherwise, and their shared-period multi-band sum
+    (:func:`gls_multiband`) when ``band_codes`` holds several bands.
+
+    Parameters
+    ----------
+    t, y, dy : ndarray of shape (n,)
+    freq : ndarray of shape (m,)
+    nterms : int, default=1
+    band_codes : ndarray of int, shape (n,), default=None
+
+    Returns
+    -------
+    power : ndarray of shape (m,)
+    """
+    freq = np.asarray(freq, dtype=np.float64)
+
+    def exact(tt, yy, ee, *_):
+        return gls_at(tt, yy, ee, freq) if nterms == 1 else mhgls_at(tt, yy, ee, freq, nterms)
+
+    if band_codes is not None and np.unique(band_codes).size > 1:
+        return gls_multiband(t, y, dy, band_codes, 0.0, 0.0, 0, kernel=exact, _n=freq.size)
+    return exact(t, y, dy)
+
+
+#: Length of the sidereal day in (solar) days.
+SIDEREAL_DAY = 0.99726957
+#: Length of the (Julian) year in days: seasonal gaps alias ``f`` to ``f +- 1 / YEAR``.
+YEAR = 365.25
+
+
+def daily_alias_peaks(t, y, dy, freqs, fmin, fmax, *, nterms=1, band_codes=None,
+                      orders=(1, 2)):
+    """Peaks at the daily and yearly aliases of the frequencies ``freqs``.
+
+    A ground-based survey observes at night, so a signal at ``f`` also
+    leaves peaks at ``f +- k`` per solar day and, for fields observed near
+    the same hour angle every night, per sidereal day; seasonal gaps add
+    ``+- 1`` per year. With few epochs one of those is often higher than the
+    true peak. This gives the top of the power (:func:`power_at_freqs`)
+    within one peak width ``1 / baseline`` of every alias
+    ``f + d + y``, ``d`` in ``{0, +-k / day, +-k / sidereal day}`` (``k`` in
+    ``orders``), ``y`` in ``{0, +-1 / year}`` (not both 0), so the
+    candidates can be compared by a better model (the Fourier fit of
+    :class:`PeriodFolder`).
+
+    Parameters
+    ----------
+    t, y, dy : ndarray of shape (n,)
+        Time-sorted light curve (days).
+    freqs : ndarray of shape (m,)
+        Frequencies (1/day) whose aliases are wanted (NaN entries are skipped).
+    fmin, fmax : float
+        Search range; aliases outside it are dropped.
+    nterms : int, default=1
+    band_codes : ndarray of int, shape (n,), default=None
+    orders : sequence of int, default=(1, 2)
+
+    Returns
+    -------
+    ndarray
+        Alias peak frequencies within ``[fmin, fmax]``, none closer than half
+        a peak width to one of ``freqs`` or to another.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> t = np.sort(np.round(rng.uniform(0, 300, 60)) + rng.normal(0, 0.02, 60))
+    >>> y = np.sin(2 * np.pi * t / 0.6)
+    >>> f = daily_alias_peaks(t, y, None, np.array([1 / 0.6]), 0.1, 10.0)
+    >>> bool(np.any(np.abs(f - (1 / 0.6 + 1)) < 1 / 300))
+    True
+    """
+    freqs = np.asarray(freqs, dtype=np.float64)
+    freqs = freqs[np.isfinite(freqs)]
+    width = 1.0 / max(np.ptp(t), 1e-12)
+    daily = [0.0] + [s * k / day for k in orders for day in (1.0, SIDEREAL_DAY)
+                     for s in (1.0, -1.0)]
+    steps = (np.array(daily)[:, None] + np.array([0.0, 1.0, -1.0]) / YEAR).ravel()[1:]
+    centres = (freqs[:, None] + steps[None, :]).ravel()
+    centres = centres[(centres >= fmin) & (centres <= fmax)]
+    if centres.size == 0:
+        return centres
+    power = partial(power_at_freqs, t, y, dy, nterms=nterms, band_codes=band_codes)
+    found, _ = _peaks(power, centres, np.full(centres.size, width), n=17, n_refine=2)
+    found = np.clip(found, fmin, fmax)
+    out = []
+    for f in found:  # distinct from the input peaks and from each other
+        taken = np.concatenate([freqs, out])
+        if not np.any(np.abs(taken - f) < 0.5 * width):
+            out.append(f)
+    return np.asarray(out)
 
 
 def gls_multiband(t, y, dy, band_codes, fmin, df, nf, kernel=gls_fast, _n=None):
@@ -371,19 +497,11 @@ def gls_search(t, y, dy, fmin, df, nf, n_peaks=1, *, coarsening=3, n_candidates=
     True
     """
     multi = band_codes is not None and np.unique(band_codes).size > 1
-
-    def exact(tt, yy, ee, freq):
-        return gls_at(tt, yy, ee, freq) if nterms == 1 else mhgls_at(tt, yy, ee, freq, nterms)
+    power_at = partial(power_at_freqs, t, y, dy, nterms=nterms,
+                       band_codes=band_codes if multi else None)
 
     def grid_kernel(tt, yy, ee, f0, step, n):
         return gls_fast(tt, yy, ee, f0, step, n, nterms=nterms)
-
-    def power_at(freq):
-        if multi:
-            return gls_multiband(t, y, dy, band_codes, 0.0, 0.0, 0,
-                                 kernel=lambda tt, yy, ee, *a: exact(tt, yy, ee, freq),
-                                 _n=freq.size)
-        return exact(t, y, dy, freq)
 
     def on_grid(f0, step, n):
         if multi:

@@ -18,6 +18,9 @@ from skastro.periodic import (
 )
 from skastro.periodic._fourier import robust_fit_batched, robust_fit_reference
 from skastro.periodic._periodogram import (
+    SIDEREAL_DAY,
+    YEAR,
+    daily_alias_peaks,
     frequency_grid,
     gls_fast,
     gls_multiband,
@@ -422,8 +425,10 @@ def test_top_peaks_check_helps_on_sparse_rr_lyrae():
     # multi-harmonic fit beats trusting the GLS peak.
     lcs = make_periodic_variables(80, n_epochs=50, baseline=2920.0, classes={"RRab": 1},
                                   measurements_per_epoch=(1, 1), random_state=8)
-    plain = PeriodFolder.from_preset("dekany2020", n_peaks=1, random_state=0).fit_transform(lcs)
-    robust = PeriodFolder.from_preset("dekany2020", n_peaks=5, random_state=0).fit_transform(lcs)
+    # (the search after clipping is off in both: this compares the peak check alone)
+    kw = dict(search_after_clipping=False, random_state=0)
+    plain = PeriodFolder.from_preset("dekany2020", n_peaks=1, **kw).fit_transform(lcs)
+    robust = PeriodFolder.from_preset("dekany2020", n_peaks=5, **kw).fit_transform(lcs)
     r_plain, r_robust = _recovered(plain.meta, 1e-3).mean(), _recovered(robust.meta, 1e-3).mean()
     assert r_robust >= r_plain
     assert r_robust > 0.85
@@ -653,3 +658,102 @@ def test_periodogram_is_the_searched_one(kw):
         assert freq.shape == power.shape and np.all(np.diff(freq) > 0)
         assert 1 / freq[np.argmax(power)] == pytest.approx(period, rel=1e-9)
         assert freq[0] == pytest.approx(1 / 10.0) and freq[-1] <= 1 / 0.1
+
+
+def _nightly_rrab(n_stars, n_epochs=45, seed=0):
+    """Skewed RRab-like curves observed once a night at the same hour angle (three
+    90-night seasons a year apart, as SDSS Stripe 82): strong sidereal-day aliases."""
+    rng = np.random.default_rng(seed)
+    seasons = np.r_[0:90, 365:455, 730:820, 1095:1185]
+    times, values, periods = [], [], []
+    for _ in range(n_stars):
+        p = rng.uniform(0.45, 0.7)
+        nights = np.sort(rng.choice(seasons, n_epochs, replace=False))
+        t = 51000 + nights * SIDEREAL_DAY + rng.normal(0, 0.02, n_epochs)
+        ph = 2 * np.pi * t / p
+        m = 17 + sum(a * np.sin(k * ph + 0.7 * k)
+                     for k, a in enumerate((0.35, 0.17, 0.11, 0.07, 0.04), start=1))
+        times.append(t)
+        values.append(m + rng.normal(0, 0.02, n_epochs))
+        periods.append(p)
+    errors = [np.full(n_epochs, 0.02)] * n_stars
+    return LightCurves.from_arrays(times, values, errors), np.array(periods)
+
+
+def test_daily_aliases_are_checked_on_nightly_sampling():
+    lcs, true = _nightly_rrab(20)
+
+    def found(**kw):
+        folder = PeriodFolder(period_range=(0.2, 2.0), random_state=0, **kw)
+        return folder.fit_transform(lcs).meta["period"].to_numpy()
+
+    plain = found(n_peaks=1)
+    ok_plain = np.abs(plain - true) / true < 1e-3
+    # the GLS peak is often a (sidereal-)daily alias of the true one ...
+    daily = np.abs(np.abs(1 / plain - 1 / true) - 1 / SIDEREAL_DAY) < 1e-3
+    assert ok_plain.mean() < 0.7 and daily[~ok_plain].mean() > 0.7
+    # ... which checking the aliases with the Fourier fit corrects
+    checked = found()
+    assert np.mean(np.abs(checked - true) / true < 1e-3) >= 0.95
+    no_alias = found(check_aliases=False)
+    assert np.mean(np.abs(no_alias - true) / true < 1e-3) < 0.9
+
+
+def test_daily_alias_peaks_lie_at_the_aliases():
+    lcs, true = _nightly_rrab(1, seed=3)
+    t, y = lcs.time, lcs.value
+    f0 = 1 / true[0]
+    f = daily_alias_peaks(t, y, None, np.array([f0]), 0.1, 10.0)
+    width = 1 / np.ptp(t)
+    for step in (1.0, 1 / SIDEREAL_DAY, 2.0, -1 / SIDEREAL_DAY, 1 / YEAR, 1 / SIDEREAL_DAY - 1 / YEAR):
+        assert np.min(np.abs(f - (f0 + step))) < width
+    assert np.all(np.abs(f - f0) > 0.5 * width) and f.min() >= 0.1 and f.max() <= 10.0
+    # NaN input frequencies are skipped, aliases outside the range dropped
+    assert daily_alias_peaks(t, y, None, np.array([np.nan]), 0.1, 10.0).size == 0
+    assert daily_alias_peaks(t, y, None, np.array([f0]), f0 - 0.5, f0 + 0.5).max() < f0 + 0.5
+
+
+def test_search_again_after_clipping_finds_the_period_outliers_hid():
+    # Dékány & Grebel 2020, §3.2: the GLS is run again without the points the robust fit
+    # rejected. Three +0.8 mag outliers (kept out of the pre-clip) pull the GLS peak to
+    # a wrong period; the fit there rejects them, and the second search finds the period.
+    rng = np.random.default_rng(0)
+    times, values, periods = [], [], []
+    for _ in range(60):
+        p = rng.uniform(0.3, 0.9)
+        t = np.sort(rng.uniform(0, 1000, 40))
+        m = (15 + 0.2 * np.sin(2 * np.pi * t / p) + 0.06 * np.sin(4 * np.pi * t / p + 1)
+             + rng.normal(0, 0.02, 40))
+        m[rng.choice(40, 3, replace=False)] += 0.8
+        times.append(t)
+        values.append(m)
+        periods.append(p)
+    pick = [20, 38, 41, 43]
+    lcs = LightCurves.from_arrays([times[i] for i in pick], [values[i] for i in pick],
+                                  [np.full(40, 0.02)] * len(pick))
+    true = np.array(periods)[pick]
+
+    def periods_found(**kw):
+        folder = PeriodFolder.from_preset("dekany2020", pre_clip_sigma=None, random_state=0, **kw)
+        return folder.fit_transform(lcs).meta["period"].to_numpy()
+
+    assert PeriodFolder.from_preset("dekany2020").search_after_clipping
+    once = periods_found(search_after_clipping=False)
+    again = periods_found()
+    assert np.all(np.abs(once - true) / true > 1e-3)
+    np.testing.assert_allclose(again, true, rtol=1e-3)
+
+
+def test_direct_sums_in_frequency_blocks_equal_one_block(monkeypatch):
+    # long curves: direct sums are taken in blocks of frequencies (bounded memory)
+    import skastro.periodic._periodogram as pg
+
+    rng = np.random.default_rng(4)
+    t = np.sort(rng.uniform(0, 500, 300))
+    y = np.sin(2 * np.pi * t / 0.7) + rng.normal(0, 0.3, 300)
+    dy = np.full(300, 0.3)
+    freq = np.linspace(0.5, 3.0, 101)
+    whole = pg.gls_at(t, y, dy, freq), pg.mhgls_at(t, y, dy, freq, 3)
+    monkeypatch.setattr(pg, "_BLOCK_ELEMENTS", 4000)  # 13 frequencies per GLS block
+    np.testing.assert_allclose(pg.gls_at(t, y, dy, freq), whole[0], rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(pg.mhgls_at(t, y, dy, freq, 3), whole[1], rtol=1e-10, atol=1e-12)
