@@ -20,6 +20,7 @@ Run::
 
     python benchmarks/bench_bilstm_preset.py                  # 1,200 curves, 3 folds
     python benchmarks/bench_bilstm_preset.py --n-objects 3000 --max-epochs 40
+    python benchmarks/bench_bilstm_preset.py --configs 1 4 --max-epochs 80   # defaults vs preset only
 """
 
 import argparse
@@ -53,7 +54,11 @@ def main(argv=None):
     parser.add_argument("--max-length", type=int, default=60)
     parser.add_argument("--n-jobs", type=int, default=1, help="processes (folding and fits)")
     parser.add_argument("--random-state", type=int, default=0)
+    parser.add_argument("--configs", type=int, nargs="+", default=None,
+                        help="numbers (1-4) of the configurations to run (default: all)")
     args = parser.parse_args(argv)
+    configs = {name: c for k, (name, c) in enumerate(CONFIGS.items(), 1)
+               if args.configs is None or k in args.configs}
 
     t0 = time.perf_counter()
     folded = fold_rrab_simulation(args.n_objects, random_state=args.random_state, n_jobs=args.n_jobs)
@@ -63,7 +68,7 @@ def main(argv=None):
     budget = dict(max_epochs=args.max_epochs, batch_size=args.batch_size, lr=args.lr,
                   validation_fraction=0.15, n_jobs=1, random_state=args.random_state)
     models = {}
-    for name, changes in CONFIGS.items():
+    for name, changes in configs.items():
         # the paper's preset with the training budget, then skastro's defaults put back one by one
         params = {"dropout_mode": "element", "period_scaling": "log", "scale_inputs": True, **changes}
         clf = BiLSTMClassifier.from_preset("dekany2020", **budget, **params)
