@@ -20,6 +20,13 @@ What it does, in one run:
 3. Table 2's metrics (overall and at S/N > 60), ROC/PR curves (Fig. 8),
    cumulative metrics against S/N (Fig. 7), learning curves (Fig. 6) and the
    eclipsing binaries that each model calls RRab.
+
+With ``test_size`` it follows the paper's protocol (§3.4-3.5) instead: a
+stratified held-out test set; cross-validation on the training part only;
+optionally label cleaning on the training part (``clean_labels=True``,
+:func:`~skastro.periodic.clean_labels`, with ``label_noise`` planting the
+paper's failure mode, RRab stars labelled non-RRab); then a final refit of
+every model on the whole (cleaned) training part, scored once on the test set.
 """
 
 import json
@@ -100,7 +107,7 @@ def fold_rrab_simulation(n_objects, random_state=0, n_jobs=None, log=print):
 
 
 def make_rrab_models(max_epochs=300, batch_size=256, lr=0.0015, hidden_sizes=(48, 32), dense_size=64,
-                n_threads=1, random_state=0, rf_trees=300, max_length=None):
+                     n_threads=1, random_state=0, rf_trees=300, max_length=None, bilstm_preset=None):
     """The three models compared in the study, unfitted.
 
     ``DualFoldSequencer -> BiLSTMClassifier`` (the paper's network), the same
@@ -115,6 +122,10 @@ def make_rrab_models(max_epochs=300, batch_size=256, lr=0.0015, hidden_sizes=(48
         Trees of the random forest.
     max_length : int, default=None
         :class:`~skastro.periodic.DualFoldSequencer` ``max_length``.
+    bilstm_preset : {"dekany2020"} or None, default=None
+        Build the networks with ``BiLSTMClassifier.from_preset(bilstm_preset)``
+        (the paper's raw inputs and time-step dropout), the settings above
+        overriding the preset's; None: skastro's defaults.
 
     Returns
     -------
@@ -132,9 +143,11 @@ def make_rrab_models(max_epochs=300, batch_size=256, lr=0.0015, hidden_sizes=(48
     from ..periodic import BiLSTMClassifier, DualFoldSequencer, FoldFeatures
 
     def net(**kw):
-        return BiLSTMClassifier(hidden_sizes=hidden_sizes, dense_size=dense_size, max_epochs=max_epochs,
-                                batch_size=batch_size, lr=lr, validation_fraction=0.15,
-                                n_jobs=n_threads, random_state=random_state, **kw)
+        make = BiLSTMClassifier if bilstm_preset is None else (
+            lambda **p: BiLSTMClassifier.from_preset(bilstm_preset, **p))
+        return make(hidden_sizes=hidden_sizes, dense_size=dense_size, max_epochs=max_epochs,
+                    batch_size=batch_size, lr=lr, validation_fraction=0.15,
+                    n_jobs=n_threads, random_state=random_state, **kw)
 
     return {
         "BiLSTM P+2P": make_pipeline(DualFoldSequencer(max_length=max_length), net()),
@@ -340,11 +353,59 @@ def plot_figures(out_dir, y, snr, proba, histories, main="BiLSTM P+2P", baseline
     return paths
 
 
+def _plant_label_noise(y, rows, fraction, random_state):
+    """Positions (among ``rows``) of a ``fraction`` of the RRab stars to relabel non-RRab."""
+    rrab = rows[y[rows] == 1]
+    n = int(round(fraction * len(rrab)))
+    return np.sort(np.random.default_rng(random_state).choice(rrab, size=n, replace=False))
+
+
+def _clean_training_set(model, folded, y, rows, planted, n_splits, threshold, max_iter, random_state, n_jobs,
+                        log):
+    """§3.4 label cleaning of the training rows with ``model``; returns (kept rows, report)."""
+    from joblib import parallel_config
+    from sklearn.model_selection import StratifiedKFold
+
+    from ..periodic import clean_labels
+
+    cv = StratifiedKFold(n_splits, shuffle=True, random_state=random_state)
+    with parallel_config(backend="loky", initializer=_import_torch):
+        res = clean_labels(model, folded[rows], y[rows], cv=cv, threshold=threshold, max_iter=max_iter,
+                           refit=False, ids=folded.ids[rows], n_jobs=n_jobs)
+    removed = rows[res.removed["position"].to_numpy(dtype=int)]
+    labels = folded.meta["label"].to_numpy().astype(str)
+    report = {
+        "n_iter": int(res.n_iter),
+        "removed_per_iteration": [int((res.removed["iteration"] == k).sum()) for k in range(1, res.n_iter + 1)],
+        "n_removed": int(len(removed)),
+        "removed_ids": [str(i) for i in folded.ids[removed]],
+        "n_planted": int(len(planted)),
+        "planted_removed": int(np.isin(removed, planted).sum()),
+        "correct_labels_removed_by_class": {
+            str(c): int(((labels[removed] == c) & ~np.isin(removed, planted)).sum())
+            for c in np.unique(labels[removed])},
+    }
+    log(f"label cleaning: {report['n_removed']} removed in {report['n_iter']} rounds, "
+        f"{report['planted_removed']} of {report['n_planted']} planted wrong labels among them")
+    return rows[res.kept], report
+
+
 def run_rrab_study(n_objects=3000, max_epochs=60, batch_size=256, lr=0.0015, n_splits=5,
                    hidden_sizes=(48, 32), dense_size=64, rf_trees=300, random_state=0, n_threads=1,
                    n_jobs=None, out_dir=None, log=print,
-                   max_length=100, folded=None, n_jobs_cv=None):
+                   max_length=100, folded=None, n_jobs_cv=None, bilstm_preset=None, test_size=None,
+                   label_noise=0.0, clean_labels=False, clean_with="BiLSTM P+2P", clean_threshold=0.9,
+                   clean_max_iter=3):
     """Run the whole simulator study; write figures and ``bilstm_study.json`` into ``out_dir``.
+
+    Two protocols. By default (``test_size=None``), every model is
+    cross-validated on all the folded curves and the metrics are
+    out-of-fold. With ``test_size``, the paper's (§3.4-3.5): a stratified
+    held-out test set; cross-validation on the training part (the paper's
+    "CV" column); optionally label cleaning of the training part with the
+    main network (``clean_labels``); a final refit of every model on the
+    whole (cleaned) training part, scored once on the test set (the paper's
+    "test" column, and Figs. 7-8).
 
     Parameters
     ----------
@@ -353,7 +414,8 @@ def run_rrab_study(n_objects=3000, max_epochs=60, batch_size=256, lr=0.0015, n_s
     max_epochs, batch_size, lr, hidden_sizes, dense_size, rf_trees, n_threads
         Model settings (see :func:`make_rrab_models`).
     n_splits : int, default=5
-        Stratified cross-validation folds, the same for every model.
+        Stratified cross-validation folds, the same for every model (and the
+        folds of the label cleaning).
     random_state : int, default=0
     n_jobs : int, default=None
         Processes for the folding.
@@ -367,13 +429,42 @@ def run_rrab_study(n_objects=3000, max_epochs=60, batch_size=256, lr=0.0015, n_s
         and ``random_state`` (a cache).
     n_jobs_cv : int, default=None
         Processes for the (fold, model) fits.
+    bilstm_preset : {"dekany2020"} or None, default=None
+        Networks from ``BiLSTMClassifier.from_preset`` (see
+        :func:`make_rrab_models`).
+    test_size : float in (0, 1) or None, default=None
+        Fraction of the curves held out, stratified by class, for the final
+        test (the paper's protocol); None: cross-validation only.
+    label_noise : float in [0, 1), default=0.0
+        Fraction of the training part's RRab stars relabelled non-RRab before
+        anything is trained (the paper's wrong labels: RRab stars missing from
+        the reference catalogue, §3.4). The test labels stay true. Needs
+        ``test_size``.
+    clean_labels : bool, default=False
+        Clean the training part's labels (§3.4) with
+        :func:`~skastro.periodic.clean_labels` and the main network before
+        the final refit. Needs ``test_size``.
+    clean_with : str, default="BiLSTM P+2P"
+        The model (a key of :func:`make_rrab_models`) whose out-of-fold
+        predictions pick the examples to drop; the paper used its network.
+    clean_threshold : float, default=0.9
+        Out-of-fold probability of the other class above which a training
+        example is dropped.
+    clean_max_iter : int, default=3
+        Cleaning rounds (the paper did 3).
 
     Returns
     -------
     dict
         ``scale`` (the settings), ``models`` (Table 2 metrics, ROC AUC and AP
-        at S/N > 60, eclipsing binaries called RRab, per model),
-        ``fit_seconds``, ``total_seconds`` and ``figures`` (written paths).
+        at S/N > 60, eclipsing binaries called RRab, per model; out-of-fold,
+        on the training part when ``test_size`` is set), ``fit_seconds``,
+        ``total_seconds`` and ``figures`` (written paths). With
+        ``test_size``: ``test`` (the same metrics for the final refits on the
+        test set), ``test_ids`` and ``cleaning`` (``n_iter``,
+        ``removed_per_iteration``, ``n_removed``, ``removed_ids``,
+        ``n_planted``, ``planted_removed`` and
+        ``correct_labels_removed_by_class``; None without cleaning).
 
     Examples
     --------
@@ -385,6 +476,20 @@ def run_rrab_study(n_objects=3000, max_epochs=60, batch_size=256, lr=0.0015, n_s
     >>> format_rrab_table(res).split()[:3]
     ['model', 'subset', 'n']
     """
+    from joblib import Parallel, delayed, parallel_config
+    from sklearn.model_selection import train_test_split
+
+    if test_size is None and (clean_labels or label_noise):
+        raise ValueError("run_rrab_study: clean_labels and label_noise need a held-out test set "
+                         f"(test_size); got test_size=None, clean_labels={clean_labels!r}, "
+                         f"label_noise={label_noise!r}.")
+    if test_size is not None and not 0 < test_size < 1:
+        raise ValueError(f"run_rrab_study: test_size must lie in (0, 1) or be None; got {test_size!r}.")
+    if clean_labels and clean_with not in ("BiLSTM P+2P", "BiLSTM P only", "RF features"):
+        raise ValueError(f"run_rrab_study: clean_with must name one of the study's models "
+                         f"('BiLSTM P+2P', 'BiLSTM P only', 'RF features'); got {clean_with!r}.")
+    if not 0 <= label_noise < 1:
+        raise ValueError(f"run_rrab_study: label_noise must lie in [0, 1); got {label_noise!r}.")
     t0 = time.perf_counter()
     if folded is None:
         folded = fold_rrab_simulation(n_objects, random_state=random_state, n_jobs=n_jobs, log=log)
@@ -394,21 +499,48 @@ def run_rrab_study(n_objects=3000, max_epochs=60, batch_size=256, lr=0.0015, n_s
     models = make_rrab_models(max_epochs=max_epochs, batch_size=batch_size, lr=lr, hidden_sizes=hidden_sizes,
                               dense_size=dense_size, n_threads=n_threads,
                               random_state=random_state, rf_trees=rf_trees,
-                              max_length=max_length)
-    proba, histories, seconds = cross_validate_models(folded, y, models, n_splits=n_splits,
+                              max_length=max_length, bilstm_preset=bilstm_preset)
+    rows = np.arange(len(y))
+    if test_size is not None:
+        rows, test = train_test_split(rows, test_size=test_size, stratify=y, random_state=random_state)
+        rows = np.sort(rows)
+        planted = _plant_label_noise(y, rows, label_noise, random_state)
+        y_train = y.copy()
+        y_train[planted] = 0
+    else:
+        y_train = y
+    proba, histories, seconds = cross_validate_models(folded[rows], y_train[rows], models, n_splits=n_splits,
                                                       random_state=random_state, log=log, n_jobs=n_jobs_cv)
-    summary = summarise(y, snr, labels, proba)
     result = {
         "scale": {"n_objects": n_objects, "n_folded_ok": int(len(y)), "n_rrab": int(y.sum()),
                   "n_snr>60": int((snr > 60).sum()), "max_epochs": max_epochs, "batch_size": batch_size,
                   "lr": lr, "n_splits": n_splits, "hidden_sizes": list(hidden_sizes), "dense_size": dense_size,
-                  "rf_trees": rf_trees, "random_state": random_state, "max_length": max_length},
-        "models": summary,
+                  "rf_trees": rf_trees, "random_state": random_state, "max_length": max_length,
+                  "bilstm_preset": bilstm_preset, "test_size": test_size, "label_noise": label_noise,
+                  "clean_labels": clean_labels, "clean_with": clean_with if clean_labels else None},
+        "models": summarise(y_train[rows], snr[rows], labels[rows], proba),
         "fit_seconds": seconds,
         "total_seconds": None,
     }
+    figure_data = (y, snr, proba)
+    if test_size is not None:
+        kept, result["cleaning"] = rows, None
+        if clean_labels:
+            kept, result["cleaning"] = _clean_training_set(
+                models[clean_with], folded, y_train, rows, planted, n_splits, clean_threshold,
+                clean_max_iter, random_state, n_jobs_cv, log)
+        with parallel_config(backend="loky", initializer=_import_torch):
+            final = Parallel(n_jobs=n_jobs_cv)(
+                delayed(fit_and_score)(model, folded, y_train, kept, test) for model in models.values())
+        test_proba = {name: p for name, (p, _, _) in zip(models, final)}
+        for name, (_, _, sec) in zip(models, final):
+            log(f"final refit on {len(kept)} training curves, {name}: {sec:.0f} s")
+        result["scale"].update(n_train=int(len(rows)), n_train_kept=int(len(kept)), n_test=int(len(test)))
+        result["test_ids"] = [str(i) for i in folded.ids[test]]
+        result["test"] = summarise(y[test], snr[test], labels[test], test_proba)
+        figure_data = (y[test], snr[test], test_proba)  # Figs. 7-8 are the test set's (§3.5)
     if out_dir is not None:
-        result["figures"] = [str(p) for p in plot_figures(out_dir, y, snr, proba, histories)]
+        result["figures"] = [str(p) for p in plot_figures(out_dir, *figure_data, histories)]
     result["total_seconds"] = time.perf_counter() - t0
     if out_dir is not None:
         Path(out_dir, "bilstm_study.json").write_text(json.dumps(result, indent=2))
@@ -426,7 +558,9 @@ def format_rrab_table(result):
     Returns
     -------
     str
-        One line per model and subset (all, S/N > 60).
+        One line per model and subset: ``all`` and ``snr>60`` out-of-fold
+        (the paper's "CV" column), then ``test`` and ``test>60`` for the
+        final refits on the held-out test set when the result has one.
 
     Examples
     --------
@@ -441,12 +575,17 @@ def format_rrab_table(result):
     """
     lines = [f"{'model':<16} {'subset':<8} {'n':>6} {'acc':>6} {'prec':>6} {'rec':>6} {'F1':>6} "
              f"{'AUC60':>6} {'AP60':>6} {'EB->RRab':>8}"]
-    for name, r in result["models"].items():
-        for subset in ("all", "snr>60"):
-            m = r[subset]
-            lines.append(f"{name:<16} {subset:<8} {m['n']:>6} {m['accuracy']:>6.3f} {m['precision']:>6.3f} "
-                         f"{m['recall']:>6.3f} {m['f1']:>6.3f} {r['roc_auc_snr>60']:>6.3f} {r['ap_snr>60']:>6.3f} "
-                         f"{r['eb_called_rrab' if subset == 'all' else 'eb_called_rrab_snr>60']:>8.3f}")
+    sections = [("models", "all", "snr>60")]
+    if result.get("test") is not None:
+        sections.append(("test", "test", "test>60"))
+    for section, name_all, name_60 in sections:
+        for name, r in result[section].items():
+            for subset, shown in (("all", name_all), ("snr>60", name_60)):
+                m = r[subset]
+                eb = r["eb_called_rrab" if subset == "all" else "eb_called_rrab_snr>60"]
+                lines.append(f"{name:<16} {shown:<8} {m['n']:>6} {m['accuracy']:>6.3f} {m['precision']:>6.3f} "
+                             f"{m['recall']:>6.3f} {m['f1']:>6.3f} {r['roc_auc_snr>60']:>6.3f} "
+                             f"{r['ap_snr>60']:>6.3f} {eb:>8.3f}")
     return "\n".join(lines)
 
 

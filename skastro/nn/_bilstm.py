@@ -10,7 +10,7 @@ from torch import nn
 
 from ._training import BatchDataset
 
-__all__ = ["BiLSTMModule", "SequenceDataset", "keras_parameter_counts"]
+__all__ = ["BiLSTMModule", "SequenceDataset", "TimestepDropout", "keras_parameter_counts"]
 
 
 class SequenceDataset(BatchDataset):
@@ -37,6 +37,32 @@ class SequenceDataset(BatchDataset):
         T = int(length.max())  # trim the padding beyond the longest sequence of the batch
         X = {"sequence": self.sequence[idx, :T], "length": length, "period": self.period[idx]}
         return X, (None if self.y is None else self.y[idx])
+
+
+class TimestepDropout(nn.Module):
+    """Dropout of whole time steps of a ``(B, T, C)`` sequence (every channel of a step at once).
+
+    Keras' ``Dropout(rate, noise_shape=(None, None, 1))``: at training, each
+    step of each sequence is zeroed with probability ``p`` and the kept steps
+    are scaled by ``1 / (1 - p)``; at evaluation it is the identity.
+
+    Parameters
+    ----------
+    p : float, default=0.5
+        Probability of dropping a time step.
+    """
+
+    def __init__(self, p=0.5):
+        super().__init__()
+        if not 0 <= p < 1:
+            raise ValueError(f"TimestepDropout: p must lie in [0, 1); got {p!r}.")
+        self.p = float(p)
+
+    def forward(self, x):
+        if not self.training or self.p == 0:
+            return x
+        keep = torch.empty(x.shape[0], x.shape[1], 1, device=x.device, dtype=x.dtype).bernoulli_(1 - self.p)
+        return x * keep / (1 - self.p)
 
 
 class BiLSTMModule(nn.Module):
@@ -75,6 +101,12 @@ class BiLSTMModule(nn.Module):
         Dropout after the dense layer.
     n_side : int, default=1
         Scalar side inputs concatenated after the recurrent block (the period).
+    dropout_mode : {"element", "timestep"}, default="element"
+        What the input dropout and the dropout between biLSTM layers drop:
+        single elements (``nn.Dropout``) or whole time steps
+        (:class:`TimestepDropout`, the paper's "dropping network units (in
+        this case, time steps)", §3.4). The dropout on the final states and
+        after the dense layer is element-wise either way (the paper's too).
     init : {"keras", "torch"}, default="keras"
         Initial weights. ``"keras"``: the Keras defaults the paper trained
         with (Glorot-uniform input and dense kernels, orthogonal recurrent
@@ -105,18 +137,22 @@ class BiLSTMModule(nn.Module):
         recurrent_dropout=0.15,
         dense_dropout=0.5,
         n_side=1,
+        dropout_mode="element",
         init="keras",
     ):
         super().__init__()
         if init not in ("keras", "torch"):
             raise ValueError(f"init must be 'keras' or 'torch'; got {init!r}.")
+        if dropout_mode not in ("element", "timestep"):
+            raise ValueError(f"dropout_mode must be 'element' or 'timestep'; got {dropout_mode!r}.")
+        seq_dropout = TimestepDropout if dropout_mode == "timestep" else nn.Dropout
         hidden_sizes = tuple(int(h) for h in hidden_sizes)
         if not hidden_sizes:
             raise ValueError("hidden_sizes must list at least one biLSTM layer; got ().")
         self.input_size = int(input_size)
         self.hidden_sizes = hidden_sizes
         self.n_side = int(n_side)
-        self.input_dropout = nn.Dropout(input_dropout)
+        self.input_dropout = seq_dropout(input_dropout)
         self.fwd = nn.ModuleList()
         self.bwd = nn.ModuleList()
         size = self.input_size
@@ -124,7 +160,8 @@ class BiLSTMModule(nn.Module):
             self.fwd.append(nn.LSTM(size, h, batch_first=True))
             self.bwd.append(nn.LSTM(size, h, batch_first=True))
             size = 2 * h
-        self.recurrent_dropout = nn.Dropout(recurrent_dropout)
+        self.sequence_dropout = seq_dropout(recurrent_dropout)  # between biLSTM layers
+        self.recurrent_dropout = nn.Dropout(recurrent_dropout)  # on the final states
         size += self.n_side
         if dense_size:
             self.dense = nn.Sequential(nn.Linear(size, int(dense_size)), nn.ReLU())
@@ -185,7 +222,7 @@ class BiLSTMModule(nn.Module):
             if k == len(self.fwd) - 1:
                 # forward state at the last valid step; backward state after reading back to t=0
                 return torch.cat([f[rows, last], b_rev[rows, last]], dim=1)
-            x = self.recurrent_dropout(torch.cat([f, flip(b_rev)], dim=-1))
+            x = self.sequence_dropout(torch.cat([f, flip(b_rev)], dim=-1))
 
     def forward(self, sequence, length=None, period=None):
         """Logits ``(B, n_outputs)`` for ``sequence`` ``(B, T, C)``, ``length`` ``(B,)``, ``period`` ``(B, n_side)``."""

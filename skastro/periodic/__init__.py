@@ -1,6 +1,6 @@
 """Period search, robust folding and RNN sequences (Dékány & Grebel 2020)."""
 
-from ._bilstm import BiLSTMClassifier
+from ._bilstm import BILSTM_PRESETS, BiLSTMClassifier
 from ._label_cleaning import clean_labels, confident_mistakes
 from ._dual_fold import DualFoldSequencer
 from ._period_folder import FOLD_META_COLUMNS, PRESETS, PeriodFolder
@@ -11,6 +11,7 @@ __all__ = [
     "PeriodFolder",
     "DualFoldSequencer",
     "BiLSTMClassifier",
+    "BILSTM_PRESETS",
     "clean_labels",
     "confident_mistakes",
     "FoldFeatures",

@@ -175,6 +175,14 @@ def clean_labels(
             mistakes = mistakes[mistakes["position"].isin(chosen)]
         if mistakes.empty:
             break
+        left = np.setdiff1d(kept, mistakes["position"].to_numpy())
+        emptied = sorted(set(np.unique(y_k).tolist()) - set(np.unique(y[left]).tolist()))
+        if emptied:
+            raise ValueError(
+                f"clean_labels: round {iteration} would remove every example of class(es) {emptied} "
+                f"({len(mistakes)} confident mistakes at threshold={threshold}); raise the threshold "
+                f"or pass an `inspect` callback that keeps some."
+            )
         mistakes.insert(0, "iteration", iteration)
         removed.append(mistakes)
         kept = np.setdiff1d(kept, mistakes["position"].to_numpy())

@@ -11,35 +11,49 @@ from ..utils import check_lightcurves
 __all__ = ["quality_mask", "QUALITY_PRESETS", "FoldFeatures", "DEFAULT_FEATURES"]
 
 #: The paper's selection cuts. ``"training"``: Eqs. 14-19 (§3.3);
-#: ``"target"``: Eqs. 24-30 (§4). Bounds are inclusive unless noted.
+#: ``"test"``: the explicit test set of §3.5; ``"target"``: Eqs. 24-30 (§4).
+#: Bounds are inclusive unless noted (``snr_above`` and ``amplitude_max`` are strict).
 QUALITY_PRESETS = {
     "training": {
-        "snr_min": 60.0, "n_epochs_min": 40, "coverage_p_min": 0.8, "coverage_2p_min": 0.8,
-        "mean_mag_range": (12.0, 15.5), "period_range": (0.28, 0.98), "amplitude_max": None,
+        "snr_min": 60.0, "snr_above": None, "n_epochs_min": 40, "coverage_p_min": 0.8,
+        "coverage_2p_min": 0.8, "mean_mag_range": (12.0, 15.5), "period_range": (0.28, 0.98),
+        "amplitude_max": None,
+    },
+    # §3.5: "S/N > 30, N_ep >= 30, and <Ks> >= 12 mag" (S/N strict), in the period range of
+    # the search and of the training set (§2, Eq. 19); no phase-coverage or amplitude cut is named
+    "test": {
+        "snr_min": None, "snr_above": 30.0, "n_epochs_min": 30, "coverage_p_min": None,
+        "coverage_2p_min": None, "mean_mag_range": (12.0, None), "period_range": (0.28, 0.98),
+        "amplitude_max": None,
     },
     "target": {
-        "snr_min": 30.0, "n_epochs_min": 30, "coverage_p_min": 0.8, "coverage_2p_min": 0.8,
-        "mean_mag_range": (12.0, None), "period_range": (0.28, 0.98), "amplitude_max": 1.0,
+        "snr_min": 30.0, "snr_above": None, "n_epochs_min": 30, "coverage_p_min": 0.8,
+        "coverage_2p_min": 0.8, "mean_mag_range": (12.0, None), "period_range": (0.28, 0.98),
+        "amplitude_max": 1.0,
     },
 }
 _KEYS = tuple(QUALITY_PRESETS["training"])
 
 
 def quality_mask(X, preset=None, **cuts):
-    """Which objects pass the light-curve quality cuts (Eqs. 14-19 / 24-30).
+    """Which objects pass the light-curve quality cuts (Eqs. 14-19, §3.5, Eqs. 24-30).
 
     Parameters
     ----------
     X : LightCurves or pandas.DataFrame
         Output of :class:`PeriodFolder` (or its ``meta``).
-    preset : {"training", "target"} or None, default=None
+    preset : {"training", "test", "target"} or None, default=None
         Start from the paper's cuts for the training set (Eqs. 14-19:
         S/N >= 60, N_ep >= 40, C_P >= 0.8, C_2P >= 0.8, 12 <= <Ks> <= 15.5,
-        0.28 <= P <= 0.98 d) or the target set (Eqs. 24-30: S/N >= 30,
-        N_ep >= 30, C_P, C_2P >= 0.8, <Ks> >= 12, A < 1 mag,
-        0.28 <= P <= 0.98 d). None: no cut unless given.
+        0.28 <= P <= 0.98 d), the explicit test set (§3.5: S/N > 30,
+        N_ep >= 30, <Ks> >= 12, and the search's 0.28 <= P <= 0.98 d; the
+        paper names no phase-coverage cut there: add ``coverage_p_min=0.8,
+        coverage_2p_min=0.8`` for the training set's) or the target set
+        (Eqs. 24-30: S/N >= 30, N_ep >= 30, C_P, C_2P >= 0.8, <Ks> >= 12,
+        A < 1 mag, 0.28 <= P <= 0.98 d). None: no cut unless given.
     **cuts
-        Override or add cuts: ``snr_min``, ``n_epochs_min``,
+        Override or add cuts: ``snr_min``, ``snr_above`` (strict:
+        ``snr > snr_above``), ``n_epochs_min``,
         ``coverage_p_min``, ``coverage_2p_min``, ``mean_mag_range`` (lo, hi;
         either may be None), ``period_range`` (lo, hi), ``amplitude_max``
         (strict: ``amplitude < amplitude_max``). A cut set to None is off.
@@ -58,6 +72,8 @@ def quality_mask(X, preset=None, **cuts):
     >>> quality_mask(meta, "training").tolist()
     [True, False]
     >>> quality_mask(meta, "training", snr_min=40).tolist()
+    [True, True]
+    >>> quality_mask(meta, "test").tolist()  # S/N > 30 (§3.5)
     [True, True]
     """
     meta = X.meta if isinstance(X, LightCurves) else X
@@ -89,6 +105,8 @@ def quality_mask(X, preset=None, **cuts):
     for key, name in lower.items():
         if settings[key] is not None:
             mask &= col(name) >= settings[key]
+    if settings["snr_above"] is not None:
+        mask &= col("snr") > settings["snr_above"]
     for key, name in (("mean_mag_range", "mean_mag"), ("period_range", "period")):
         if settings[key] is not None:
             lo, hi = settings[key]

@@ -73,11 +73,12 @@ def _folding(ctx):
     rows.append(Row("binned epochs = simulated epochs (3-minute window)",
                     f"{np.mean(meta['n_epochs'] == meta['n_epochs_input']):.3f}",
                     "1-6 pawprints -> one point per epoch (§3.2)"))
-    for preset, eqs in (("training", "Eqs. 14-19"), ("target", "Eqs. 24-30")):
+    paper_counts = {"training": "15,964 RRab + 22,288 non-RRab (training)",
+                    "test": "4,876 RRab + 7,853 non-RRab (test)", "target": "~10^5 target light curves"}
+    for preset, eqs in (("training", "Eqs. 14-19"), ("test", "§3.5"), ("target", "Eqs. 24-30")):
         mask = quality_mask(folded, preset)
         rows.append(Row(f"pass the {preset} cuts ({eqs})", f"{mask.mean():.2f} of the sample",
-                        "15,964 RRab + 22,288 non-RRab (training)" if preset == "training" else
-                        "~10^5 target light curves"))
+                        paper_counts[preset]))
     seq = DualFoldSequencer(max_length=None).fit_transform(folded[quality_mask(folded, "target")])
     rows.append(Row("DualFoldSequencer output (target cuts)",
                     f"sequence {seq['sequence'].shape}, lengths {seq['length'].min()}-{seq['length'].max()}",

@@ -274,3 +274,68 @@ def test_full_pipeline_on_simulated_light_curves_pickles_to_identical_prediction
     again = pickle.loads(pickle.dumps(pipe))
     np.testing.assert_array_equal(again.predict_proba(lcs), proba)
     np.testing.assert_array_equal(again.predict(lcs), pipe.predict(lcs))
+
+
+# ------------------------------------------------------------ the paper's preset (§3.2, §3.4)
+def test_timestep_dropout_drops_whole_steps_and_is_identity_in_eval():
+    from skastro.nn._bilstm import TimestepDropout
+
+    torch.manual_seed(0)
+    drop = TimestepDropout(0.3).train()
+    x = torch.ones(64, 50, 6)
+    out = drop(x)
+    step_zero = (out == 0).all(dim=-1)
+    step_kept = torch.isclose(out, torch.full_like(out, 1 / 0.7)).all(dim=-1)
+    assert bool((step_zero | step_kept).all())  # every step is dropped or kept whole
+    assert 0.25 < step_zero.float().mean().item() < 0.35
+    assert torch.equal(drop.eval()(x), x)
+    with pytest.raises(ValueError, match="p must lie in"):
+        TimestepDropout(1.0)
+
+
+def test_module_dropout_mode_chooses_the_sequence_dropouts():
+    from skastro.nn._bilstm import TimestepDropout
+
+    net = BiLSTMModule(dropout_mode="timestep", input_dropout=0.05, recurrent_dropout=0.15)
+    assert isinstance(net.input_dropout, TimestepDropout) and net.input_dropout.p == 0.05
+    assert isinstance(net.sequence_dropout, TimestepDropout) and net.sequence_dropout.p == 0.15
+    assert isinstance(net.recurrent_dropout, torch.nn.Dropout)  # the final-state vector: element-wise
+    assert isinstance(BiLSTMModule().input_dropout, torch.nn.Dropout)
+    with pytest.raises(ValueError, match="dropout_mode"):
+        BiLSTMModule(dropout_mode="spatial")
+    # in training, a dropped input step is as if the step were zero for every channel
+    torch.manual_seed(1)
+    net = BiLSTMModule(input_size=4, hidden_sizes=(3,), dense_size=0, n_side=0, dropout_mode="timestep",
+                       input_dropout=0.5, recurrent_dropout=0.0, dense_dropout=0.0).train()
+    seq = torch.randn(2, 9, 4)
+    seen = {}
+    net.fwd[0].register_forward_hook(lambda mod, inp, out: seen.update(x=inp[0].detach()))
+    net(seq, torch.tensor([9, 9]))
+    x = seen["x"]
+    zero = (x == 0).all(dim=-1)
+    assert bool(zero.any()) and bool(((x == 0).any(dim=-1) == zero).all())
+
+
+def test_from_preset_dekany2020_is_the_papers_configuration():
+    clf = BiLSTMClassifier.from_preset("dekany2020", random_state=3)
+    p = clf.get_params()
+    assert (p["scale_inputs"], p["period_scaling"], p["dropout_mode"]) == (False, "none", "timestep")
+    assert tuple(p["hidden_sizes"]) == (48, 32) and p["dense_size"] == 64
+    assert (p["input_dropout"], p["recurrent_dropout"], p["dense_dropout"]) == (0.05, 0.15, 0.5)
+    assert (p["lr"], p["lr_decay"], p["batch_size"], p["max_epochs"]) == (0.0015, 8e-5, 256, 300)
+    assert p["validation_fraction"] is None and not p["early_stopping"] and p["random_state"] == 3
+    assert BiLSTMClassifier.from_preset("dekany2020", max_epochs=5).max_epochs == 5
+    with pytest.raises(ValueError, match="Unknown preset 'paper'.*dekany2020"):
+        BiLSTMClassifier.from_preset("paper")
+
+
+def test_preset_feeds_raw_values_and_learns():
+    X, y = last_step_data(n=160)
+    clf = BiLSTMClassifier.from_preset("dekany2020", hidden_sizes=(8,), dense_size=8, max_epochs=12,
+                                       batch_size=16, lr=0.02, n_jobs=1, random_state=0).fit(X, y)
+    assert np.array_equal(clf.channel_mean_, np.zeros(4)) and np.array_equal(clf.channel_scale_, np.ones(4))
+    assert (clf.period_mean_, clf.period_scale_) == (0.0, 1.0)
+    seq, length, period = clf._prepare(X)
+    np.testing.assert_array_equal(seq, X["sequence"])  # the raw sequence, padding included
+    np.testing.assert_array_equal(period, X["period"])  # the period in days
+    assert clf.score(X, y) > 0.9

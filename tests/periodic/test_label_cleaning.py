@@ -62,3 +62,14 @@ def test_clean_labels_inspection_hook_decides_what_goes():
     assert result.estimator is None and len(result.kept) == 99
     with pytest.raises(ValueError, match="max_iter"):
         clean_labels(LogisticRegression(), X, y, max_iter=0)
+
+
+def test_clean_labels_refuses_to_empty_a_class():
+    # every "RRab" label sits inside the "other" blob: one round would drop the whole class
+    rng = np.random.default_rng(0)
+    X = rng.normal(0, 1, (60, 2))
+    X[:6] += 0.01
+    y = np.array(["other"] * 54 + ["RRab"] * 6)
+    X[54:] = X[:6]
+    with pytest.raises(ValueError, match=r"round 1 would remove every example of class\(es\) \['RRab'\]"):
+        clean_labels(LogisticRegression(), X, y, cv=3, threshold=0.5)

@@ -1,0 +1,78 @@
+"""The RRab study (Dékány & Grebel 2020, §3.4-3.5): the held-out protocol with label cleaning."""
+
+import json
+
+import numpy as np
+import pytest
+
+from skastro.experiments import fold_rrab_simulation, format_rrab_table, make_rrab_models, run_rrab_study
+from skastro.experiments._rrab import _plant_label_noise
+
+TINY = dict(max_epochs=1, n_splits=2, batch_size=16, hidden_sizes=(4,), dense_size=4, max_length=30,
+            log=lambda m: None)
+
+
+@pytest.fixture(scope="module")
+def folded():
+    return fold_rrab_simulation(60, log=lambda m: None)
+
+
+@pytest.fixture(scope="module")
+def paper_protocol(folded, tmp_path_factory):
+    out = tmp_path_factory.mktemp("rrab")
+    res = run_rrab_study(n_objects=60, folded=folded, rf_trees=20, test_size=0.3, label_noise=0.25,
+                         clean_labels=True, clean_with="RF features", clean_threshold=0.7, clean_max_iter=2,
+                         bilstm_preset="dekany2020", out_dir=out, **TINY)
+    return res, out
+
+
+def test_held_out_test_set_is_stratified_and_scored_by_the_final_refits(folded, paper_protocol):
+    res, out = paper_protocol
+    y = (folded.meta["label"] == "RRab").to_numpy()
+    s = res["scale"]
+    assert s["n_train"] + s["n_test"] == len(y) == 60 and s["n_test"] == 18
+    test = np.isin(folded.ids.astype(str), res["test_ids"])
+    assert test.sum() == 18 and abs(y[test].mean() - y.mean()) < 0.05  # stratified
+    for name, r in res["test"].items():  # the final refits, scored once on the test curves only
+        assert r["all"]["n"] == 18, name
+    for name, r in res["models"].items():  # cross-validation on the training part only
+        assert r["all"]["n"] == s["n_train"], name
+    assert "test" in format_rrab_table(res) and "test>60" in format_rrab_table(res)
+    saved = json.loads((out / "bilstm_study.json").read_text())
+    assert saved["test_ids"] == res["test_ids"] and len(res["figures"]) == 3
+
+
+def test_label_cleaning_runs_on_the_training_part_and_finds_planted_labels(folded, paper_protocol):
+    res, _ = paper_protocol
+    c = res["cleaning"]
+    n_train_rrab = round(0.7 * 24)  # 24 RRab among the 60 curves, stratified
+    assert c["n_planted"] == round(0.25 * n_train_rrab)
+    assert c["n_removed"] == len(c["removed_ids"]) == sum(c["removed_per_iteration"])
+    assert not set(c["removed_ids"]) & set(res["test_ids"])  # the test set is never cleaned
+    assert c["planted_removed"] >= 1  # the forest's out-of-fold predictions catch planted wrong labels
+    assert res["scale"]["n_train_kept"] == res["scale"]["n_train"] - c["n_removed"]
+
+
+def test_plant_label_noise_takes_rrab_from_the_given_rows_only():
+    y = np.array([1, 1, 0, 1, 1, 0, 1, 1, 1, 1])
+    rows = np.array([0, 1, 2, 3, 4, 5])
+    planted = _plant_label_noise(y, rows, 0.5, 0)
+    assert len(planted) == 2 and set(planted) <= {0, 1, 3, 4}
+    np.testing.assert_array_equal(planted, _plant_label_noise(y, rows, 0.5, 0))
+    assert len(_plant_label_noise(y, rows, 0.0, 0)) == 0
+
+
+def test_preset_networks_and_bad_protocol_settings():
+    nets = make_rrab_models(bilstm_preset="dekany2020", max_epochs=7)
+    clf = nets["BiLSTM P+2P"].steps[-1][1]
+    assert (clf.scale_inputs, clf.period_scaling, clf.dropout_mode, clf.max_epochs) == (False, "none", "timestep", 7)
+    assert nets["BiLSTM P only"].steps[-1][1].channels == (0, 1)
+    assert make_rrab_models()["BiLSTM P+2P"].steps[-1][1].scale_inputs  # defaults unchanged
+    with pytest.raises(ValueError, match="need a held-out test set"):
+        run_rrab_study(clean_labels=True)
+    with pytest.raises(ValueError, match="need a held-out test set"):
+        run_rrab_study(label_noise=0.1)
+    with pytest.raises(ValueError, match="test_size must lie in"):
+        run_rrab_study(test_size=1.5)
+    with pytest.raises(ValueError, match="clean_with must name"):
+        run_rrab_study(test_size=0.2, clean_labels=True, clean_with="SVM")
