@@ -15,7 +15,7 @@ from sklearn.utils.validation import check_is_fitted
 from ..utils import check_lightcurves
 from ..utils._set_output import ContainerTransformerMixin
 from ..utils._grouped import group_median
-from ..utils._validation import meta_as_float
+from ..utils._validation import meta_as_float, preset_params
 
 __all__ = ["alertfinder_trigger", "AlertFinder", "clean_mask"]
 
@@ -469,9 +469,7 @@ class AlertFinder(ContainerTransformerMixin, BaseEstimator):
         >>> finder.combinations, finder.overwrite
         ('all', True)
         """
-        if name not in PRESETS:
-            raise ValueError(f"Unknown preset {name!r}; the presets are {sorted(PRESETS)}.")
-        return cls(**{**PRESETS[name], **params})
+        return cls(**preset_params(PRESETS, name, params))
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):

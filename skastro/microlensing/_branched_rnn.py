@@ -8,6 +8,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ..nn._base import BaseTorchClassifier
+from ..utils._validation import preset_params
 from ..utils import check_lightcurves
 from ._augmentation import augment_crops
 from ._preprocessing import LensNetPreprocessor, pad_branches
@@ -246,10 +247,8 @@ class BranchedRNNClassifier(BaseTorchClassifier):
         >>> clf.lr, clf.batch_size, clf.preprocessor.flux_normalization
         (1e-06, 2048, 'none')
         """
-        if name not in PRESETS:
-            raise ValueError(f"Unknown preset {name!r}; the presets are {sorted(PRESETS)}.")
-        preset = {"preprocessor": LensNetPreprocessor.from_preset(name), **PRESETS[name]}
-        return cls(**{**preset, **params})
+        preset = preset_params(PRESETS, name, params)
+        return cls(**{"preprocessor": LensNetPreprocessor.from_preset(name), **preset})
 
     # -------------------------------------------------------------- helpers
     def _passthrough_features(self, X):

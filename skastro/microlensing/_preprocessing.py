@@ -7,6 +7,7 @@ from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from ..utils._validation import preset_params
 from ..utils import check_lightcurves
 from ..utils._set_output import ContainerTransformerMixin
 from ..utils._grouped import group_median
@@ -237,9 +238,7 @@ class LensNetPreprocessor(ContainerTransformerMixin, BaseEstimator):
         >>> prep.flux_normalization, prep.max_length, prep.max_length_per
         ('none', 1500, 'alert')
         """
-        if name not in PRESETS:
-            raise ValueError(f"Unknown preset {name!r}; the presets are {sorted(PRESETS)}.")
-        return cls(**{**PRESETS[name], **params})
+        return cls(**preset_params(PRESETS, name, params))
 
     # ------------------------------------------------------------------ core
     def _prepare(self, X, context):

@@ -8,6 +8,7 @@ from sklearn.base import BaseEstimator, OutlierMixin, TransformerMixin, _fit_con
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from ..utils._validation import preset_params
 from ..utils import check_lightcurves, load_model, save_model
 from . import _kernels
 
@@ -248,9 +249,7 @@ class DmDtNoveltyDetector(OutlierMixin, TransformerMixin, BaseEstimator):
         >>> DmDtNoveltyDetector.from_preset("soraisam2020", bands=None).bands is None
         True
         """
-        if name not in PRESETS:
-            raise ValueError(f"Unknown preset {name!r}; the presets are {sorted(PRESETS)}.")
-        return cls(**{**PRESETS[name], **params})
+        return cls(**preset_params(PRESETS, name, params))
 
     # ------------------------------------------------------------------ set-up
     def _init_state(self, X):

@@ -7,6 +7,7 @@ import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..nn._base import BaseTorchClassifier
+from ..utils._validation import preset_params
 
 __all__ = ["BiLSTMClassifier", "BILSTM_PRESETS"]
 
@@ -351,9 +352,7 @@ class BiLSTMClassifier(BaseTorchClassifier):
         >>> BiLSTMClassifier.from_preset("dekany2020", max_epochs=30).max_epochs
         30
         """
-        if name not in BILSTM_PRESETS:
-            raise ValueError(f"Unknown preset {name!r}; the presets are {sorted(BILSTM_PRESETS)}.")
-        return cls(**{**BILSTM_PRESETS[name], **params})
+        return cls(**preset_params(BILSTM_PRESETS, name, params))
 
     # ----------------------------------------------------------------- helpers
     def _hidden_sizes(self):

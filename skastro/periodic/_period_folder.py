@@ -13,6 +13,7 @@ from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import check_is_fitted
 
 from .._lightcurves import LightCurves
+from ..utils._validation import preset_params
 from ..utils import check_lightcurves
 from ..utils._set_output import ContainerTransformerMixin
 from ..utils._grouped import group_median
@@ -398,9 +399,7 @@ class PeriodFolder(ContainerTransformerMixin, BaseEstimator):
         >>> folder.get_params()["period_range"], folder.n_peaks
         ((0.28, 0.98), 3)
         """
-        if name not in PRESETS:
-            raise ValueError(f"Unknown preset {name!r}; the presets are {sorted(PRESETS)}.")
-        return cls(**{**PRESETS[name], **params})
+        return cls(**preset_params(PRESETS, name, params))
 
     def _resolve(self):
         settings = {name: getattr(self, name) for name in self._parameter_constraints}

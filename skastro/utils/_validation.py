@@ -257,3 +257,11 @@ def _number_or_nan(value):
     if isinstance(value, (str, bytes, int, float, np.integer, np.floating)):
         return value
     return np.nan
+
+
+def preset_params(presets, name, params):
+    """The constructor parameters of preset ``name`` with ``params`` overriding them
+    (the body of every estimator's ``from_preset``)."""
+    if name not in presets:
+        raise ValueError(f"Unknown preset {name!r}; the presets are {sorted(presets)}.")
+    return {**presets[name], **params}
