@@ -221,3 +221,18 @@ def test_period_folder_spreads_its_chunks_over_the_cluster_through_joblib(client
     assert workers and workers <= set(client.scheduler_info()["workers"])
     out, err = capsys.readouterr()
     assert out == "" and "20/20" in err  # the bar moves with the results coming back
+
+
+def test_verbose_draws_dasks_progress_bar_on_stderr_only(client, parts_dir, transients, detector,
+                                                         capsys):
+    quiet = sd.map_estimator(detector, parts_dir, "score_samples")
+    assert capsys.readouterr() == ("", "")  # verbose=0, the default
+    loud = sd.map_estimator(detector, parts_dir, "score_samples", verbose=1)
+    out, err = capsys.readouterr()  # distributed.progress draws on stdout unless redirected
+    assert out == "" and "100% Completed" in err
+    np.testing.assert_array_equal(loud, quiet)
+    with dask.config.set(scheduler="synchronous"):
+        merged = sd.partial_fit_merge(DmDtNoveltyDetector(), parts_dir, verbose=1)
+    out, err = capsys.readouterr()  # dask.diagnostics.ProgressBar in this process
+    assert out == "" and "100% Completed" in err
+    np.testing.assert_array_equal(merged.counts_, DmDtNoveltyDetector().fit(transients).counts_)
