@@ -146,8 +146,8 @@ def run_size(n_curves, args, root):
     whole, parts = (f.meta["period"].to_numpy() for f in (whole_fold, sync_fold))
     differ = ~((whole == parts) | (np.isnan(whole) & np.isnan(parts)))
     row["periods_differing_whole_vs_partitions"] = int(differ.sum())
-    row["max_rel_period_difference"] = float(np.nanmax(
-        np.abs(whole[differ] - parts[differ]) / parts[differ], initial=0.0))
+    rel = np.nanmax(np.abs(whole[differ] - parts[differ]) / parts[differ], initial=0.0)
+    row["max_rel_period_difference"] = f"{rel:.2g}"  # as text: the table prints 1e-16 as 0.0
     shutil.rmtree(data)
     return row
 

@@ -5,7 +5,8 @@ Parquet file written by ``LightCurves.to_parquet``, or a partitioned
 directory written by ``skastro.write_partitions``), runs partition by
 partition on Dask (in this process by default, on a local cluster with
 ``--n-workers``, on a running cluster with ``--scheduler``) and writes
-Parquet partitions.
+Parquet partitions. Dask's progress bar and the messages go to stderr
+(``--quiet``: no bar); nothing is written to stdout.
 """
 
 import contextlib
@@ -36,6 +37,8 @@ def _input_arguments(p):
     c.add_argument("--n-workers", type=int, default=0,
                    help="without --scheduler: start a local cluster of this many worker "
                    "processes; 0 runs in this process (default: %(default)s)")
+    p.add_argument("--quiet", action="store_true",
+                   help="no progress bar (by default Dask's progress bar is drawn on stderr)")
 
 
 def _output_argument(p):
@@ -185,7 +188,7 @@ def _write(estimator, args, method, bag=None):
 
     bag = _collection(args) if bag is None else bag
     files = skastro.dask.map_estimator(estimator, bag, method, output=args.out,
-                                       overwrite=args.overwrite)
+                                       overwrite=args.overwrite, verbose=not args.quiet)
     print(f"wrote {len(files)} partition(s) to {args.out}", file=sys.stderr)
     return 0
 
@@ -211,7 +214,7 @@ def _novelty_fit(args):
 
     detector = DmDtNoveltyDetector(score=args.score, bands=args.bands,
                                    contamination=args.contamination)
-    detector = skastro.dask.partial_fit_merge(detector, _collection(args))
+    detector = skastro.dask.partial_fit_merge(detector, _collection(args), verbose=not args.quiet)
     detector.save(args.model)
     print(f"fitted on {detector.n_objects_seen_} light curves; model written to "
           f"{args.model}", file=sys.stderr)

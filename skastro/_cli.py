@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ._batch_cli import add_batch_commands, run as run_batch
 from .reproduce import SECTIONS, Context
+from .utils._progress import progress, write
 
 
 def _reproduce(args):
@@ -23,9 +24,10 @@ def _reproduce(args):
     lines = ["# skastro reproduce", "",
              f"data: {'real data from ' + str(data_dir) if data_dir else 'built-in simulations only'}; "
              f"scale: {'full' if args.full else 'small'}; random_state={args.random_state}", ""]
-    for name in names:
+    # the tables go to stdout, the bar of the sections to stderr (not with --quiet)
+    for name in progress(names, verbose=not args.quiet, desc="skastro reproduce", unit="section"):
         module = importlib.import_module(f"skastro.reproduce._{name}")
-        print(f"== {module.TITLE}", flush=True)
+        write(f"== {module.TITLE}")
         ctx = Context(out_dir=out_root / name, data_dir=data_dir, full=args.full,
                       random_state=args.random_state, verbose=not args.quiet)
         ctx.out_dir.mkdir(parents=True, exist_ok=True)
@@ -35,11 +37,11 @@ def _reproduce(args):
         table = [f"## {module.TITLE}", "", f"({seconds:.0f} s; figures in `{ctx.out_dir}`)", "",
                  "| quantity | skastro | paper | note |", "|---|---|---|---|"]
         table += [f"| {r.quantity} | {r.ours} | {r.paper} | {r.note} |" for r in rows]
-        print("\n".join(table[2:]) + "\n", flush=True)
+        write("\n".join(table[2:]) + "\n")
         lines += table + [""]
     summary = out_root / "summary.md"
     summary.write_text("\n".join(lines))
-    print(f"Summary written to {summary}")
+    write(f"Summary written to {summary}")
 
 
 def main(argv=None):
@@ -66,7 +68,7 @@ def main(argv=None):
                      help=f"run only these sections, in order, from: {', '.join(SECTIONS)} (default: all)")
     rep.add_argument("--full", action="store_true", help="paper-scale sizes (slow)")
     rep.add_argument("--random-state", type=int, default=0, help="seed of every section (default: %(default)s)")
-    rep.add_argument("--quiet", action="store_true", help="print only the tables, not the progress lines")
+    rep.add_argument("--quiet", action="store_true", help="print only the tables: no progress lines (stdout) nor bar (stderr)")
     add_batch_commands(sub)  # fold, novelty fit|score, vet (skastro._batch_cli)
     args = parser.parse_args(argv)
     if args.command == "reproduce":

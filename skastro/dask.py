@@ -11,7 +11,9 @@ for bags (a local process pool, which sends every task its inputs: prefer a
 Needs the ``dask`` extra: ``pip install "skastro[dask]"``.
 """
 
+import contextlib
 import functools
+import sys
 from pathlib import Path
 
 import dask
@@ -116,13 +118,42 @@ def _as_bag(collection):
     )
 
 
+def _client(collection):
+    """The distributed client that will compute ``collection``, or None."""
+    scheduler = dask.base.get_scheduler(collections=[collection])
+    client = getattr(scheduler, "__self__", None)
+    return client if callable(getattr(client, "scatter", None)) else None
+
+
+def _compute(collection, verbose):
+    """``collection.compute()``, with Dask's progress bar on stderr when ``verbose``.
+
+    On a distributed client, ``distributed.progress`` (which draws on stdout,
+    hence the redirection: commands write their data there); on a local
+    scheduler, ``dask.diagnostics.ProgressBar``.
+    """
+    if not verbose:
+        return collection.compute()
+    client = _client(collection)
+    if client is None:
+        from dask.diagnostics import ProgressBar
+
+        with ProgressBar(out=sys.stderr):
+            return collection.compute()
+    from distributed import progress
+
+    future = client.compute(collection)
+    with contextlib.redirect_stdout(sys.stderr):
+        progress(future, notebook=False)  # blocks until done
+    return future.result()
+
+
 def _ship(estimator, bag):
     """One graph node holding ``estimator``: scattered to every worker when the
     scheduler that will compute ``bag`` is a distributed client, else a single
     pure ``dask.delayed``."""
-    scheduler = dask.base.get_scheduler(collections=[bag])
-    client = getattr(scheduler, "__self__", None)
-    if client is not None and callable(getattr(client, "scatter", None)):
+    client = _client(bag)
+    if client is not None:
         return client.scatter(estimator, broadcast=True, hash=False)
     return dask.delayed(estimator, pure=True)
 
@@ -174,7 +205,7 @@ def _concat(parts):
 
 
 def map_estimator(estimator, collection, method="transform", *, output=None, overwrite=False,
-                  compute=True):
+                  compute=True, verbose=0):
     """Apply a fitted estimator partition by partition (distributed inference).
 
     The estimator is put in the graph once: scattered to the workers of the
@@ -202,6 +233,10 @@ def map_estimator(estimator, collection, method="transform", *, output=None, ove
     compute : bool, default=True
         False: return the lazy ``dask.bag.Bag`` of per-partition results
         (or written paths) instead, to compute on the scheduler active now.
+    verbose : int, default=0
+        > 0: Dask's progress bar on stderr while computing
+        (``distributed.progress`` on a distributed client,
+        ``dask.diagnostics.ProgressBar`` otherwise).
 
     Returns
     -------
@@ -241,7 +276,7 @@ def map_estimator(estimator, collection, method="transform", *, output=None, ove
         results = bag.map(_apply, shipped, method, file_bag)
     if not compute:
         return results
-    parts = results.compute()
+    parts = _compute(results, verbose)
     return [Path(p) for p in parts] if output is not None else _concat(parts)
 
 
@@ -254,7 +289,7 @@ def _merge_all(fitted):
     return functools.reduce(lambda a, b: a.merge(b), fitted)
 
 
-def partial_fit_merge(estimator, collection, *, split_every=8):
+def partial_fit_merge(estimator, collection, *, split_every=8, verbose=0):
     """Fit on a collection: ``partial_fit`` per partition, tree reduction with ``merge``.
 
     For estimators whose fitted state is additive, such as
@@ -273,6 +308,8 @@ def partial_fit_merge(estimator, collection, *, split_every=8):
         As in :func:`map_estimator`.
     split_every : int, default=8
         Fan-in of the merge tree.
+    verbose : int, default=0
+        > 0: Dask's progress bar on stderr, as in :func:`map_estimator`.
 
     Returns
     -------
@@ -304,5 +341,5 @@ def partial_fit_merge(estimator, collection, *, split_every=8):
     if isinstance(split_every, bool) or not isinstance(split_every, int) or split_every < 2:
         raise ValueError(f"split_every must be an int >= 2; got {split_every!r}.")
     bag = _as_bag(collection)
-    return bag.reduction(functools.partial(_fit_partitions, clone(estimator)), _merge_all,
-                         split_every=split_every).compute()
+    return _compute(bag.reduction(functools.partial(_fit_partitions, clone(estimator)), _merge_all,
+                                  split_every=split_every), verbose)

@@ -20,19 +20,23 @@ def _long_table(lcs, **rename):
     return lcs.to_pandas().rename(columns={"value": "mag", "error": "mag_err", **rename})
 
 
-def test_novelty_fit_then_score_from_csv(tmp_path, transients):
+def test_novelty_fit_then_score_from_csv(tmp_path, transients, capsys):
     csv = tmp_path / "obs.csv"
     _long_table(transients).to_csv(csv, index=False)
     model = tmp_path / "det.skm"
     argv = ["--band-column", "band", "--partition-size", "15"]
     assert main(["novelty", "fit", str(csv), "--model", str(model), "--score", "paper", *argv]) == 0
+    out, err = capsys.readouterr()  # progress (dask.diagnostics, in process) on stderr only
+    assert out == "" and "100% Completed" in err and "model written" in err
     expected = DmDtNoveltyDetector(score="paper").fit(LightCurves.from_pandas(
         pd.read_csv(csv), band="band"))
     det = DmDtNoveltyDetector.load(model)
     np.testing.assert_array_equal(det.counts_, expected.counts_)
     assert det.offset_ == expected.offset_
     assert main(["novelty", "score", str(model), str(csv), "--out", str(tmp_path / "s"),
-                 *argv]) == 0
+                 *argv, "--quiet"]) == 0
+    out, err = capsys.readouterr()
+    assert out == "" and "Completed" not in err and "wrote 3 partition(s)" in err
     scores = pd.read_parquet(tmp_path / "s")
     assert len(list((tmp_path / "s").glob("part-*.parquet"))) == 3
     np.testing.assert_array_equal(scores.index.to_numpy(), transients.ids.to_numpy())
@@ -40,11 +44,13 @@ def test_novelty_fit_then_score_from_csv(tmp_path, transients):
                                   expected.score_samples(transients))
 
 
-def test_fold_partitioned_directory_on_local_cluster(tmp_path):
+def test_fold_partitioned_directory_on_local_cluster(tmp_path, capsys):
     lcs = make_periodic_variables(16, n_epochs=(30, 50), random_state=0)
     write_partitions(lcs, tmp_path / "in", partition_size=8)
     assert main(["fold", str(tmp_path / "in"), "--out", str(tmp_path / "out"),
                  "--n-workers", "1", "--random-state", "0"]) == 0
+    out, err = capsys.readouterr()  # distributed.progress, redirected to stderr
+    assert out == "" and "100% Completed" in err and "wrote 2 partition(s)" in err
     folder = PeriodFolder(random_state=0).fit(lcs)
     expected = LightCurves.concat([folder.transform(lcs[:8]), folder.transform(lcs[8:])])
     assert read_partitions(tmp_path / "out").equals(expected)

@@ -11,7 +11,16 @@ def test_reproduce_data_model_writes_summary_and_figure(tmp_path, capsys):
     assert "built-in simulations only" in summary
     assert "| epochs per light curve (median, range) |" in summary
     assert (tmp_path / "data_model" / "simulated_light_curves.png").stat().st_size > 10_000
-    assert "Summary written" in capsys.readouterr().out
+    out, err = capsys.readouterr()
+    assert "Summary written" in out and "| quantity |" in out and err == ""  # --quiet: no bar
+
+
+def test_reproduce_shows_a_bar_of_the_sections_on_stderr(tmp_path, capsys):
+    assert main(["reproduce", "--sections", "data_model", "--out", str(tmp_path)]) == 0
+    out, err = capsys.readouterr()
+    assert "skastro reproduce: 100%" in err and "1/1" in err and "section" in err
+    assert "| quantity |" not in err and "1/1" not in out
+    assert "== " in out and "  simulated" in out  # the title and the progress lines stay on stdout
 
 
 def test_reproduce_rejects_unknown_section_and_missing_data_dir(tmp_path):

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from distributed import Client, LocalCluster
+from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 import skastro.dask as sd
@@ -203,3 +204,35 @@ def test_scaling_guide_example_runs():
     result = doctest.testfile(str(guide), module_relative=False,
                               optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 10 and result.failed == 0
+
+
+def test_period_folder_spreads_its_chunks_over_the_cluster_through_joblib(client, capsys):
+    import joblib
+    from distributed import get_task_stream
+
+    lcs = make_periodic_variables(20, n_epochs=(30, 50), random_state=0)
+    folder = PeriodFolder(chunk_size=5, n_jobs=2, random_state=0, verbose=1)
+    # in process, the same chunks (fit_loss moves in the last bits with the chunking)
+    expected = clone(folder).set_params(n_jobs=None, verbose=0).fit_transform(lcs)
+    with joblib.parallel_config(backend="dask"), get_task_stream(client) as stream:
+        folded = folder.fit_transform(lcs)
+    assert folded.equals(expected)
+    workers = {task["worker"] for task in stream.data if "fold_chunk" in str(task["key"])}
+    assert workers and workers <= set(client.scheduler_info()["workers"])
+    out, err = capsys.readouterr()
+    assert out == "" and "20/20" in err  # the bar moves with the results coming back
+
+
+def test_verbose_draws_dasks_progress_bar_on_stderr_only(client, parts_dir, transients, detector,
+                                                         capsys):
+    quiet = sd.map_estimator(detector, parts_dir, "score_samples")
+    assert capsys.readouterr() == ("", "")  # verbose=0, the default
+    loud = sd.map_estimator(detector, parts_dir, "score_samples", verbose=1)
+    out, err = capsys.readouterr()  # distributed.progress draws on stdout unless redirected
+    assert out == "" and "100% Completed" in err
+    np.testing.assert_array_equal(loud, quiet)
+    with dask.config.set(scheduler="synchronous"):
+        merged = sd.partial_fit_merge(DmDtNoveltyDetector(), parts_dir, verbose=1)
+    out, err = capsys.readouterr()  # dask.diagnostics.ProgressBar in this process
+    assert out == "" and "100% Completed" in err
+    np.testing.assert_array_equal(merged.counts_, DmDtNoveltyDetector().fit(transients).counts_)

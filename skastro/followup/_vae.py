@@ -68,7 +68,8 @@ class SpectrumVAE(TransformerMixin, BaseTorchEstimator):
     random_state : int, RandomState instance or None, default=None
         Seeds torch (weights, batches, reparameterisation noise).
     verbose : int, default=0
-        skorch's per-epoch table when > 0.
+        > 0: a progress bar of the epochs on stderr (tqdm) and the per-epoch
+        table (losses, duration) on stdout; 0 prints nothing.
 
     Attributes
     ----------

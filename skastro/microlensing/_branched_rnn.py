@@ -107,7 +107,8 @@ class BranchedRNNClassifier(BaseTorchClassifier):
         torch device: ``"cpu"``, ``"cuda"``, ``"cuda:<index>"``, ``"mps"`` or
         ``"auto"`` (CUDA when available); checked at ``fit``.
     verbose : int, default=0
-        >0 prints skorch's epoch log.
+        > 0: a progress bar of the epochs on stderr (tqdm) and the per-epoch
+        table (losses, accuracies, duration) on stdout; 0 prints nothing.
     random_state : int, RandomState instance or None, default=None
         Seeds, in this order, the batch order, the validation split, the
         crops and torch (weights, dropout).

@@ -17,7 +17,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from ..utils._model_io import model_state
-from ._utils import _silent, resolve_device, torch_threads
+from ._utils import _print_above_bars, _silent, resolve_device, torch_threads
 
 __all__ = ["BaseTorchClassifier", "BaseTorchEstimator"]
 
@@ -50,7 +50,9 @@ class BaseTorchEstimator(BaseEstimator):
     - ``random_state``: one ``RandomState`` drawn in a fixed order: the batch
       order, the validation split, any data augmentation, then the torch seed
       (weights, dropout).
-    - ``verbose``: > 0 prints skorch's per-epoch table.
+    - ``verbose``: > 0 shows a progress bar of the epochs on stderr (tqdm,
+      the last losses beside it) and prints skorch's per-epoch table on
+      stdout above it; 0 (the default) prints nothing.
 
     Fitted nets keep no training or validation data: ``net_.train_split``
     is cleared after ``fit``, so a pickle holds the weights, the settings
@@ -105,6 +107,12 @@ class BaseTorchEstimator(BaseEstimator):
         import torch
         from skorch.helper import predefined_split
 
+        from ._training import EpochProgress
+
+        callbacks = list(callbacks)
+        if self.verbose:  # first: the bar counts the epoch that early stopping ends on
+            callbacks.insert(0, ("progress", EpochProgress(desc=type(self).__name__)))
+            net_params["callbacks__print_log__sink"] = _print_above_bars
         return net_class(
             module=module,
             **{f"module__{k}": v for k, v in module_params.items()},
@@ -113,7 +121,7 @@ class BaseTorchEstimator(BaseEstimator):
             max_epochs=self.max_epochs,
             batch_size=self.batch_size,
             train_split=None if valid is None else predefined_split(valid),
-            callbacks=list(callbacks),
+            callbacks=callbacks,
             device=self._device() if device is None else device,
             verbose=int(self.verbose),
             **net_params,
@@ -338,7 +346,7 @@ class BaseTorchClassifier(ClassifierMixin, BaseTorchEstimator):
         if self.early_stopping:
             callbacks.append(("early_stopping", EarlyStopping(
                 monitor="valid_loss", patience=self.n_iter_no_change, load_best=True,
-                sink=print if self.verbose else _silent)))
+                sink=_print_above_bars if self.verbose else _silent)))
         return ClassifierNet, dict(
             module=module, module_params=module_params, callbacks=callbacks,
             criterion=torch.nn.BCEWithLogitsLoss if binary else torch.nn.CrossEntropyLoss,

@@ -11,7 +11,10 @@ from skorch import NeuralNet
 from skorch.callbacks import Callback, EpochTimer, PassthroughScoring, PrintLog
 from skorch.utils import to_tensor
 
-__all__ = ["BatchDataset", "BucketIterator", "ClassifierNet", "EpochAccuracy", "KerasDecay", "inference_order"]
+from ..utils._progress import progress
+
+__all__ = ["BatchDataset", "BucketIterator", "ClassifierNet", "EpochAccuracy", "EpochProgress",
+           "KerasDecay", "inference_order"]
 
 
 class BatchDataset:
@@ -126,6 +129,30 @@ class EpochAccuracy(Callback):
             good, total = self.counts_[training]
             if total:
                 net.history.record(name, good / total)
+
+
+class EpochProgress(Callback):
+    """A progress bar of the training epochs (stderr), the last losses as its postfix.
+
+    The per-epoch table (skorch's ``PrintLog``) is written above it; a bar
+    stopped early by ``EarlyStopping`` stays at the epoch it reached.
+    """
+
+    def __init__(self, desc=None):
+        self.desc = desc
+
+    def on_train_begin(self, net, **kwargs):
+        self.bar_ = progress(total=net.max_epochs, verbose=1, desc=self.desc, unit="epoch")
+
+    def on_epoch_end(self, net, **kwargs):
+        row = net.history[-1]
+        self.bar_.set_postfix({k: f"{row[k]:.4g}" for k in ("train_loss", "valid_loss") if k in row},
+                              refresh=False)
+        self.bar_.update()
+
+    def on_train_end(self, net, **kwargs):
+        self.bar_.close()
+        del self.bar_  # a fitted net pickles without it
 
 
 class ClassifierNet(NeuralNet):

@@ -7,6 +7,13 @@ def _silent(*args, **kwargs):
     """A skorch sink that prints nothing (picklable, unlike a lambda)."""
 
 
+def _print_above_bars(text):
+    """A skorch sink printing on stdout above the progress bars on stderr (picklable)."""
+    from ..utils._progress import write
+
+    write(text)
+
+
 def resolve_device(device, owner="estimator"):
     """Check a ``device`` parameter and return the torch device string to use.
 

@@ -183,7 +183,8 @@ class BiLSTMClassifier(BaseTorchClassifier):
         Seeds, in this order, the batch order, the validation split and torch
         (weights, dropout).
     verbose : int, default=0
-        Print a per-epoch table (losses, accuracies, duration) when > 0.
+        > 0: a progress bar of the epochs on stderr (tqdm) and the per-epoch
+        table (losses, accuracies, duration) on stdout; 0 prints nothing.
 
     Attributes
     ----------

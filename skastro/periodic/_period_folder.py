@@ -17,6 +17,7 @@ from ..utils._validation import preset_params
 from ..utils import check_lightcurves
 from ..utils._set_output import ContainerTransformerMixin
 from ..utils._grouped import group_median
+from ..utils._progress import progress
 from ._fourier import (
     _fit_orders,
     _gram,
@@ -252,7 +253,7 @@ class PeriodFolder(ContainerTransformerMixin, BaseEstimator):
     random_state : int, RandomState instance or None, default=None
         Seeds the assignment of epochs to cross-validation folds.
     verbose : int, default=0
-        Print progress per chunk when > 0.
+        > 0: a progress bar of the folded light curves on stderr (tqdm).
 
     Attributes
     ----------
@@ -502,20 +503,25 @@ class PeriodFolder(ContainerTransformerMixin, BaseEstimator):
         # the bad-input policy; no errors: unit weights
         X = check_lightcurves(X, self, errors="unit", measurements=apertures)
         payload, chunks, band_names = self._payloads(X, apertures)
-        n = len(X)
-        if self.n_jobs in (None, 1) or len(chunks) == 1:
-            results = []
-            for i, (lo, hi) in enumerate(chunks):
-                results.append(_fold_chunk(payload(lo, hi), settings, len(band_names) or 1))
-                if self.verbose:
-                    print(f"[PeriodFolder] chunk {i + 1}/{len(chunks)} ({hi} of {n} light curves)")
-        else:
-            from joblib import Parallel, delayed
+        n_bands = len(band_names) or 1
+        results = []
+        with progress(total=len(X), verbose=self.verbose, desc="PeriodFolder", unit="curve") as bar:
+            if self.n_jobs in (None, 1) or len(chunks) == 1:
+                for lo, hi in chunks:
+                    results.append(_fold_chunk(payload(lo, hi), settings, n_bands))
+                    bar.update(hi - lo)
+            else:
+                from joblib import Parallel, delayed
 
-            results = Parallel(n_jobs=self.n_jobs, verbose=10 if self.verbose else 0)(
-                delayed(_fold_chunk)(payload(lo, hi), settings, len(band_names) or 1)
-                for lo, hi in chunks
-            )
+                try:  # results as they come (in order), to move the bar
+                    parallel = Parallel(n_jobs=self.n_jobs, return_as="generator")
+                except ValueError:  # a backend without generators (multiprocessing)
+                    parallel = Parallel(n_jobs=self.n_jobs)
+                tasks = (delayed(_fold_chunk)(payload(lo, hi), settings, n_bands)
+                         for lo, hi in chunks)
+                for result, (lo, hi) in zip(parallel(tasks), chunks):  # runs the generator out
+                    results.append(result)
+                    bar.update(hi - lo)
         return _assemble(X, results, band_names or ("",), apertures, self.multiband,
                          bool(self.aperture_columns), with_error=not unweighted)
 

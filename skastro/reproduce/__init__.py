@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..utils._progress import write
+
 # Run order of the sections (module names under skastro.reproduce).
 SECTIONS = ["data_model", "periodic", "lensnet", "novelty", "followup"]
 
@@ -36,7 +38,7 @@ class Context:
 
     def log(self, message):
         if self.verbose:
-            print(f"  {message}", flush=True)
+            write(f"  {message}")
 
     def rng(self):
         return np.random.default_rng(self.random_state)

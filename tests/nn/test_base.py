@@ -277,3 +277,31 @@ def test_cuda_model_loads_on_cpu_for_real(monkeypatch):
         again = pickle.loads(blob)
     assert not next(again.net_.module_.parameters()).is_cuda
     np.testing.assert_allclose(again.predict_proba(X), expected, atol=1e-5)
+
+
+@pytest.mark.parametrize("make, data", [(bilstm, "seq"), (lensnet, "alerts"), (vae, "spectra")])
+def test_verbose_shows_an_epoch_bar_on_stderr_and_default_is_silent(make, data, alerts, capsys):
+    if data == "seq":
+        X, y = sequences()
+    elif data == "alerts":
+        X, y = alerts, alerts.meta["label_binary"].to_numpy()
+    else:
+        X, y = make_spectra(40, n_wavelengths=20, random_state=0)[0], None
+    make().fit(X, y)
+    assert capsys.readouterr() == ("", "")  # verbose=0, the default: nothing at all
+    est = make(verbose=1, max_epochs=3).fit(X, y)
+    out, err = capsys.readouterr()
+    name = type(est).__name__
+    assert f"{name}: 100%" in err and "3/3" in err and "epoch" in err and "train_loss=" in err
+    assert "train_loss" in out and "3/3" not in out  # the table on stdout, the bar not
+    again = pickle.loads(pickle.dumps(est))  # the bar is not kept in the fitted net
+    np.testing.assert_array_equal(again.predict(X) if y is not None else again.transform(X),
+                                  est.predict(X) if y is not None else est.transform(X))
+
+
+def test_early_stopping_leaves_the_bar_where_training_stopped(capsys):
+    X, y = sequences(n=96)
+    clf = bilstm(early_stopping=True, n_iter_no_change=2, max_epochs=40, lr=1e-7, verbose=1).fit(X, y)
+    out, err = capsys.readouterr()
+    assert clf.n_iter_ < 40 and f"{clf.n_iter_}/40" in err
+    assert "Stopping since valid_loss has not improved" in out

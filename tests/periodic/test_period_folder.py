@@ -395,6 +395,18 @@ def test_chunking_and_parallelism_do_not_change_results():
     pd.testing.assert_frame_equal(a.to_pandas(with_meta=True), b.to_pandas(with_meta=True))
 
 
+@pytest.mark.parametrize("n_jobs", [None, 2])
+def test_verbose_shows_a_progress_bar_on_stderr_only(capsys, n_jobs):
+    lcs = make_periodic_variables(6, n_epochs=40, random_state=5)
+    folder = PeriodFolder(chunk_size=2, n_jobs=n_jobs, n_peaks=1, random_state=0).fit(lcs)
+    quiet = folder.transform(lcs)
+    assert capsys.readouterr() == ("", "")  # verbose=0 (the default): silent
+    loud = folder.set_params(verbose=1).transform(lcs)
+    out, err = capsys.readouterr()
+    assert out == "" and "PeriodFolder" in err and "6/6" in err and "curve" in err
+    assert loud.equals(quiet)
+
+
 def test_multiband_shares_one_period():
     lcs = make_periodic_variables(12, n_epochs=120, bands=("g", "r", "i"), classes={"RRab": 1},
                                   measurements_per_epoch=(1, 1), random_state=4)
