@@ -214,9 +214,12 @@ def make_microlensing_alerts(n_alerts=600, *, class_fractions=None, survey="kmtn
       ``s`` the epoch's sky × seeing² relative to the star's median (~0.01
       mag at I = 15, 0.05 at I = 18, 0.15 at I = 20); errors under-estimated
       by up to 30 % as for KMTNet.
-    - **Events** are cut at any point of their rise up to the peak (a
-      survey alert, not KMTNet's early review), uniformly in ``u`` between
-      ``u_0`` and the ``u`` of magnification 1.15.
+    - **Events** are seen at any time while magnified (``A > 1.15``, before
+      or after the peak, ``t_cut - t_0`` uniform), not only early in the rise
+      as KMTNet's review does: a survey's light curve of an event, e.g. one
+      that peaked during the seasonal gap. Sources are brighter,
+      ``I = 15.5-20.5`` (OGLE-II's events, Woźniak et al. 2001), against
+      ``18-21.5`` for KMTNet.
     - **No context columns**, and bad values only as NaN fluxes or errors.
       The look-alikes still draw their seeing and sky internally.
 
@@ -377,7 +380,8 @@ def _simulate_star(rng, star, label, sites, n_days, cadence_hours, missing_site_
         t_cut = 9340.0 + rng.uniform(0, 120) + rng.uniform(-0.1, 0.1)
     second = rng.uniform(1.0, 4.0)
     t_start, t_end = t_cut - n_days, t_cut + second
-    i_source = rng.uniform(18.0, 21.5)
+    # OGLE-II's difference-imaging events have baselines of I ~ 15-20 (Wozniak et al. 2001)
+    i_source = rng.uniform(15.5, 20.5) if ogle else rng.uniform(18.0, 21.5)
     f_source = 10 ** (-0.4 * (i_source - _ZP))
     f_blend = f_source * rng.lognormal(0.0, 1.0)
     present = np.ones(len(sites), bool)
@@ -397,9 +401,10 @@ def _simulate_star(rng, star, label, sites, n_days, cadence_hours, missing_site_
         u0 = rng.uniform(0.01, 1.0)
         a_cut = rng.uniform(1.15, 4.0)
         u_cut = max(_u_of_a(a_cut), u0 * 1.05)
-        if ogle:      # a survey alert may come at any time of the rise, up to the peak
-            u_cut = rng.uniform(u0, max(_u_of_a(1.15), u0))
         t0 = t_cut + tE * np.sqrt(u_cut ** 2 - u0 ** 2)
+        if ogle:      # a survey sees the event at any time while it is magnified (A > 1.15)
+            half = tE * np.sqrt(max(_u_of_a(1.15) ** 2 - u0 ** 2, 0.0))
+            t0 = t_cut - rng.uniform(-half, half)
         meta.update(t0=t0, tE=tE, u0=u0)
         # onset: when the magnification first exceeds 1.02
         u_on = _u_of_a(1.02)

@@ -111,7 +111,8 @@ def test_maybe_holds_no_ghosts_nor_lensing_as_in_section_4_2():
 
 
 def test_ogle_survey_is_single_site_nightly_seasonal_without_diagnostics():
-    a = make_microlensing_alerts(120, survey="ogle", n_days=60, trigger=False, random_state=0)
+    a = make_microlensing_alerts(120, survey="ogle", n_days=60, repeat_fraction=0.0, trigger=False,
+                                 random_state=0)
     assert a.sites == ("LCO",) and a.context_columns == ()
     obj, night = a.object_index, np.floor(a.time - 0.5)
     per_night = pd.Series(1, index=pd.MultiIndex.from_arrays([obj, night])).groupby(level=[0, 1]).size()
@@ -120,7 +121,10 @@ def test_ogle_survey_is_single_site_nightly_seasonal_without_diagnostics():
     assert ((doy >= 40) & (doy <= 300)).all()        # nothing outside the bulge season
     assert 0.15 < np.median(a.lengths) / 60 < 0.5    # ~0.3 epochs a night
     events = a.meta[a.meta["kind"].isin(["pspl", "planet"])]
-    assert (events["t_cut"] <= events["t0"] + 1e-9).all()        # cut during the rise, up to the peak
+    # seen at any time while magnified (A > 1.15, u < 1.43), before or after the peak
+    u_cut2 = events["u0"] ** 2 + ((events["t_cut"] - events["t0"]) / events["tE"]) ** 2
+    assert (u_cut2 <= 1.432 ** 2).all() and (events["t_cut"] > events["t0"]).any()
+    assert (events["t_cut"] < events["t0"]).any()
     kmt = make_microlensing_alerts(20, n_days=10, random_state=0)
     assert kmt.sites == ("CTIO", "SAAO", "SSO") and len(kmt.context_columns) == 4
     with pytest.raises(ValueError, match="survey"):
