@@ -9,13 +9,13 @@ from .._lightcurves import LightCurves
 __all__ = ["make_microlensing_alerts", "MICROLENSING_KINDS", "KMTNET_SITES"]
 
 KMTNET_SITES = ("CTIO", "SAAO", "SSO")
+_SURVEY_SITES = {"kmtnet": KMTNET_SITES, "ogle": ("LCO",)}
 # What each simulated candidate is, and the label a human reviewer gives it (§4).
 MICROLENSING_KINDS = {
     "pspl": "Yes",          # single-lens Paczyński event, cut during the rise
     "planet": "Yes",        # ... with a planetary anomaly on the rise
     "bleed": "Maybe",       # bleed trail of a brightening saturated neighbour
     "spike": "Maybe",       # diffraction spike of a brightening bright neighbour
-    "ghost": "Maybe",       # echo of a real event on a neighbouring star
     "variable": "No",       # contamination by a nearby periodic variable
     "irregular": "No",      # red-noise (irregular) variability that happens to rise
     "systematics": "No",    # a bad-weather / high-airmass stretch at one site
@@ -24,7 +24,9 @@ MICROLENSING_KINDS = {
 _DEFAULT_MIX = {"Yes": 0.38, "Maybe": 0.24, "No": 0.38}
 _KIND_MIX = {
     "Yes": {"pspl": 0.85, "planet": 0.15},
-    "Maybe": {"bleed": 0.4, "spike": 0.3, "ghost": 0.3},
+    # §4.2: ghosts (echoes of a real event within 20") and events that were
+    # not yet clear were removed from "Maybe"; only image-level false positives remain
+    "Maybe": {"bleed": 0.55, "spike": 0.45},
     "No": {"variable": 0.35, "irregular": 0.3, "systematics": 0.2, "outburst": 0.15},
 }
 # night centre (fraction of a UT day), clear-night probability, median seeing ("),
@@ -33,11 +35,27 @@ _SITE_PROPS = {
     "CTIO": (0.22, 0.80, 1.05, 900.0),
     "SAAO": (0.92, 0.62, 1.55, 1100.0),
     "SSO": (0.58, 0.55, 1.75, 1000.0),
+    "LCO": (0.22, 0.75, 1.30, 900.0),   # OGLE's Warsaw telescope, Las Campanas
 }
 _CADENCE_TIERS_H = (0.5, 1.0, 2.5, 5.0)        # field cadences of Fig. 3 (hours)
 _CADENCE_PROBS = (0.15, 0.35, 0.30, 0.20)
 _MAX_ATTEMPTS = 50   # draws of a star that saw no clear night before giving up
 _PIXEL = 0.4                                   # arcsec per pixel
+# OGLE-like single-site survey (survey="ogle"): the bulge season in days of the
+# year (mid-February to late October), weather as clear and cloudy spells
+# (clear fraction, mean clear spell in nights), epochs on an observed night (1,
+# 2 or 3), and the range of per-field probabilities of a visit on a clear night:
+# 0.2-0.6 gives ~0.3 epochs a night on average, OGLE-II's ~250 bulge epochs
+# over three seasons (Udalski et al. 2000).
+_OGLE_SEASON = (40.0, 300.0)
+_OGLE_WEATHER = (0.75, 6.0)
+_OGLE_REPEATS = (0.93, 0.05, 0.02)
+_OGLE_VISIT = (0.2, 0.6)
+_DOY_OFFSET = 116.0 - 9340.0                   # simulated t = 9340 on day 116 (2021 Apr 26)
+# OGLE I-band DIA noise, flux variance = floor^2 F^2 + F / gain + background:
+# ~0.01 mag at I = 15, 0.05 at I = 18, 0.15 at I = 20 (Udalski et al. 1997;
+# Wozniak 2000), the background scaled by the epoch's sky and seeing
+_OGLE_NOISE = (0.005, 19.0, 1.7e4)
 _ZP = 28.0                                     # flux = 10**(-0.4 (I - ZP))
 
 
@@ -71,6 +89,36 @@ def _site_epochs(rng, site, t_start, t_end, cadence_h, index):
             times.append(t)
             seeing.append(np.full(t.size, seeing_med * rng.lognormal(0, 0.25)))
             skies.append(np.full(t.size, sky0 * rng.lognormal(0, 0.2)))
+    return _conditions(rng, times, seeing, skies, t_start, t_end, centre, night_len)
+
+
+def _ogle_epochs(rng, site, t_start, t_end, p_visit):
+    """One epoch (sometimes 2-3) on the clear nights a field is visited, in season."""
+    centre, _, seeing_med, sky0 = _SITE_PROPS.get(site, (rng.uniform(), 0.75, 1.3, 900.0))
+    night_len = rng.uniform(7.0, 10.0) / 24.0
+    days = np.arange(np.floor(t_start) - 1, np.ceil(t_end) + 1)
+    clear_frac, clear_spell = _OGLE_WEATHER
+    p_end_clear = 1.0 / clear_spell
+    p_end_cloudy = p_end_clear * clear_frac / (1 - clear_frac)
+    clear = rng.uniform() < clear_frac
+    doy = (days + _DOY_OFFSET) % 365.25
+    in_season = (doy >= _OGLE_SEASON[0]) & (doy <= _OGLE_SEASON[1])
+    times, seeing, skies = [], [], []
+    for day, season in zip(days, in_season):
+        clear = rng.uniform() >= (p_end_clear if clear else 1 - p_end_cloudy)
+        if not (season and clear and rng.uniform() < p_visit):
+            continue
+        n = 1 + rng.choice(3, p=_OGLE_REPEATS)
+        slots = np.sort(rng.choice(np.arange(-3, 4), n, replace=False))   # 1 h apart at least
+        t = day + centre + slots * night_len / 8 + rng.uniform(-0.02, 0.02, n)
+        times.append(t)
+        seeing.append(np.full(n, seeing_med * rng.lognormal(0, 0.25)))
+        skies.append(np.full(n, sky0 * rng.lognormal(0, 0.2)))
+    return _conditions(rng, times, seeing, skies, t_start, t_end, centre, night_len)
+
+
+def _conditions(rng, times, seeing, skies, t_start, t_end, centre, night_len):
+    """Airmass, FWHM (pixels) and sky of each epoch from its night's seeing and sky."""
     if not times:
         return None
     t = np.concatenate(times)
@@ -97,8 +145,8 @@ def _rise_shape(rng, t, t_break, t_cut):
     return x ** power
 
 
-def make_microlensing_alerts(n_alerts=600, *, class_fractions=None, sites=KMTNET_SITES,
-                             n_days=40.0, cadence_hours=None, repeat_fraction=0.25,
+def make_microlensing_alerts(n_alerts=600, *, class_fractions=None, survey="kmtnet",
+                             sites=None, n_days=40.0, cadence_hours=None, repeat_fraction=0.25,
                              missing_site_fraction=0.03, bad_value_fraction=0.003,
                              trigger=True, random_state=None):
     """Simulate KMTNet AlertFinder candidates with LensNet's Yes/Maybe/No labels.
@@ -129,9 +177,11 @@ def make_microlensing_alerts(n_alerts=600, *, class_fractions=None, sites=KMTNET
       ``"bleed"`` and ``"spike"``, a brightening saturated/bright neighbour
       leaking into the aperture, with flux scaled by a steep power of the
       FWHM (and the sky for spikes) and a site-dependent strength, since
-      detector orientation and pixel scale differ between telescopes;
-      ``"ghost"``, the weakened, seeing-modulated echo of a real event on a
-      neighbouring star.
+      detector orientation and pixel scale differ between telescopes. As
+      in the paper's curated sample, "Maybe" holds no ghost (the echo of a
+      real event on a star within 20") and no real event that was not yet
+      clear: §4.2 removed both, because their light curves *are* lensing
+      light curves. No "Maybe" alert carries lensing parameters.
     - **"No"**: ``"variable"`` (a nearby periodic variable, 0.3-30 d, caught
       on a rising branch), ``"irregular"`` (red noise that drifts upwards),
       ``"systematics"`` (a stretch of high airmass / bright sky at one site
@@ -147,6 +197,32 @@ def make_microlensing_alerts(n_alerts=600, *, class_fractions=None, sites=KMTNET
     A fraction ``repeat_fraction`` of the stars are candidates on two review
     dates (the same star, a later ``t_cut``): group splits by ``star_id``.
 
+    ``survey="ogle"`` simulates instead a single-site survey like OGLE-II
+    (I band, one telescope at Las Campanas, public photometry without
+    diagnostics), for training a model to score such data:
+
+    - **Sampling**: at most one visit a night (2 or 3 on 5 % and 2 % of
+      visited nights), only during the bulge season (days 40-300 of the
+      year), on clear nights (weather as clear and cloudy spells, 75 % clear,
+      clear spells of 6 nights on average), each field visited on a clear
+      night with a probability drawn per star from 0.2-0.6 (~0.3 epochs a
+      night on average, OGLE-II's ~250 bulge epochs over three seasons).
+      ``t_cut`` falls anywhere in the season, so that an alert near the
+      season's start has a short history.
+    - **Noise**: OGLE's I-band DIA error model, flux variance
+      ``(0.005 F)^2 + 19 F + 1.7e4 s``, with ``F`` the star's total flux and
+      ``s`` the epoch's sky × seeing² relative to the star's median (~0.01
+      mag at I = 15, 0.05 at I = 18, 0.15 at I = 20); errors under-estimated
+      by up to 30 % as for KMTNet.
+    - **Events** are seen at any time while magnified (``A > 1.15``, before
+      or after the peak, ``t_cut - t_0`` uniform), not only early in the rise
+      as KMTNet's review does: a survey's light curve of an event, e.g. one
+      that peaked during the seasonal gap. Sources are brighter,
+      ``I = 15.5-20.5`` (OGLE-II's events, Woźniak et al. 2001), against
+      ``18-21.5`` for KMTNet.
+    - **No context columns**, and bad values only as NaN fluxes or errors.
+      The look-alikes still draw their seeing and sky internally.
+
     Parameters
     ----------
     n_alerts : int, default=600
@@ -154,13 +230,20 @@ def make_microlensing_alerts(n_alerts=600, *, class_fractions=None, sites=KMTNET
     class_fractions : dict, default=None
         Fractions of ``"Yes"``, ``"Maybe"`` and ``"No"`` (default 0.38, 0.24,
         0.38, near the paper's curated sample, §5.2).
-    sites : sequence of str, default=("CTIO", "SAAO", "SSO")
-        Site names; unknown names get random night centres and weather.
+    survey : {"kmtnet", "ogle"}, default="kmtnet"
+        ``"kmtnet"``: KMTNet's three sites and cadence tiers (the paper's
+        data). ``"ogle"``: an OGLE-II-like single-site nightly survey (see
+        above).
+    sites : sequence of str, default=None
+        Site names; None: ``("CTIO", "SAAO", "SSO")`` for KMTNet, ``("LCO",)``
+        for OGLE. Unknown names get random night centres and weather.
     n_days : float, default=40.0
         Length of each light curve before ``t_cut`` (days); with the 0.5 h
-        cadence 60 days give ~1,500 points per site.
+        cadence 60 days give ~1,500 points per site, with ``survey="ogle"``
+        ~20.
     cadence_hours : float, default=None
-        Force one cadence for every star instead of drawing a tier.
+        Force one cadence for every star instead of drawing a tier
+        (``survey="kmtnet"`` only).
     repeat_fraction : float, default=0.25
         Fraction of stars that appear twice (two review dates).
     missing_site_fraction : float, default=0.03
@@ -177,12 +260,14 @@ def make_microlensing_alerts(n_alerts=600, *, class_fractions=None, sites=KMTNET
     Returns
     -------
     LightCurves
-        ``value_kind="flux"``, a ``site`` column and context columns ``sky``,
-        ``fwhm``, ``airmass``, ``psf_quality``. ``meta`` holds ``label``
+        ``value_kind="flux"``, a ``site`` column and (KMTNet) context columns
+        ``sky``, ``fwhm``, ``airmass``, ``psf_quality``. ``meta`` holds ``label``
         (Yes/Maybe/No), ``label_binary`` (``"Yes/Maybe"`` or ``"No"``),
         ``kind``, ``star_id``, ``t_cut``, ``t_break``, ``t_onset`` (the true
         start of the rise), ``red_noise_amp`` (r.m.s. of the star's intrinsic
-        red noise, flux units) and, for events, ``t0``, ``tE``, ``u0``.
+        red noise, flux units) and, for events, ``t0``, ``tE``, ``u0``;
+        with ``survey="ogle"``, ``visit_probability`` (the field's chance of
+        a visit on a clear night).
 
     References
     ----------
@@ -200,13 +285,22 @@ def make_microlensing_alerts(n_alerts=600, *, class_fractions=None, sites=KMTNET
     ['airmass', 'fwhm', 'psf_quality', 'sky']
     >>> sorted(set(alerts.meta["label"]))
     ['Maybe', 'No', 'Yes']
+    >>> ogle = make_microlensing_alerts(10, survey="ogle", n_days=60, random_state=1)
+    >>> ogle.sites, ogle.context_columns
+    (('LCO',), ())
     """
     rng = check_random_state(random_state)
     if not isinstance(n_alerts, (int, np.integer)) or n_alerts < 1:
         raise ValueError(f"n_alerts must be a positive integer; got {n_alerts!r}.")
     if not n_days > 1:
         raise ValueError(f"n_days must be > 1 day; got {n_days!r}.")
-    sites = tuple(sites)
+    if survey not in _SURVEY_SITES:
+        raise ValueError(f"make_microlensing_alerts: survey must be one of "
+                         f"{sorted(_SURVEY_SITES)}; got {survey!r}.")
+    if survey == "ogle" and cadence_hours is not None:
+        raise ValueError("make_microlensing_alerts: cadence_hours applies to survey='kmtnet'; "
+                         "survey='ogle' observes once a night (sometimes 2-3 times).")
+    sites = tuple(_SURVEY_SITES[survey] if sites is None else sites)
     if not sites or len(set(sites)) != len(sites):
         raise ValueError(f"sites must be distinct names; got {sites!r}.")
     mix = dict(_DEFAULT_MIX if class_fractions is None else class_fractions)
@@ -240,14 +334,14 @@ def make_microlensing_alerts(n_alerts=600, *, class_fractions=None, sites=KMTNET
         if star not in star_cache:
             star_cache[star] = _simulate_star(rng, star, star_labels[star], sites, n_days,
                                               cadence_hours, missing_site_fraction,
-                                              bad_value_fraction)
+                                              bad_value_fraction, survey)
         star_data, star_meta = star_cache[star]
         t_cut = star_meta["t_cut"] + (0.0 if visit == 0 else star_meta["second_visit"])
-        keep = star_data["time"] <= t_cut
-        keep &= star_data["time"] >= t_cut - n_days
-        if keep.sum() < 3:
-            keep = np.zeros_like(keep)
-            keep[: max(3, keep.size)] = True
+        before = star_data["time"] <= t_cut
+        keep = before & (star_data["time"] >= t_cut - n_days)
+        good = before & np.isfinite(star_data["value"]) & np.isfinite(star_data["error"])
+        if (keep & good).sum() < 3:     # a short window (e.g. at the season's start)
+            keep |= good & (np.cumsum(good[::-1])[::-1] <= 3)   # the last 3 valid epochs
         for name in columns:
             columns[name].append(star_data[name][keep])
         meta = {k: v for k, v in star_meta.items() if k != "second_visit"}
@@ -256,7 +350,9 @@ def make_microlensing_alerts(n_alerts=600, *, class_fractions=None, sites=KMTNET
         rows.append(meta)
     meta = pd.DataFrame(rows).set_index("alert_id")
     meta["label_binary"] = np.where(meta["label"] == "No", "No", "Yes/Maybe")
-    context = {k: columns[k] for k in ("sky", "fwhm", "airmass", "psf_quality")}
+    # public OGLE photometry carries no per-epoch diagnostics
+    context = ({} if survey == "ogle" else
+               {k: columns[k] for k in ("sky", "fwhm", "airmass", "psf_quality")})
     alerts = LightCurves.from_arrays(columns["time"], columns["value"], columns["error"],
                                      sites=columns["site"], meta=meta, context=context,
                                      value_kind="flux")
@@ -271,14 +367,21 @@ def make_microlensing_alerts(n_alerts=600, *, class_fractions=None, sites=KMTNET
 
 
 def _simulate_star(rng, star, label, sites, n_days, cadence_hours, missing_site_fraction,
-                   bad_value_fraction, attempt=0):
+                   bad_value_fraction, survey, attempt=0):
     kinds = _KIND_MIX[label]
     kind = rng.choice(list(kinds), p=np.array(list(kinds.values())) / sum(kinds.values()))
-    cadence = cadence_hours or rng.choice(_CADENCE_TIERS_H, p=_CADENCE_PROBS)
-    t_cut = 9340.0 + rng.uniform(0, 120) + rng.uniform(-0.1, 0.1)
+    ogle = survey == "ogle"
+    if ogle:
+        cadence = np.nan
+        p_visit = rng.uniform(*_OGLE_VISIT)
+        t_cut = rng.uniform(*_OGLE_SEASON) - _DOY_OFFSET
+    else:
+        cadence = cadence_hours or rng.choice(_CADENCE_TIERS_H, p=_CADENCE_PROBS)
+        t_cut = 9340.0 + rng.uniform(0, 120) + rng.uniform(-0.1, 0.1)
     second = rng.uniform(1.0, 4.0)
     t_start, t_end = t_cut - n_days, t_cut + second
-    i_source = rng.uniform(18.0, 21.5)
+    # OGLE-II's difference-imaging events have baselines of I ~ 15-20 (Wozniak et al. 2001)
+    i_source = rng.uniform(15.5, 20.5) if ogle else rng.uniform(18.0, 21.5)
     f_source = 10 ** (-0.4 * (i_source - _ZP))
     f_blend = f_source * rng.lognormal(0.0, 1.0)
     present = np.ones(len(sites), bool)
@@ -288,15 +391,20 @@ def _simulate_star(rng, star, label, sites, n_days, cadence_hours, missing_site_
     meta = {"label": label, "kind": kind, "star_id": star, "t_cut": t_cut,
             "second_visit": second, "t0": np.nan, "tE": np.nan, "u0": np.nan,
             "I_source": i_source, "cadence_h": cadence}
+    if ogle:
+        meta["visit_probability"] = p_visit
     # the signal's time scale, so that the rise starts some days before t_cut
     rise_days = float(np.clip(rng.lognormal(np.log(6.0), 0.6), 1.0, 0.7 * n_days))
     t_onset = t_cut - rise_days
-    if kind in ("pspl", "planet", "ghost"):
+    if kind in ("pspl", "planet"):
         tE = float(np.clip(rng.lognormal(np.log(20.0), 0.6), 3.0, 120.0))
         u0 = rng.uniform(0.01, 1.0)
         a_cut = rng.uniform(1.15, 4.0)
         u_cut = max(_u_of_a(a_cut), u0 * 1.05)
         t0 = t_cut + tE * np.sqrt(u_cut ** 2 - u0 ** 2)
+        if ogle:      # a survey sees the event at any time while it is magnified (A > 1.15)
+            half = tE * np.sqrt(max(_u_of_a(1.15) ** 2 - u0 ** 2, 0.0))
+            t0 = t_cut - rng.uniform(-half, half)
         meta.update(t0=t0, tE=tE, u0=u0)
         # onset: when the magnification first exceeds 1.02
         u_on = _u_of_a(1.02)
@@ -342,7 +450,8 @@ def _simulate_star(rng, star, label, sites, n_days, cadence_hours, missing_site_
     for k, site in enumerate(sites):
         if not present[k]:
             continue
-        epochs = _site_epochs(rng, site, t_start, t_end, cadence, star + k)
+        epochs = (_ogle_epochs(rng, site, t_start, t_end, p_visit) if ogle else
+                  _site_epochs(rng, site, t_start, t_end, cadence, star + k))
         if epochs is None:
             continue
         t, fwhm, sky, airmass = epochs
@@ -354,10 +463,6 @@ def _simulate_star(rng, star, label, sites, n_days, cadence_hours, missing_site_
             signal = f_source * (_magnification(t, meta["t0"], meta["tE"], meta["u0"]) - 1)
             if kind == "planet":
                 signal *= 1 + planet_a * np.exp(-0.5 * ((t - planet_t) / planet_w) ** 2)
-        elif kind == "ghost":
-            echo = f_source * (_magnification(t, meta["t0"], meta["tE"], meta["u0"]) - 1)
-            strength = rng.uniform(0.2, 0.6)
-            signal = strength * echo * (fwhm / fwhm_ref) ** rng.uniform(1.0, 2.5)
         elif kind in ("bleed", "spike"):
             strength = rng.uniform(0.0, 1.5) if rng.uniform() < 0.7 else rng.uniform(1.5, 3.0)
             bright = f_source * rng.uniform(0.8, 2.5) * _rise_shape(rng, t, t_onset, t_cut)
@@ -384,7 +489,13 @@ def _simulate_star(rng, star, label, sites, n_days, cadence_hours, missing_site_
             signal += 0.2 * amp_var * np.sin(2 * np.pi * t / period + phase0)
         signal = signal + np.interp(t, grid, red) + seeing_amp * (fwhm / fwhm_ref - 1)
         total = f_blend + f_source + signal
-        noise_var = 0.9 * sky * (fwhm / 4.0) ** 2 + np.clip(total, 0, None) * 0.8 + 20.0 ** 2
+        if ogle:
+            floor, inv_gain, background = _OGLE_NOISE
+            total = np.clip(total, 0, None)
+            noise_var = ((floor * total) ** 2 + inv_gain * total
+                         + background * sky / np.median(sky) * (fwhm / fwhm_ref) ** 2)
+        else:
+            noise_var = 0.9 * sky * (fwhm / 4.0) ** 2 + np.clip(total, 0, None) * 0.8 + 20.0 ** 2
         sigma_true = np.sqrt(noise_var)
         reported = sigma_true * rng.uniform(0.7, 1.0)
         flux = scale * (signal + rng.normal(0, 1, t.size) * sigma_true) + offset
@@ -394,7 +505,7 @@ def _simulate_star(rng, star, label, sites, n_days, cadence_hours, missing_site_
         n_bad = rng.binomial(t.size, bad_value_fraction)
         if n_bad:
             idx = rng.choice(t.size, n_bad, replace=False)
-            what = rng.randint(0, 4, n_bad)
+            what = rng.choice([0, 3], n_bad) if ogle else rng.randint(0, 4, n_bad)
             error[idx[what == 0]] = np.nan  # a flagged error (LightCurves refuses negative ones)
             fwhm = fwhm.copy()
             fwhm[idx[what == 1]] = -1.0
@@ -408,14 +519,16 @@ def _simulate_star(rng, star, label, sites, n_days, cadence_hours, missing_site_
         out["fwhm"].append(fwhm)
         out["airmass"].append(airmass)
         out["psf_quality"].append(psf_q)
-    if not out["time"]:       # no site had a clear night: draw the star again
+    n_valid = sum(int((np.isfinite(v) & np.isfinite(e) & (t <= t_cut)).sum())
+                  for t, v, e in zip(out["time"], out["value"], out["error"]))
+    if n_valid < 3:       # no site had a clear night before t_cut: draw the star again
         if attempt >= _MAX_ATTEMPTS:  # e.g. a forced cadence with one slot a night
             raise ValueError(
-                f"make_microlensing_alerts: star {star} has no observation after "
+                f"make_microlensing_alerts: star {star} has fewer than 3 valid epochs before t_cut after "
                 f"{_MAX_ATTEMPTS} draws with cadence_hours={cadence_hours!r}, n_days={n_days!r} "
                 f"and sites {list(sites)}; use a cadence of a few hours or more days.")
         return _simulate_star(rng, star, label, sites, n_days, cadence_hours, 0.0,
-                              bad_value_fraction, attempt + 1)
+                              bad_value_fraction, survey, attempt + 1)
     data = {k: np.concatenate(v) for k, v in out.items()}
     order = np.argsort(data["time"], kind="stable")
     return {k: v[order] for k, v in data.items()}, meta

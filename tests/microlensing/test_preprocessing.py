@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from skastro import LightCurves
+from skastro.datasets import make_microlensing_alerts
 from skastro.microlensing import (LensNetPreprocessor, augment_crops, clean_mask,
                                   crop_to_visibility, pad_branches)
 from skastro.nn._branched import BranchedRNN
@@ -173,3 +174,39 @@ def test_preprocessor_paper_preset():
         LensNetPreprocessor.from_preset("paper")
     with pytest.raises(ValueError, match="max_length_per"):
         LensNetPreprocessor(max_length_per="band").fit(_alert())
+
+
+def test_paper_crops_oversample_maybe_as_table_1():
+    # §5.3, Table 1: 7,404 / 1,190 "Maybe", 10,902 / 1,825 "Yes", 12,008 / 2,038 "No"
+    # instances after / before augmentation; "Maybe" gets the most copies on purpose
+    a = make_microlensing_alerts(400, n_days=6, cadence_hours=5.0, trigger=False, random_state=4)
+    aug, y_aug = augment_crops(a, a.meta["label_binary"].to_numpy(), n_crops="paper",
+                               random_state=0)
+    per_alert = aug.meta.groupby("label").size() / a.meta.groupby("label").size()
+    paper = {"Maybe": 7404 / 1190, "Yes": 10902 / 1825, "No": 12008 / 2038}
+    for label, ratio in paper.items():
+        assert abs(per_alert[label] - ratio) < 0.15, (label, per_alert[label], ratio)
+    # each alert gets floor or ceil of its class's mean, and its label follows it
+    assert per_alert["Maybe"] > max(per_alert["Yes"], per_alert["No"])
+    copies = aug.meta.groupby("crop_of").size().loc[a.ids].to_numpy()
+    low = a.meta["label"].map({"Maybe": 6, "Yes": 5, "No": 5}).to_numpy()
+    assert np.isin(copies - low, [0, 1]).all()
+    assert (y_aug == np.where(aug.meta["label"] == "No", "No", "Yes/Maybe")).all()
+
+
+def test_crops_per_class_dict_and_its_bad_input(small_alerts):
+    a = small_alerts[:20]
+    aug, y_aug = augment_crops(a, a.meta["label"].to_numpy(),
+                               n_crops={"Yes": 2, "Maybe": 1, "No": 0}, random_state=0)
+    want = a.meta["label"].map({"Yes": 3, "Maybe": 2, "No": 1})
+    assert (aug.meta.groupby("crop_of").size().loc[a.ids].to_numpy() == want.to_numpy()).all()
+    assert (y_aug == aug.meta["label"].to_numpy()).all()
+    before = a.to_pandas(with_meta=True)
+    for bad, match in (({"Yes": 1}, r"no number of crops.*'Maybe'"),
+                       ({"Yes": -1, "Maybe": 1, "No": 1}, "non-negative"),
+                       (True, "n_crops"), (-1, "n_crops must be >= 0"), ("lots", "'paper'")):
+        with pytest.raises(ValueError, match=match):
+            augment_crops(a, n_crops=bad)
+    with pytest.raises(ValueError, match=r"meta\['kind_of'\]"):
+        augment_crops(a, n_crops="paper", label="kind_of")
+    pd.testing.assert_frame_equal(a.to_pandas(with_meta=True), before)

@@ -96,7 +96,7 @@ def test_simulator_sky_is_bounded_and_yes_rises_stand_out():
 
 def test_simulator_refuses_a_cadence_that_leaves_no_observation():
     # one slot a night at the first site is always the V image: this used to recurse forever
-    with pytest.raises(ValueError, match=r"no observation after \d+ draws with cadence_hours=24"):
+    with pytest.raises(ValueError, match=r"fewer than 3 valid epochs before t_cut after \d+ draws with cadence_hours=24"):
         make_microlensing_alerts(4, sites=("CTIO",), cadence_hours=24, trigger=False, random_state=0)
 
 
@@ -166,3 +166,36 @@ def test_alertfinder_combination_bad_input():
     with pytest.raises(ValueError, match="9 sites"):
         alertfinder_trigger(many, combinations="all")
     assert len(alertfinder_trigger(many)) == 1
+
+
+def test_maybe_holds_no_ghosts_nor_lensing_as_in_section_4_2():
+    # §4.2: ghosts (echoes of a real event within 20") and real events not yet
+    # clear were removed from "Maybe"; what is left are image-level false positives
+    a = make_microlensing_alerts(300, n_days=6, cadence_hours=5.0, trigger=False, random_state=5)
+    maybe = a.meta[a.meta["label"] == "Maybe"]
+    assert len(maybe) > 30 and set(maybe["kind"]) == {"bleed", "spike"}
+    assert "ghost" not in MICROLENSING_KINDS
+    assert maybe[["t0", "tE", "u0"]].isna().all().all()
+
+
+def test_ogle_survey_is_single_site_nightly_seasonal_without_diagnostics():
+    a = make_microlensing_alerts(120, survey="ogle", n_days=60, repeat_fraction=0.0, trigger=False,
+                                 random_state=0)
+    assert a.sites == ("LCO",) and a.context_columns == ()
+    obj, night = a.object_index, np.floor(a.time - 0.5)
+    per_night = pd.Series(1, index=pd.MultiIndex.from_arrays([obj, night])).groupby(level=[0, 1]).size()
+    assert per_night.max() <= 3 and (per_night == 1).mean() > 0.85
+    doy = (a.time - 9340.0 + 116.0) % 365.25         # the simulator's calendar
+    assert ((doy >= 40) & (doy <= 300)).all()        # nothing outside the bulge season
+    assert 0.15 < np.median(a.lengths) / 60 < 0.5    # ~0.3 epochs a night
+    events = a.meta[a.meta["kind"].isin(["pspl", "planet"])]
+    # seen at any time while magnified (A > 1.15, u < 1.43), before or after the peak
+    u_cut2 = events["u0"] ** 2 + ((events["t_cut"] - events["t0"]) / events["tE"]) ** 2
+    assert (u_cut2 <= 1.432 ** 2).all() and (events["t_cut"] > events["t0"]).any()
+    assert (events["t_cut"] < events["t0"]).any()
+    kmt = make_microlensing_alerts(20, n_days=10, random_state=0)
+    assert kmt.sites == ("CTIO", "SAAO", "SSO") and len(kmt.context_columns) == 4
+    with pytest.raises(ValueError, match="survey"):
+        make_microlensing_alerts(5, survey="moa")
+    with pytest.raises(ValueError, match="cadence_hours"):
+        make_microlensing_alerts(5, survey="ogle", cadence_hours=2.0)

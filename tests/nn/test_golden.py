@@ -12,6 +12,12 @@ length) and draws its seeds in the common order (batch order first, then
 split, crops, torch; it drew the torch seed before the batch order). With
 the old iterator and seed order the refactored code gave the old values to
 the last digit (checked before updating them).
+
+Changed a second time, on purpose: the two LensNet values again, because
+their alerts changed. The simulator no longer labels ghosts "Maybe" (Viaña et
+al. 2025, §4.2 removed them; issue 16), so the same seed draws other "Maybe"
+stars. With the previous simulator the current code gives the previous
+values to the last digit (checked before updating them).
 """
 
 import numpy as np
@@ -85,12 +91,12 @@ def test_lensnet_binary_with_crops_and_grouped_validation(alerts):
     y = alerts.meta["label_binary"].to_numpy()
     clf = BranchedRNNClassifier(hidden_size=6, dense_size=6, max_epochs=3, batch_size=8, lr=1e-2, n_crops=1,
                                 validation_fraction=0.2, random_state=0).fit(alerts, y)
-    np.testing.assert_allclose(clf.history_[:, "train_loss"], [0.71027, 0.69410, 0.67957], atol=ATOL)
-    np.testing.assert_allclose(clf.history_[:, "valid_loss"], [0.70789, 0.67729, 0.67346], atol=ATOL)
+    np.testing.assert_allclose(clf.history_[:, "train_loss"], [0.70749, 0.68199, 0.66966], atol=ATOL)
+    np.testing.assert_allclose(clf.history_[:, "valid_loss"], [0.67957, 0.66542, 0.60518], atol=ATOL)
     np.testing.assert_allclose(
         clf.predict_proba(alerts)[:12, 1],
-        [0.49662, 0.52073, 0.51880, 0.48135, 0.53101, 0.52444, 0.53216, 0.50937, 0.47781, 0.48341,
-         0.51387, 0.49601], atol=ATOL)
+        [0.62047, 0.58019, 0.66073, 0.66389, 0.63244, 0.53598, 0.52070, 0.56777, 0.54733, 0.43448,
+         0.56935, 0.55874], atol=ATOL)
 
 
 def test_lensnet_three_classes(alerts):
@@ -98,11 +104,11 @@ def test_lensnet_three_classes(alerts):
                                 random_state=1).fit(alerts, alerts.meta["label"].to_numpy())
     np.testing.assert_allclose(
         clf.predict_proba(alerts)[:5],
-        [[0.27468, 0.28951, 0.43581],
-         [0.33155, 0.26768, 0.40077],
-         [0.33183, 0.27139, 0.39678],
-         [0.32150, 0.26988, 0.40863],
-         [0.35941, 0.25580, 0.38479]], atol=ATOL)
+        [[0.35395, 0.25758, 0.38847],
+         [0.33916, 0.25959, 0.40125],
+         [0.36665, 0.25312, 0.38023],
+         [0.36292, 0.25443, 0.38265],
+         [0.39515, 0.24299, 0.36186]], atol=ATOL)
 
 
 def test_spectrum_vae():
