@@ -23,13 +23,15 @@ def _reproduce(args):
         raise SystemExit(f"Unknown section(s) {unknown}; choose from {SECTIONS}.")
     lines = ["# skastro reproduce", "",
              f"data: {'real data from ' + str(data_dir) if data_dir else 'built-in simulations only'}; "
-             f"scale: {'full' if args.full else 'small'}; random_state={args.random_state}", ""]
+             f"scale: {'full' if args.full else 'small'}; "
+             f"configuration: {'paper presets' if args.paper else 'skastro defaults'}; "
+             f"random_state={args.random_state}", ""]
     # the tables go to stdout, the bar of the sections to stderr (not with --quiet)
     for name in progress(names, verbose=not args.quiet, desc="skastro reproduce", unit="section"):
         module = importlib.import_module(f"skastro.reproduce._{name}")
         write(f"== {module.TITLE}")
         ctx = Context(out_dir=out_root / name, data_dir=data_dir, full=args.full,
-                      random_state=args.random_state, verbose=not args.quiet)
+                      random_state=args.random_state, verbose=not args.quiet, paper=args.paper)
         ctx.out_dir.mkdir(parents=True, exist_ok=True)
         start = time.perf_counter()
         rows = module.run(ctx)
@@ -67,6 +69,9 @@ def main(argv=None):
     rep.add_argument("--sections", nargs="+", metavar="NAME",
                      help=f"run only these sections, in order, from: {', '.join(SECTIONS)} (default: all)")
     rep.add_argument("--full", action="store_true", help="paper-scale sizes (slow)")
+    rep.add_argument("--paper", action="store_true",
+                     help="configure each component by its paper preset (from_preset) instead of "
+                     "skastro's defaults, in the sections that have one")
     rep.add_argument("--random-state", type=int, default=0, help="seed of every section (default: %(default)s)")
     rep.add_argument("--quiet", action="store_true", help="print only the tables: no progress lines (stdout) nor bar (stderr)")
     add_batch_commands(sub)  # fold, novelty fit|score, vet (skastro._batch_cli)

@@ -35,6 +35,7 @@ class Context:
     full: bool
     random_state: int
     verbose: bool = True
+    paper: bool = False  # each component as its ``from_preset`` paper preset, not our defaults
 
     def log(self, message):
         if self.verbose:
