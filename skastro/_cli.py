@@ -64,8 +64,8 @@ def main(argv=None):
     )
     rep.add_argument("--out", default="skastro-output", help="output folder (default: %(default)s)")
     rep.add_argument("--data-dir", default=None,
-                     help="folder holding plasticc/ and css_fats/ (e.g. ../shared/data); "
-                     "adds the real-data experiments")
+                     help="folder holding plasticc/, css_fats/ and real/ (e.g. ../shared/data; "
+                     "README: Real data); adds the real-data experiments")
     rep.add_argument("--sections", nargs="+", metavar="NAME",
                      help=f"run only these sections, in order, from: {', '.join(SECTIONS)} (default: all)")
     rep.add_argument("--full", action="store_true", help="paper-scale sizes (slow)")
