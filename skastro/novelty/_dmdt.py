@@ -164,12 +164,10 @@ class DmDtNoveltyDetector(OutlierMixin, TransformerMixin, BaseEstimator):
     population average (its own amplitude, its own colour), so part of the
     deviation is shared by all its pairs and grows with their number — a
     random-effects model, within-object :math:`V_f` plus between-object
-    :math:`\beta_f V_f^2`. :math:`\beta_f \ge 0` gives the ratios
-    :math:`(S_f-\sum\mu)^2/(V_f + \beta_f V_f^2)` of the training curves
-    (the calibration sample, re-scored under the current distributions after
-    every ``partial_fit`` or merge) the median of :math:`\chi^2_1`, as the
-    model implies; a median, so that novelties in the training set hardly
-    move it. The score is the least normal channel,
+    :math:`\beta_f V_f^2`. :math:`\beta_f` is the median over the training
+    curves of :math:`((S_f-\sum\mu)^2 - V_f)/V_f^2` (at least 0; the
+    calibration sample, re-scored under the current distributions after
+    every ``partial_fit`` or merge). The score is the least normal channel,
     :math:`\Phi^{-1}(1-(1-\Phi(\min_f Z_f))^k)` over the :math:`k` channels
     with pairs (Šidák), so adding normal channels neither hides a novel one
     nor makes a normal curve look novel. Objects with no pair score 0 under
@@ -304,8 +302,9 @@ class DmDtNoveltyDetector(OutlierMixin, TransformerMixin, BaseEstimator):
         beta = np.zeros(c.shape[1])
         for f in range(c.shape[1]):
             ok = v[:, f] > 0
-            if ok.any():
-                beta[f] = _random_effect(c[ok, f], v[ok, f])
+            if ok.any():  # median: robust to the novelties a training set may hold
+                ratio = (c[ok, f] ** 2 - v[ok, f]) / v[ok, f] ** 2
+                beta[f] = max(float(np.median(ratio)), 0.0)
         self.zscore_calibration_ = beta
         if len(c):
             scores = self._combine(s, m, v, n, per_channel=False)
@@ -742,33 +741,6 @@ class DmDtNoveltyDetector(OutlierMixin, TransformerMixin, BaseEstimator):
         tags.input_tags.two_d_array = False
         tags.non_deterministic = False
         return tags
-
-
-_CHI2_1_MEDIAN = 0.454936423119572  # median of chi-square with 1 degree of freedom
-
-
-def _random_effect(c, v):
-    """Between-object variance factor beta >= 0 of ``Var(c) = v + beta v**2``.
-
-    Under the model, ``c**2 / (v + beta v**2)`` is chi-square(1) for every
-    curve; beta is the value that gives those ratios the chi-square(1) median
-    (a median, so that novelties in a training set do not inflate it). The
-    plain median of ``(c**2 - v) / v**2`` is not consistent: for long curves
-    it tends to 0.455 beta, so the spread of long curves was underestimated
-    by a factor ~2 in variance.
-    """
-    def median_ratio(b):
-        return np.median(c**2 / (v + b * v**2))
-
-    if median_ratio(0.0) <= _CHI2_1_MEDIAN:
-        return 0.0
-    lo, hi = 0.0, 1.0 / np.median(v)
-    while median_ratio(hi) > _CHI2_1_MEDIAN:  # decreasing in b: bracket, then bisect
-        lo, hi = hi, 2.0 * hi
-    for _ in range(60):
-        mid = 0.5 * (lo + hi)
-        lo, hi = (mid, hi) if median_ratio(mid) > _CHI2_1_MEDIAN else (lo, mid)
-    return 0.5 * (lo + hi)
 
 
 def _sidak_min(z):

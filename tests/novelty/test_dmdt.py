@@ -211,22 +211,6 @@ def test_zscore_finds_a_novelty_in_one_channel_beside_a_heterogeneous_one():
     assert beta["g"] > 3 * beta["r"]  # the heterogeneity is found where it is
 
 
-def test_random_effect_estimate_is_consistent_under_its_model():
-    # Var(S_f - sum mu) = V + beta V^2. The old estimate, the median of (c^2 - V)/V^2,
-    # tends to 0.455 beta for long curves (the median of chi2(1) is not its mean), so
-    # the spread of long curves was underestimated about twofold. beta now gives the
-    # ratios c^2 / (V + beta V^2) the chi2(1) median.
-    from skastro.novelty._dmdt import _random_effect
-
-    rng = np.random.default_rng(0)
-    v = 10 ** rng.uniform(0, 4, 20_000)
-    for beta in (0.0, 0.05, 0.5):
-        c = rng.normal(0.0, np.sqrt(v + beta * v**2))
-        assert _random_effect(c, v) == pytest.approx(beta, abs=0.005 + 0.05 * beta)
-    c[:400] = 1e6  # 2 % novelties in the training set move it little
-    assert _random_effect(c, v) == pytest.approx(0.5, rel=0.2)
-
-
 def test_sidak_min_combination():
     from skastro.novelty._dmdt import _sidak_min
 
