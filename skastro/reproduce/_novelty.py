@@ -297,7 +297,7 @@ def plot_fig1(samples, path, title):
         right.axvline(5.0, ls=":", color="0.4", label="paper: ranges reach > 5 mag")
         right.set_xlabel("central 90 % range of the magnitudes, m95 - m5  [mag]")
         right.set_title("sources with ≥ 2 points in the band", fontsize=9)
-        left.legend(fontsize=7, loc="lower right")
+        left.legend(fontsize=7, loc="upper left")
         right.legend(fontsize=7, loc="lower right")
     fig.suptitle(f"{title} (cf. Soraisam+20 Fig. 1: 2,266 DECam variables, typically tens "
                  "of epochs per band, fewest in u)", fontsize=10)
