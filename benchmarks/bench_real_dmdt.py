@@ -17,7 +17,8 @@ Two views of the held-out RR Lyrae:
 ZTF's ``R`` band is mapped to SDSS ``r`` (``--no-map-r``: left as ``R``, so
 the detector, fitted on g and r, ignores it). A diagnosis follows: pairs per
 object, the dt bins the supernova pairs fall in, and the per-channel
-contributions to the paper score.
+contributions to the paper score; then, pooled over the splits, which objects the
+default score misranks (``misranked``).
 
 Run::
 
@@ -158,6 +159,69 @@ def diagnose(train, test_rr, matched, sne):
           f"{(pairs_per_object(sne) == 0).sum()}")
 
 
+def _describe(lcs):
+    """Per object: points per band, span, median error, g range (max - min)."""
+    band = np.asarray(lcs.column("band"))
+    rows = []
+    for a, b in zip(lcs.offsets[:-1], lcs.offsets[1:]):
+        g = band[a:b] == "g"
+        rows.append({"points": b - a, "span": np.ptp(lcs.time[a:b]),
+                     "err": np.median(lcs.error[a:b]),
+                     "g_range": np.ptp(lcs.value[a:b][g]) if g.any() else np.nan})
+    return pd.DataFrame(rows)
+
+
+def misranking(det, test_rr, sne, view):
+    """Each object's share of the ranking errors of the default score: for an RR Lyrae,
+    the fraction of SNe scored more normal; for a SN, the fraction of RR Lyrae scored
+    less normal (ties half). Their means are both 1 - AUC."""
+    s_rr, s_sn = det.score_samples(test_rr), det.score_samples(sne)
+    out = []
+    for kind, lcs, s, other, sign in (("RR", test_rr, s_rr, s_sn, 1), ("SN", sne, s_sn, s_rr, -1)):
+        d = _describe(lcs)
+        diff = sign * (other[None, :] - s[:, None])
+        d["loss"] = np.mean(diff > 0, axis=1) + 0.5 * np.mean(diff == 0, axis=1)
+        z = det.transform(lcs)
+        d["least normal channel"] = np.where(np.isfinite(z).any(axis=1), np.asarray(
+            det.channels_)[np.argmin(np.where(np.isfinite(z), z, np.inf), axis=1)], "none")
+        d["all channels z > 0"] = np.all(np.where(np.isfinite(z), z, 1.0) > 0, axis=1)
+        d["rr_type"] = lcs.meta["rr_type"].to_numpy() if kind == "RR" else ""
+        out.append(d.assign(kind=kind, view=view))
+    return pd.concat(out, ignore_index=True)
+
+
+def report_misranked(table):
+    print("\nMisranked objects, default score, pooled over the splits "
+          "(loss: share of the ranking errors)")
+    for view, t in table.groupby("view", sort=False):
+        rr, sn = t[t.kind == "RR"], t[t.kind == "SN"]
+        bad = rr[rr.loss > 0.1]
+        print(f"  {view}: 1 - AUC = {rr.loss.mean():.3f}")
+        share = bad.loss.sum() / rr.loss.sum()
+        print(f"    RR Lyrae with loss > 0.1: {len(bad)} of {len(rr)} ({share:.0%} of the RR "
+              f"loss); types {bad.rr_type.value_counts().to_dict()} of "
+              f"{rr.rr_type.value_counts().to_dict()}; least normal channel "
+              f"{bad['least normal channel'].value_counts().to_dict()}")
+        print(f"      median g range {bad.g_range.median():.2f} mag "
+              f"(all {rr.g_range.median():.2f}), points {bad.points.median():.0f} "
+              f"({rr.points.median():.0f}), error {bad.err.median():.3f} ({rr.err.median():.3f})")
+        quart = rr.groupby(pd.qcut(rr.g_range, 4, duplicates="drop"), observed=True).loss.mean()
+        print("      RR loss by g-range quartile: "
+              + ", ".join(f"{iv.left:.2f}-{iv.right:.2f} mag {v:.3f}" for iv, v in quart.items()))
+        for col, edges in (("span", [-1, 20, 40, 100, 1e4]), ("err", [0, 0.1, 0.15, 10])):
+            by = sn.groupby(pd.cut(sn[col], edges), observed=True).loss.agg(["mean", "size"])
+            print(f"    SN loss by {col}: " + ", ".join(
+                f"{iv.left:g}-{iv.right:g}: {r['mean']:.3f} (n={int(r['size'])})"
+                for iv, r in by.iterrows()))
+        worst = sn[sn.loss > 0.5]
+        print(f"    SNe with loss > 0.5: {len(worst)} of {len(sn)}, "
+              f"{worst['all channels z > 0'].sum()} with every channel z > 0; median span "
+              f"{worst.span.median():.0f} d (all {sn.span.median():.0f}), points "
+              f"{worst.points.median():.0f} ({sn.points.median():.0f}), g range "
+              f"{worst.g_range.median():.2f} ({sn.g_range.median():.2f}), error "
+              f"{worst.err.median():.3f} ({sn.err.median():.3f})")
+
+
 def _pairs_by_dt_bin(lcs, edges):
     """Pairs per (channel g, r, g-r, r-g; dt bin), counted as the detector pairs them."""
     n_bins = len(edges) - 1
@@ -188,7 +252,7 @@ def main():
         sne = map_ztf_r(sne)
     print(f"{len(rr)} RR Lyrae (g, r), {len(sne)} SNe Ia (bands {sne.bands}); "
           f"{args.splits} random halvings of the RR Lyrae\n")
-    rows = []
+    rows, misranked = [], []
     for split in range(args.splits):
         rng = np.random.RandomState(args.seed + split)
         order = rng.permutation(len(rr))
@@ -197,12 +261,15 @@ def main():
         for view, test in (("as they come", test_rr), ("cadence-matched", matched)):
             for method, auc in evaluate(train, test, sne, split).items():
                 rows.append({"view": view, "method": method, "auc": auc})
+            det = DmDtNoveltyDetector(bands=list(BANDS)).fit(train)
+            misranked.append(misranking(det, test, sne, view))
         if split == 0:
             first = (train, test_rr, matched)
     table = pd.DataFrame(rows).groupby(["view", "method"], sort=False)["auc"].agg(["mean", "std"])
     print("ROC AUC (SNe Ia positive), mean and sd over splits:")
     print(table.to_string(float_format=lambda v: f"{v:.3f}"))
     diagnose(*first[:2], first[2], sne)
+    report_misranked(pd.concat(misranked, ignore_index=True))
 
 
 if __name__ == "__main__":

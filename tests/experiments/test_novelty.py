@@ -157,12 +157,54 @@ def test_population_study_bad_input(labelled_field):
     np.testing.assert_array_equal(a.unlabelled, np.arange(160, 243))
 
 
-def test_reproduce_writes_figures_5_and_6(tmp_path):
+@pytest.mark.parametrize("paper", [False, True])
+def test_reproduce_writes_figures_1_5_6_7(tmp_path, paper):
     from skastro.reproduce import Context
     from skastro.reproduce._novelty import population_study
 
-    ctx = Context(out_dir=tmp_path, data_dir=None, full=False, random_state=0, verbose=False)
+    ctx = Context(out_dir=tmp_path, data_dir=None, full=False, random_state=0, verbose=False,
+                  paper=paper)
     rows = population_study(ctx, n_variables=40, n_iter=1)
-    assert (tmp_path / "population_fig5.png").stat().st_size > 10_000
-    assert (tmp_path / "population_fig6.png").stat().st_size > 10_000
-    assert "P-all" in rows[0].quantity and "transients" in rows[1].ours
+    for k in (1, 5, 6, 7):
+        assert (tmp_path / f"population_fig{k}.png").stat().st_size > 10_000
+    by_name = {r.quantity: r for r in rows}
+    assert "P-all" in rows[2].quantity and "transients" in rows[3].ours
+    fig7 = next(r for r in rows if r.quantity.startswith("Fig. 7"))
+    # Fig. 7 shows the final sample of the section's configuration, and says which
+    assert ("soraisam2020" in fig7.note) is paper
+    assert "u" in by_name["Fig. 1: median observations per source and band, simulated field"].ours
+
+
+def test_per_band_stats_counts_means_and_central_ranges():
+    from skastro import LightCurves
+    from skastro.reproduce._novelty import per_band_stats
+
+    rng = np.random.default_rng(0)
+    mags = [rng.normal(18, 1, 30), rng.normal(20, 1, 7)]
+    lcs = LightCurves.from_arrays([np.arange(30.0), np.arange(7.0)], mags,
+                                  bands=[np.r_[["g"] * 20, ["i"] * 10], np.array(["g"] * 7)])
+    stats = per_band_stats(lcs)
+    assert stats["n"]["g"].tolist() == [20, 7] and stats["n"]["i"].iloc[0] == 10
+    assert np.isnan(stats["mean"]["i"].iloc[1])  # no i point: NaN, not 0
+    g0 = mags[0][:20]
+    assert stats["mean"]["g"].iloc[0] == pytest.approx(g0.mean())
+    assert stats["range"]["g"].iloc[0] == pytest.approx(np.subtract(*np.percentile(g0, [95, 5])))
+
+
+def test_reproduce_real_samples_skip_when_absent(tmp_path):
+    from skastro.reproduce import Context
+    from skastro.reproduce._novelty import real_survey_samples
+
+    ctx = Context(out_dir=tmp_path, data_dir=tmp_path / "none", full=False, random_state=0,
+                  verbose=False)
+    assert real_survey_samples(ctx) == [] and not (tmp_path / "real_fig1.png").exists()
+
+
+def test_reproduce_real_fig1(tmp_path, data_dir):
+    from skastro.reproduce import Context
+    from skastro.reproduce._novelty import real_survey_samples
+
+    ctx = Context(out_dir=tmp_path, data_dir=data_dir, full=False, random_state=0, verbose=False)
+    rows = real_survey_samples(ctx)
+    assert (tmp_path / "real_fig1.png").stat().st_size > 10_000
+    assert len(rows) == 4 and rows[2].ours.startswith("g ")  # ZTF: g, then R
