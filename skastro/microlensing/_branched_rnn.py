@@ -134,9 +134,11 @@ class BranchedRNNClassifier(BaseTorchClassifier):
         The trained net; ``net_.module_`` is a
         :class:`~skastro.nn._branched.BranchedRNN`.
     history_ : skorch.History
-        Per-epoch ``train_loss``, ``train_acc`` (and ``valid_loss``,
-        ``valid_acc`` with a validation split: ``validation_fraction`` or
-        ``early_stopping=True``).
+        Per-epoch ``train_loss``, ``train_acc``, ``train_class_acc`` (one
+        accuracy per class, in ``classes_`` order; over the cropped training
+        instances, as the batches were seen) and, with a validation split
+        (``validation_fraction`` or ``early_stopping=True``), ``valid_loss``,
+        ``valid_acc``, ``valid_class_acc`` (the curves of Figs. 9-10).
     n_iter_ : int
         Epochs run.
 

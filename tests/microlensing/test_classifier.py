@@ -160,6 +160,20 @@ def test_crops_per_class_of_y_without_meta_label(crop_alerts):
     assert got == {"No": n["No"], "Yes/Maybe": 2 * n["Yes/Maybe"]}
 
 
+@pytest.mark.parametrize("label, size, seed", [("label_binary", 4, 0), ("label", 8, 7)])
+def test_history_records_per_class_accuracy(crop_alerts, label, size, seed):
+    y = crop_alerts.meta[label].to_numpy()
+    # lr ~ 0 and no dropout: the batch predictions of the epoch are predict()'s
+    # (seeds where the untrained net does not predict one class for all)
+    clf = _clf(max_epochs=1, lr=1e-12, dropout=0.0, hidden_size=size, dense_size=size,
+               random_state=seed).fit(crop_alerts, y)
+    pred = clf.predict(crop_alerts)
+    expected = [np.mean(pred[y == c] == c) for c in clf.classes_]
+    assert 0 < np.mean(expected) and sum(0 < e < 1 for e in expected) >= 1
+    np.testing.assert_allclose(clf.history_[-1, "train_class_acc"], expected)
+    assert clf.history_[-1, "train_acc"] == pytest.approx(np.mean(pred == y))
+
+
 @pytest.mark.parametrize("n_crops, match", [
     ("lots", "'n_crops' parameter of BranchedRNNClassifier"),
     (-1, "'n_crops' parameter of BranchedRNNClassifier"),
