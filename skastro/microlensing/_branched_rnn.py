@@ -20,7 +20,8 @@ __all__ = ["BranchedRNNClassifier"]
 #: preprocessing is the preprocessor's preset of the same name).
 PRESETS = {
     # Viaña et al. 2025 §5.3 (Table 1: 30,314 augmented from 5,053 alerts,
-    # "Maybe" oversampled) and §7 (Adam at 1e-6, batches of 2,048, class weights, ~3,000 epochs, Fig. 9).
+    # "Maybe" oversampled) and §7 (Adam at 1e-6, batches of 2,048, class
+    # weights, ~3,000 epochs, Fig. 9).
     "viana2025": {"n_crops": "paper", "lr": 1e-6, "batch_size": 2048, "max_epochs": 3000,
                   "class_weight": "balanced", "pooling": "last"},
 }

@@ -91,7 +91,7 @@ def _plt():
 
 
 def _fig7(alerts, real, path, random_state):
-    """Fig. 7: cropped copies of one alert at one site, the percentages removed."""
+    """Fig. 7: cropped copies of one alert at one site, the percentages removed; the sites shown."""
     from ..microlensing import augment_crops
 
     plt = _plt()
@@ -100,11 +100,15 @@ def _fig7(alerts, real, path, random_state):
     if real is not None:
         shown.append(("OGLE-II event (real)", real, "HJD - 2450000 (days)",
                       "flux (1 = I of 25)"))
-    n_crops = 5
+    n_crops, shown_sites = 5, []
     fig, axes = plt.subplots(n_crops + 1, len(shown), figsize=(5.2 * len(shown), 8.5),
                              sharex="col", squeeze=False)
     for i, (col, (title, alert, xlabel, ylabel)) in enumerate(zip(axes.T, shown)):
-        site = alert.meta["trigger_site"].iloc[0]
+        # the trigger's best-sampled site ("all" combinations name sets: "CTIO+SSO")
+        sites = np.asarray(alert.column("site"))
+        site = max(str(alert.meta["trigger_site"].iloc[0]).split("+"),
+                   key=lambda name: int((sites == name).sum()))
+        shown_sites.append(site)
         aug, _ = augment_crops(alert, n_crops=n_crops, random_state=random_state + i)
         first, last = aug.time[aug.offsets[0]], aug.time[aug.offsets[1] - 1]
         tb = min(max(float(aug.meta["t_break"].iloc[0]), first), last)
@@ -132,6 +136,7 @@ def _fig7(alerts, real, path, random_state):
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
+    return shown_sites
 
 
 def _learning_figure(clf, path, fig_no, paper_epochs, paper_band, paper_weighted=None):
