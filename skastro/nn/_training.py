@@ -110,25 +110,43 @@ def _is_binary(y_pred):
 
 
 class EpochAccuracy(Callback):
-    """Accuracy of each epoch from the batch predictions already made (no extra pass)."""
+    """Accuracy of each epoch from the batch predictions already made (no extra pass).
+
+    Records ``train_acc`` and ``valid_acc``, and per class (in ``classes_``
+    order; NaN for a class absent from the epoch's data) ``train_class_acc``
+    and ``valid_class_acc``: their mean is the accuracy weighted by
+    balanced class weights (Keras' weighted accuracy, LensNet Figs. 9-10).
+    """
 
     def on_epoch_begin(self, net, **kwargs):
         self.counts_ = {True: [0, 0], False: [0, 0]}
+        self.per_class_ = {True: None, False: None}   # (right, total) per class
 
     def on_batch_end(self, net, batch, training, y_pred=None, **kwargs):
         y = batch[1]
         if y is None or y_pred is None:
             return
         with torch.no_grad():
-            pred = (y_pred.reshape(-1) > 0).long() if _is_binary(y_pred) else y_pred.argmax(-1)
-            self.counts_[training][0] += int((pred.cpu() == y.cpu().long().reshape(-1)).sum())
+            binary = _is_binary(y_pred)
+            pred = (y_pred.reshape(-1) > 0).long() if binary else y_pred.argmax(-1)
+            y = y.cpu().long().reshape(-1)
+            right = (pred.cpu() == y)
+            n_classes = 2 if binary else y_pred.shape[-1]
+            counts = torch.stack([torch.bincount(y[right], minlength=n_classes),
+                                  torch.bincount(y, minlength=n_classes)]).numpy()
+        self.counts_[training][0] += int(right.sum())
         self.counts_[training][1] += len(y)
+        seen = self.per_class_[training]
+        self.per_class_[training] = counts if seen is None else seen + counts
 
     def on_epoch_end(self, net, **kwargs):
-        for training, name in ((True, "train_acc"), (False, "valid_acc")):
+        for training, name in ((True, "train"), (False, "valid")):
             good, total = self.counts_[training]
             if total:
-                net.history.record(name, good / total)
+                net.history.record(f"{name}_acc", good / total)
+                right, seen = self.per_class_[training]
+                net.history.record(f"{name}_class_acc",
+                                   [float(r / n) if n else float("nan") for r, n in zip(right, seen)])
 
 
 class EpochProgress(Callback):
@@ -161,7 +179,8 @@ class ClassifierNet(NeuralNet):
     One logit (binary, ``BCEWithLogitsLoss``) or one per class
     (``CrossEntropyLoss``); targets are moved to the net's device; datasets
     that cut their own batches (:class:`BatchDataset`) pass through; the
-    history also records ``train_acc`` and ``valid_acc``.
+    history also records ``train_acc`` and ``valid_acc`` and the per-class
+    ``train_class_acc`` and ``valid_class_acc`` (:class:`EpochAccuracy`).
     """
 
     def get_default_callbacks(self):
@@ -170,7 +189,7 @@ class ClassifierNet(NeuralNet):
             ("train_loss", PassthroughScoring(name="train_loss", on_train=True)),
             ("valid_loss", PassthroughScoring(name="valid_loss")),
             ("accuracy", EpochAccuracy()),
-            ("print_log", PrintLog()),
+            ("print_log", PrintLog(keys_ignored=("train_class_acc", "valid_class_acc"))),
         ]
 
     def get_dataset(self, X, y=None):

@@ -194,8 +194,9 @@ class BiLSTMClassifier(BaseTorchClassifier):
         The fitted skorch net; ``net_.module_`` is the
         :class:`~skastro.nn._bilstm.BiLSTMModule`.
     history_ : skorch.History
-        Per-epoch ``train_loss``, ``train_acc`` and, with a validation split,
-        ``valid_loss``, ``valid_acc``.
+        Per-epoch ``train_loss``, ``train_acc``, ``train_class_acc`` (one
+        accuracy per class, in ``classes_`` order) and, with a validation
+        split, ``valid_loss``, ``valid_acc``, ``valid_class_acc``.
     n_iter_ : int
         Epochs run.
     n_channels_in_ : int

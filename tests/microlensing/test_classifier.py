@@ -117,6 +117,76 @@ def test_crops_inside_fit_only(small_alerts):
     assert clf.predict(small_alerts).shape == (len(small_alerts),)
 
 
+def _instances_per_class(clf):
+    """Training instances of each class, from the balanced loss weights and the batch sizes."""
+    total = sum(b["train_batch_size"] for b in clf.history_[-1]["batches"])
+    if len(clf.classes_) == 2:                     # pos_weight = n_negative / n_positive
+        pos = round(total / (1 + float(clf.net_.criterion_.pos_weight)))
+        return dict(zip(clf.classes_, [total - pos, pos]))
+    weights = clf.net_.criterion_.weight.numpy()   # total / (n_classes * n_class)
+    return dict(zip(clf.classes_, np.round(total / (len(weights) * weights)).astype(int)))
+
+
+@pytest.fixture(scope="module")
+def crop_alerts():
+    return make_microlensing_alerts(90, n_days=6, cadence_hours=4, random_state=1)
+
+
+def test_crops_per_class_follow_table1(crop_alerts):
+    y = crop_alerts.meta["label"].to_numpy()
+    n = pd.Series(y).value_counts()
+    fit = dict(hidden_size=4, dense_size=4, max_epochs=1, batch_size=256, lr=1e-3)
+    # an int: the same number of copies for every class
+    assert _instances_per_class(_clf(n_crops=2, **fit).fit(crop_alerts, y)) == dict(3 * n)
+    # a dict per class, exactly (means that are integers)
+    got = _instances_per_class(_clf(n_crops={"Yes": 2, "Maybe": 1, "No": 0}, **fit).fit(crop_alerts, y))
+    assert got == {"Yes": 3 * n["Yes"], "Maybe": 2 * n["Maybe"], "No": n["No"]}
+    # "paper": Table 1's instances per alert, 10902/1825, 7404/1190, 12008/2038
+    got = _instances_per_class(_clf(n_crops="paper", **fit).fit(crop_alerts, y))
+    per_alert = {k: got[k] / n[k] for k in got}
+    assert 6 <= per_alert["Maybe"] <= 7 and 5 <= per_alert["Yes"] <= 6 and 5 <= per_alert["No"] <= 6
+    assert per_alert["Maybe"] > max(per_alert["Yes"], per_alert["No"])  # oversampled
+    for k, table in {"Yes": 10902 / 1825, "Maybe": 7404 / 1190, "No": 12008 / 2038}.items():
+        assert abs(per_alert[k] - table) < 0.2, (k, per_alert[k], table)
+
+
+def test_crops_per_class_of_y_without_meta_label(crop_alerts):
+    y = crop_alerts.meta["label_binary"].to_numpy()
+    alerts = LightCurves(crop_alerts.offsets, {c: crop_alerts.column(c) for c in crop_alerts.columns},
+                         meta=crop_alerts.meta.drop(columns="label"), value_kind="flux")
+    got = _instances_per_class(_clf(n_crops={"No": 0, "Yes/Maybe": 1}, hidden_size=4, dense_size=4,
+                                    max_epochs=1, batch_size=256).fit(alerts, y))
+    n = pd.Series(y).value_counts()
+    assert got == {"No": n["No"], "Yes/Maybe": 2 * n["Yes/Maybe"]}
+
+
+@pytest.mark.parametrize("label, size, seed", [("label_binary", 4, 0), ("label", 8, 7)])
+def test_history_records_per_class_accuracy(crop_alerts, label, size, seed):
+    y = crop_alerts.meta[label].to_numpy()
+    # lr ~ 0 and no dropout: the batch predictions of the epoch are predict()'s
+    # (seeds where the untrained net does not predict one class for all)
+    clf = _clf(max_epochs=1, lr=1e-12, dropout=0.0, hidden_size=size, dense_size=size,
+               random_state=seed).fit(crop_alerts, y)
+    pred = clf.predict(crop_alerts)
+    expected = [np.mean(pred[y == c] == c) for c in clf.classes_]
+    assert 0 < np.mean(expected) and sum(0 < e < 1 for e in expected) >= 1
+    np.testing.assert_allclose(clf.history_[-1, "train_class_acc"], expected)
+    assert clf.history_[-1, "train_acc"] == pytest.approx(np.mean(pred == y))
+
+
+@pytest.mark.parametrize("n_crops, match", [
+    ("lots", "'n_crops' parameter of BranchedRNNClassifier"),
+    (-1, "'n_crops' parameter of BranchedRNNClassifier"),
+    (1.5, "'n_crops' parameter of BranchedRNNClassifier"),
+    ({"Yes": -1, "Maybe": 1, "No": 1}, "BranchedRNNClassifier: n_crops must map"),
+    ({"Yes": 1, "No": 1}, r"BranchedRNNClassifier: n_crops=.* classes \['Maybe'\] of meta\['label'\]"),
+])
+def test_rejects_bad_n_crops(small_alerts, n_crops, match):
+    y = small_alerts.meta["label_binary"].to_numpy()
+    with pytest.raises(ValueError, match=match):
+        _clf(n_crops=n_crops, max_epochs=1).fit(small_alerts, y)
+
+
 def test_rejects_bad_input(small_alerts):
     y = small_alerts.meta["label_binary"].to_numpy()
     with pytest.raises(TypeError, match="LightCurves"):
@@ -198,7 +268,7 @@ def test_plot_confusion_matrices_draws_in_the_given_axes():
 
 def test_paper_preset():
     clf = BranchedRNNClassifier.from_preset("viana2025")
-    assert (clf.lr, clf.batch_size, clf.n_crops, clf.max_epochs) == (1e-6, 2048, 5, 3000)
+    assert (clf.lr, clf.batch_size, clf.n_crops, clf.max_epochs) == (1e-6, 2048, "paper", 3000)
     assert clf.preprocessor.get_params()["flux_normalization"] == "none"
     assert clf.preprocessor.max_length_per == "alert"
     # each call builds its own preprocessor; keywords override the preset
