@@ -76,3 +76,37 @@ def test_preset_networks_and_bad_protocol_settings():
         run_rrab_study(test_size=1.5)
     with pytest.raises(ValueError, match="clean_with must name"):
         run_rrab_study(test_size=0.2, clean_labels=True, clean_with="SVM")
+
+
+@pytest.mark.parametrize("paper", [False, True])
+def test_reproduce_rows_name_their_configuration(folded, tmp_path, paper):
+    from skastro.reproduce import Context
+    from skastro.reproduce._periodic import _classifier
+
+    ctx = Context(out_dir=tmp_path, data_dir=None, full=False, random_state=0, verbose=False, paper=paper)
+    tiny = {k: v for k, v in TINY.items() if k != "log"}  # ctx.log (verbose=False) logs
+    rows = _classifier(ctx, scale=dict(folded=folded, n_objects=60, rf_trees=5, **tiny))
+    config = "[paper presets]" if paper else "[skastro defaults]"
+    assert all(config in r.quantity for r in rows)
+    saved = json.loads((tmp_path / "bilstm_study.json").read_text())
+    assert saved["scale"]["bilstm_preset"] == ("dekany2020" if paper else None)
+    quantities = " ".join(r.quantity for r in rows)
+    # the paper's protocol: a held-out test set, cleaning of the training part, a final refit
+    assert ("held-out test set" in quantities) == ("label cleaning" in quantities) == paper
+    if paper:
+        assert saved["scale"]["test_size"] == 0.25 and saved["scale"]["clean_labels"]
+        assert saved["cleaning"]["n_iter"] >= 1
+
+
+def test_cumulative_metrics_equal_binary_metrics_per_threshold():
+    from skastro.experiments._rrab import _cumulative_metrics, binary_metrics
+
+    rng = np.random.default_rng(0)
+    y, pred, snr = rng.integers(0, 2, 200), rng.integers(0, 2, 200), rng.uniform(10, 300, 200)
+    pred[snr > 250] = 0  # precision undefined above 250 for part of the grid
+    grid = [0.0, 60.0, 250.0, 299.0, 400.0]
+    got = _cumulative_metrics(y, pred, snr, grid)
+    for row, s in zip(got, grid):
+        m = snr > s
+        want = binary_metrics(y[m], pred[m]) if m.any() else dict(accuracy=0, precision=0, recall=0, f1=0)
+        np.testing.assert_allclose(row, [want[k] for k in ("accuracy", "precision", "recall", "f1")])
