@@ -479,7 +479,9 @@ def run_rrab_study(n_objects=3000, max_epochs=60, batch_size=256, lr=0.0015, n_s
     dict
         ``scale`` (the settings), ``models`` (Table 2 metrics, ROC AUC and AP
         at S/N > 60, eclipsing binaries called RRab, per model; out-of-fold,
-        on the training part when ``test_size`` is set), ``fit_seconds``,
+        on the training part when ``test_size`` is set), ``oof`` (the
+        cross-validated curves' ``ids`` and each model's out-of-fold RRab
+        probability, in that order), ``fit_seconds``,
         ``total_seconds`` and ``figures`` (written paths). With
         ``test_size``: ``test`` (the same metrics for the final refits on the
         test set), ``test_ids`` and ``cleaning`` (``n_iter``,
@@ -540,6 +542,8 @@ def run_rrab_study(n_objects=3000, max_epochs=60, batch_size=256, lr=0.0015, n_s
                   "bilstm_preset": bilstm_preset, "test_size": test_size, "label_noise": label_noise,
                   "clean_labels": clean_labels, "clean_with": clean_with if clean_labels else None},
         "models": summarise(y_train[rows], snr[rows], labels[rows], proba),
+        "oof": {"ids": [str(i) for i in folded.ids[rows]],
+                **{name: [float(v) for v in p] for name, p in proba.items()}},
         "fit_seconds": seconds,
         "total_seconds": None,
     }

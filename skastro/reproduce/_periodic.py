@@ -100,6 +100,12 @@ def _folding(ctx):
     path = ctx.out_dir / "periodic_fig3_eclipsing_binary.png"
     _figure3(folded, path)
     rows.append(Row("figure like Fig. 3 (a binary folded at P and 2P)", path.name, "Fig. 3"))
+    path = ctx.out_dir / "periodic_fig2_regression.png"
+    rows.append(Row("figure like Fig. 2 (the regression: rejected, kept and binned points, fit)",
+                    path.name, "Fig. 2", _figure2(lcs, folded, path, ctx)))
+    path = ctx.out_dir / "periodic_fig9_period_differences.png"
+    rows.append(Row("figure like Fig. 9 (|P - P_true| of the RRab, target cuts without the period cut)",
+                    path.name, "Fig. 9: ~1e-5-1e-6 d for all but a tiny fraction", _figure9(folded, path)))
     if ctx.data_dir is not None:
         rows += _plasticc(ctx)
     return rows
@@ -145,6 +151,197 @@ def _figure3(folded, path):
     plt.close(fig)
 
 
+def _measurement_verdicts(raw, period, random_state):
+    """Which measurements of one light curve the robust fit rejects at ``period``: the
+    preset's fit again, each measurement its own epoch (the folded output flags epochs,
+    not measurements)."""
+    from ..periodic import PeriodFolder
+
+    one = raw.with_meta(period_found=[period])
+    out = PeriodFolder.from_preset("dekany2020", bin_window=0.0, period_column="period_found",
+                                   random_state=random_state).fit_transform(one)
+    # the nearest output epoch of each measurement (a binned time is a weighted mean: it
+    # may differ from the measurement's in the last bit)
+    t = out.time
+    pos = np.clip(np.searchsorted(t, raw.time), 1, len(t) - 1)
+    pos -= (raw.time - t[pos - 1]) < (t[pos] - raw.time)
+    return out.column("outlier")[pos]
+
+
+def _regression_panel(ax, raw, rejected, lc, at_2p=False, binned=True):
+    """One panel in the notation of Fig. 2: measurements the robust fit rejected (red),
+    those it kept (black), the binned epochs (green) and the Fourier fit (red curve),
+    folded at P (or 2P) with the output's phase alignment (Eq. 13), over two cycles."""
+    meta = lc.meta.iloc[0]
+    P, K, mean = float(meta["period"]), int(meta["fourier_order"]), float(meta["mean_mag"])
+    col, scale = ("phase_2p", 2.0) if at_2p else ("phase", 1.0)
+    # the output's phase is mod(T / (scale P) + c, 1) with one constant c per curve
+    c = np.mod(lc.column(col)[0] - lc.time[0] / (scale * P), 1.0)
+    ph = np.mod(raw.time / (scale * P) + c, 1.0)
+    m = raw.value - mean
+    # the order-K Fourier series of the kept measurements (weighted), drawn on a fine grid
+    ph_p = np.mod(ph * scale, 1.0)
+    k = np.arange(1, K + 1)
+
+    def design(x):
+        return np.column_stack([np.ones_like(x), np.sin(2 * np.pi * np.outer(x, k)),
+                                np.cos(2 * np.pi * np.outer(x, k))])
+
+    w = 1.0 / raw.error[~rejected]
+    coef = np.linalg.lstsq(design(ph_p[~rejected]) * w[:, None], m[~rejected] * w, rcond=None)[0]
+    # the axis spans the kept points (a 2 mag blend would flatten the light curve)
+    lo, hi = np.percentile(m[~rejected], [0, 100]) if (~rejected).any() else (-1.0, 1.0)
+    pad = max(0.4 * (hi - lo), 0.05)
+    lo, hi = lo - pad, hi + pad
+    off = rejected & ((m < lo) | (m > hi))
+    m = np.clip(m, lo, hi)  # rejected points beyond the axis sit on its edge
+    grid = np.linspace(0, 2, 400)
+    ax.plot(grid, design(np.mod(grid * scale, 1.0)) @ coef, color="red", lw=1.2,
+            label=f"Fourier fit, order {K}")
+    for shift in (0, 1):
+        ax.scatter(ph[rejected] + shift, m[rejected], s=10, color="red", marker="x",
+                   label=(f"rejected ({off.sum()} beyond the axis, on its edge)" if off.any() else "rejected")
+                   if shift == 0 else None)
+        ax.scatter(ph[~rejected] + shift, m[~rejected], s=5, color="k",
+                   label=("kept" if binned else "kept (published binned epochs)") if shift == 0 else None)
+        if binned:
+            keep = ~lc.column("outlier")
+            ax.scatter(lc.column(col)[keep] + shift, lc.column("value_centered")[keep], s=14,
+                       facecolor="none", edgecolor="tab:green", lw=0.9,
+                       label="binned per epoch" if shift == 0 else None)
+    ax.set_xlabel(r"$\phi_{2P}$" if at_2p else r"$\phi_P$")
+    ax.set_xlim(0, 2)
+    ax.set_ylim(lo, hi)
+
+
+def _figure2(lcs, folded, path, ctx):
+    """Fig. 2: an RRab star's regression - measurements rejected and kept, the binned
+    epochs and the Fourier fit - on a simulated curve; with ``ctx.data_dir`` a real VVV
+    star beside it (its files hold binned epochs only). Returns the note of its row."""
+    meta = folded.meta
+    rrab = meta[(meta["label"] == "RRab") & (meta["fold_status"] == "ok")]
+    # a typical training-set star (S/N 60-200, Eq. 14), nearest S/N 100, with a few rejections
+    rrab = rrab.loc[(rrab["snr"] - 100).abs().sort_values().index]
+    best, best_rejected = rrab.index[0], None
+    for obj in rrab.index[:30]:
+        raw = lcs[lcs.ids.get_loc(obj)]
+        rejected = _measurement_verdicts(raw, meta.loc[obj, "period"], ctx.random_state)
+        if best_rejected is None or rejected.sum() > best_rejected.sum():
+            best, best_rejected = obj, rejected
+        if rejected.sum() >= 3:
+            break
+    real = _vvv_example(ctx) if ctx.data_dir is not None else None
+    fig, axes = plt.subplots(1, 2 if real else 1, figsize=(10 if real else 5.5, 4), squeeze=False)
+    lc, raw = folded[folded.ids.get_loc(best)], lcs[lcs.ids.get_loc(best)]
+    ax = axes[0, 0]
+    _regression_panel(ax, raw, best_rejected, lc)
+    m = lc.meta.iloc[0]
+    ax.set_title(f"simulated RRab {best}: P = {m['period']:.5f} d, S/N = {m['snr']:.0f}", fontsize=9)
+    ax.legend(fontsize=7, loc="best", framealpha=0.8)
+    note = (f"simulated: {int(best_rejected.sum())} of {best_rejected.size} measurements rejected, "
+            f"{len(lc.time)} epochs")
+    if real:
+        vvv, vvv_lc, vvv_rejected = real
+        ax = axes[0, 1]
+        _regression_panel(ax, vvv, vvv_rejected, vvv_lc, binned=False)
+        r = vvv_lc.meta.iloc[0]
+        ax.set_title(f"VVV {r['Name']}: P = {r['period']:.5f} d, aperture {int(r['aper'])}, "
+                     f"S/N = {r['snr_input']:.0f} (binned epochs only)", fontsize=9)
+        ax.legend(fontsize=7, loc="best", framealpha=0.8)
+        note += f"; real VVV {r['Name']} (epochs as published, {int(vvv_rejected.sum())} rejected)"
+    for ax in axes[0]:
+        ax.set_ylabel(r"$K_s - \langle K_s \rangle$ [mag]")
+        ax.invert_yaxis()
+    fig.suptitle("the regression of §3.2, cf. Dékány & Grebel 2020 Fig. 2", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return note
+
+
+def _vvv_example(ctx):
+    """A real VVV RRab of the paper's catalogue (median S/N) folded at its catalogue
+    period: its epochs as published, the ones our robust fit rejects, the fit; None
+    when the files are absent."""
+    from ..datasets import load_vvv_rrab
+    from ..periodic import PeriodFolder
+
+    try:
+        vvv = load_vvv_rrab(ctx.data_dir, random_state=ctx.random_state)
+    except FileNotFoundError as err:
+        ctx.log(f"Fig. 2 without a real VVV panel: {err}")
+        return None
+    snr = vvv.meta["snr"]
+    obj = (snr - snr.median()).abs().idxmin()
+    one = vvv[[vvv.ids.get_loc(obj)]]
+    lc = PeriodFolder.from_preset("dekany2020", period_column="period",
+                                  random_state=ctx.random_state).fit_transform(one)
+    lc = lc.with_meta(period=lc.meta["period_input"].to_numpy())
+    return one[0], lc, _measurement_verdicts(one[0], float(lc.meta["period"].iloc[0]), ctx.random_state)
+
+
+def _figure9(folded, path):
+    """Fig. 9: histogram of |P - P_true| of the RRab passing Eqs. 24-29 (no period cut:
+    the paper cross-matched OGLE RRab "without any constraint on their periods"), both
+    axes logarithmic; the paper's 1e-6-1e-5 d band marked. Returns the note of its row."""
+    from ..periodic import quality_mask
+
+    meta = folded.meta
+    sel = (quality_mask(folded, "target", period_range=None) & (meta["label"] == "RRab").to_numpy())
+    dp = np.abs(meta["period"] - meta["period_input"]).to_numpy()[sel]
+    floor = 1e-9  # an exact match (none expected) would vanish from a log axis
+    bins = np.logspace(-9, 0, 37)
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.axvspan(1e-6, 1e-5, color="tab:orange", alpha=0.25, label="paper: $10^{-6}$-$10^{-5}$ d (Fig. 9)")
+    ax.hist(np.maximum(dp, floor), bins=bins, color="k", histtype="step", lw=1.5,
+            label=f"simulated RRab, target cuts ({sel.sum()})")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel(r"$|P - P_\mathrm{true}|$ [d]")
+    ax.set_ylabel("number of stars")
+    ax.set_title(r"period accuracy, cf. Dékány & Grebel 2020 Fig. 9 ($P_\mathrm{OGLE}$ there)", fontsize=9)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    within = np.mean(dp < 1e-4) if dp.size else float("nan")
+    return (f"{sel.sum()} RRab; median {np.median(dp):.1e} d; {within:.3f} below 1e-4 d; "
+            f"{np.mean(dp > 1e-2):.3f} above 1e-2 d (aliases)")
+
+
+def _figure10(folded, raw, oof, path, ctx):
+    """Fig. 10: the two eclipsing binaries with the highest out-of-fold RRab probability
+    of the BiLSTM, folded at P (left) and 2P (right), in the notation of Fig. 2. Returns
+    the note of its row (how many binaries the network called RRab)."""
+    ids = folded.ids.astype(str)
+    proba = pd.Series(oof["BiLSTM P+2P"], index=oof["ids"])
+    labels = pd.Series(folded.meta["label"].to_numpy(), index=ids).reindex(proba.index)
+    eb = proba[labels.isin(["EC", "ESD"]).to_numpy()].sort_values(ascending=False)
+    n_called = int((eb >= 0.5).sum())
+    fig, axes = plt.subplots(2, 2, figsize=(9, 6.5), squeeze=False)
+    for row, obj in zip(axes, eb.index[:2]):
+        lc = folded[ids.get_loc(obj)]
+        one = raw[raw.ids.astype(str).get_loc(obj)]
+        rejected = _measurement_verdicts(one, float(lc.meta["period"].iloc[0]), ctx.random_state)
+        for ax, at_2p in zip(row, (False, True)):
+            _regression_panel(ax, one, rejected, lc, at_2p=at_2p)
+            ax.set_ylabel(r"$K_s - \langle K_s \rangle$ [mag]")
+            ax.invert_yaxis()
+        m = lc.meta.iloc[0]
+        called = "called RRab" if eb[obj] >= 0.5 else "not called RRab"
+        row[0].set_title(f"{obj} ({m['label']}, true P = {m['period_input']:.5f} d): "
+                         f"RRab probability {eb[obj]:.2f}, {called}", fontsize=8, loc="left")
+        row[1].set_title(f"folded at 2P = {2 * m['period']:.5f} d", fontsize=8)
+    axes[0, 0].legend(fontsize=7, loc="lower left")
+    fig.suptitle("simulated eclipsing binaries most like RRab to the BiLSTM (out-of-fold), "
+                 "cf. Dékány & Grebel 2020 Fig. 10", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return (f"{n_called} of {len(eb)} simulated binaries called RRab (out-of-fold); "
+            f"the two most RRab-like drawn")
+
+
 def _plasticc(ctx):
     from ..datasets import load_plasticc
     from ..periodic import PeriodFolder
@@ -185,7 +382,8 @@ def _classifier(ctx, scale=None):
     paper's protocol (:data:`PAPER_PROTOCOL`). ``scale`` overrides the sizes
     (tests).
     """
-    from ..experiments import run_rrab_plasticc, run_rrab_study
+    from ..datasets import make_periodic_variables
+    from ..experiments import fold_rrab_simulation, run_rrab_plasticc, run_rrab_study
 
     if scale is None and ctx.full:   # the study of the BiLSTM user guide (~50 min on 2 cores)
         scale = dict(n_objects=12000, max_epochs=60, batch_size=64, n_splits=5, n_jobs_cv=2)
@@ -193,6 +391,8 @@ def _classifier(ctx, scale=None):
         scale = dict(n_objects=800, max_epochs=20, batch_size=32, n_splits=3, max_length=60,
                      n_jobs_cv=2)
     scale = {"lr": 0.003, "rf_trees": 200, **scale}
+    if scale.get("folded") is None:  # folded here, to draw Fig. 10 from it
+        scale["folded"] = fold_rrab_simulation(scale["n_objects"], random_state=ctx.random_state, log=ctx.log)
     protocol = PAPER_PROTOCOL if ctx.paper else {}
     config = _config(ctx)
     result = run_rrab_study(random_state=ctx.random_state, out_dir=ctx.out_dir, log=ctx.log,
@@ -236,6 +436,11 @@ def _classifier(ctx, scale=None):
             Row(f"final random forest on the test set, F1 at S/N > 60 [{config}]",
                 f"{trf['snr>60']['f1']:.3f}", "", "baseline"),
         ]
+    path = ctx.out_dir / "periodic_fig10_binaries_called_rrab.png"
+    raw = make_periodic_variables(scale["n_objects"], random_state=ctx.random_state)  # as folded
+    rows.append(Row(f"figure like Fig. 10 (eclipsing binaries the BiLSTM calls RRab, at P and 2P) [{config}]",
+                    path.name, "Fig. 10 (173 binaries, ~2 % false discovery rate)",
+                    _figure10(scale["folded"], raw, result["oof"], path, ctx)))
     if ctx.data_dir is not None:
         pl = run_rrab_plasticc(ctx.data_dir, band="r", max_epochs=scale["max_epochs"],
                                batch_size=scale["batch_size"], lr=scale["lr"],

@@ -1,12 +1,14 @@
 """The RRab study (Dékány & Grebel 2020, §3.4-3.5): the held-out protocol with label cleaning."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from skastro.experiments import fold_rrab_simulation, format_rrab_table, make_rrab_models, run_rrab_study
 from skastro.experiments._rrab import _plant_label_noise
+from skastro.periodic import quality_mask
 
 TINY = dict(max_epochs=1, n_splits=2, batch_size=16, hidden_sizes=(4,), dense_size=4, max_length=30,
             log=lambda m: None)
@@ -96,6 +98,40 @@ def test_reproduce_rows_name_their_configuration(folded, tmp_path, paper):
     if paper:
         assert saved["scale"]["test_size"] == 0.25 and saved["scale"]["clean_labels"]
         assert saved["cleaning"]["n_iter"] >= 1
+    # Fig. 10: the binaries the network finds most RRab-like, out-of-fold
+    fig10 = next(r for r in rows if "Fig. 10" in r.quantity)
+    assert (tmp_path / fig10.ours).stat().st_size > 10_000
+    n_eb = int(folded.meta["label"].isin(["EC", "ESD"]).sum()) if not paper else None
+    assert "simulated binaries called RRab" in fig10.note
+    if n_eb is not None:
+        assert f"of {n_eb} simulated binaries" in fig10.note
+
+
+DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+
+
+@pytest.mark.parametrize("real", [False, True])
+def test_reproduce_figures_2_and_9(folded, tmp_path, real):
+    from skastro.datasets import make_periodic_variables
+    from skastro.reproduce import Context
+    from skastro.reproduce._periodic import _figure2, _figure9
+
+    if real and not (DATA / "real" / "vvv_rrab_folded.csv.gz").exists():
+        pytest.skip(f"real VVV data absent at {DATA}")
+    lcs = make_periodic_variables(60, random_state=0)  # what fold_rrab_simulation folded
+    data_dir = DATA if real else tmp_path  # a folder without the VVV files: no real panel
+    ctx = Context(out_dir=tmp_path, data_dir=data_dir, full=False, random_state=0, verbose=False)
+    note = _figure2(lcs, folded, tmp_path / "f2.png", ctx)
+    assert (tmp_path / "f2.png").stat().st_size > 10_000
+    assert note.startswith("simulated: ") and " measurements rejected" in note
+    assert ("real VVV" in note) == real
+    note = _figure9(folded, tmp_path / "f9.png")
+    assert (tmp_path / "f9.png").stat().st_size > 10_000
+    # the RRab that pass Eqs. 24-29 (no period cut), as the paper's OGLE cross-match
+    sel = quality_mask(folded, "target", period_range=None) & (folded.meta["label"] == "RRab").to_numpy()
+    dp = (folded.meta["period"] - folded.meta["period_input"]).abs().to_numpy()[sel]
+    assert 0 < sel.sum() < (folded.meta["label"] == "RRab").sum()
+    assert note.startswith(f"{sel.sum()} RRab; median {np.median(dp):.1e} d;")
 
 
 def test_cumulative_metrics_equal_binary_metrics_per_threshold():
