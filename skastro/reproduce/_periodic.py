@@ -97,12 +97,12 @@ def _folding(ctx):
     rows.append(Row(f"DualFoldSequencer output (target cuts) [{_config(ctx)}]",
                     f"sequence {seq['sequence'].shape}, lengths {seq['length'].min()}-{seq['length'].max()}",
                     "{m, phi_P, m', phi_2P} + P (§3.2, Fig. 5)"))
-    path = ctx.out_dir / "periodic_fig3_eclipsing_binary.png"
-    _figure3(folded, path)
-    rows.append(Row("figure like Fig. 3 (a binary folded at P and 2P)", path.name, "Fig. 3"))
     path = ctx.out_dir / "periodic_fig2_regression.png"
     rows.append(Row("figure like Fig. 2 (the regression: rejected, kept and binned points, fit)",
                     path.name, "Fig. 2", _figure2(lcs, folded, path, ctx)))
+    path = ctx.out_dir / "periodic_fig3_eclipsing_binary.png"
+    _figure3(folded, path)
+    rows.append(Row("figure like Fig. 3 (a binary folded at P and 2P)", path.name, "Fig. 3"))
     path = ctx.out_dir / "periodic_fig9_period_differences.png"
     rows.append(Row("figure like Fig. 9 (|P - P_true| of the RRab, target cuts without the period cut)",
                     path.name, "Fig. 9: ~1e-5-1e-6 d for all but a tiny fraction", _figure9(folded, path)))
