@@ -69,9 +69,9 @@ def _folding(ctx):
         hi = meta["snr_input"].to_numpy() > 60
         per_class = pd.Series(ok[hi]).groupby(meta["label"].to_numpy()[hi]).mean()
         rows.append(Row(
-            f"period recovered, S/N > 60 (|dP|/P < 1e-4; P/2 counts for binaries), {name}",
+            f"period recovered, S/N > 60 (abs(dP)/P < 1e-4; P/2 counts for binaries), {name}",
             f"{ok[hi].mean():.3f} of {hi.sum()}",
-            "OGLE vs VVV |dP| ~ 1e-5-1e-6 d for all but a tiny fraction (§4, Fig. 9)",
+            "OGLE vs VVV abs(dP) ~ 1e-5-1e-6 d for all but a tiny fraction (§4, Fig. 9)",
             ", ".join(f"{k} {v:.2f}" for k, v in per_class.items()),
         ))
         rows.append(Row(f"PeriodFolder throughput, {name} (2 jobs, shared machine)",
@@ -81,7 +81,7 @@ def _folding(ctx):
     meta = folded.meta
     rrab = (meta["label"] == "RRab").to_numpy()
     dp = np.abs(meta["period"] - meta["period_input"]).to_numpy()[rrab & (meta["snr_input"] > 60).to_numpy()]
-    rows.append(Row("RRab |dP| (days), median / 95th percentile, S/N > 60",
+    rows.append(Row("RRab abs(dP) (days), median / 95th percentile, S/N > 60",
                     f"{np.median(dp):.1e} / {np.percentile(dp, 95):.1e}", "~1e-5-1e-6 (Fig. 9)"))
     rows.append(Row("binned epochs = simulated epochs (3-minute window)",
                     f"{np.mean(meta['n_epochs'] == meta['n_epochs_input']):.3f}",
@@ -104,7 +104,7 @@ def _folding(ctx):
     _figure3(folded, path)
     rows.append(Row("figure like Fig. 3 (a binary folded at P and 2P)", path.name, "Fig. 3"))
     path = ctx.out_dir / "periodic_fig9_period_differences.png"
-    rows.append(Row("figure like Fig. 9 (|P - P_true| of the RRab, target cuts without the period cut)",
+    rows.append(Row("figure like Fig. 9 (histogram of abs(P - P_true) of the RRab, target cuts without the period cut)",
                     path.name, "Fig. 9: ~1e-5-1e-6 d for all but a tiny fraction", _figure9(folded, path)))
     if ctx.data_dir is not None:
         rows += _plasticc(ctx)
@@ -329,7 +329,7 @@ def _figure10(folded, raw, oof, path, ctx):
             ax.invert_yaxis()
         m = lc.meta.iloc[0]
         called = "called RRab" if eb[obj] >= 0.5 else "not called RRab"
-        row[0].set_title(f"{obj} ({m['label']}, true P = {m['period_input']:.5f} d): "
+        row[0].set_title(f"{obj} ({m['label']}, orbital period {m['period_input']:.5f} d): "
                          f"RRab probability {eb[obj]:.2f}, {called}", fontsize=8, loc="left")
         row[1].set_title(f"folded at 2P = {2 * m['period']:.5f} d", fontsize=8)
     axes[0, 0].legend(fontsize=7, loc="lower left")
