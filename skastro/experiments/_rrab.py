@@ -124,8 +124,9 @@ def make_rrab_models(max_epochs=300, batch_size=256, lr=0.0015, hidden_sizes=(48
         :class:`~skastro.periodic.DualFoldSequencer` ``max_length``.
     bilstm_preset : {"dekany2020"} or None, default=None
         Build the networks with ``BiLSTMClassifier.from_preset(bilstm_preset)``
-        (the paper's raw inputs and time-step dropout), the settings above
-        overriding the preset's; None: skastro's defaults.
+        (the paper's raw inputs and time-step dropout) and their sequencers
+        with ``DualFoldSequencer.from_preset(bilstm_preset)``, the settings
+        above overriding the presets'; None: skastro's defaults.
 
     Returns
     -------
@@ -149,9 +150,14 @@ def make_rrab_models(max_epochs=300, batch_size=256, lr=0.0015, hidden_sizes=(48
                     batch_size=batch_size, lr=lr, validation_fraction=0.15,
                     n_jobs=n_threads, random_state=random_state, **kw)
 
+    def seq():
+        if bilstm_preset is None:
+            return DualFoldSequencer(max_length=max_length)
+        return DualFoldSequencer.from_preset(bilstm_preset, max_length=max_length)
+
     return {
-        "BiLSTM P+2P": make_pipeline(DualFoldSequencer(max_length=max_length), net()),
-        "BiLSTM P only": make_pipeline(DualFoldSequencer(max_length=max_length), net(channels=(0, 1))),
+        "BiLSTM P+2P": make_pipeline(seq(), net()),
+        "BiLSTM P only": make_pipeline(seq(), net(channels=(0, 1))),
         "RF features": make_pipeline(FoldFeatures(), RandomForestClassifier(
             n_estimators=rf_trees, random_state=random_state, n_jobs=1)),
     }
@@ -269,6 +275,22 @@ def summarise(y, snr, labels, proba):
 _PAPER_SNR60 = (0.990, 0.985, 0.992, 0.988, 0.996, 0.999)
 
 
+def _cumulative_metrics(y, pred, snr, grid):
+    """Accuracy, precision, recall and F1 of the objects with S/N above each of ``grid``
+    (``(len(grid), 4)``; 0 where undefined, as :func:`binary_metrics`), by counting:
+    sklearn's scorers validate their input on every call, 40 times per curve."""
+    above = snr[None, :] > np.asarray(grid)[:, None]
+    y, pred = np.asarray(y) == 1, np.asarray(pred) == 1
+    tp, fp = (above & y & pred).sum(1), (above & ~y & pred).sum(1)
+    fn, n = (above & y & ~pred).sum(1), above.sum(1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        acc = np.where(n > 0, (n - fp - fn) / n, 0.0)
+        prec = np.where(tp + fp > 0, tp / (tp + fp), 0.0)
+        rec = np.where(tp + fn > 0, tp / (tp + fn), 0.0)
+        f1 = np.where(2 * tp + fp + fn > 0, 2 * tp / (2 * tp + fp + fn), 0.0)
+    return np.column_stack([acc, prec, rec, f1])
+
+
 def plot_figures(out_dir, y, snr, proba, histories, main="BiLSTM P+2P", baseline="RF features"):
     """Figs. 6-8 of the paper for our run; returns the written paths."""
     import matplotlib
@@ -310,8 +332,7 @@ def plot_figures(out_dir, y, snr, proba, histories, main="BiLSTM P+2P", baseline
         if name not in proba:
             continue
         pred = (proba[name] >= 0.5).astype(int)
-        vals = np.array([[binary_metrics(y[snr > s], pred[snr > s])[k] for k in ("accuracy", "precision", "recall", "f1")]
-                         for s in grid])
+        vals = _cumulative_metrics(y, pred, snr, grid)
         for j, (k, colour) in enumerate(zip(("accuracy", "precision", "recall", "F1"),
                                             ("k", "tab:blue", "tab:orange", "tab:red"))):
             ax.plot(grid, vals[:, j], style, color=colour, label=f"{k} ({name})")
@@ -458,7 +479,9 @@ def run_rrab_study(n_objects=3000, max_epochs=60, batch_size=256, lr=0.0015, n_s
     dict
         ``scale`` (the settings), ``models`` (Table 2 metrics, ROC AUC and AP
         at S/N > 60, eclipsing binaries called RRab, per model; out-of-fold,
-        on the training part when ``test_size`` is set), ``fit_seconds``,
+        on the training part when ``test_size`` is set), ``oof`` (the
+        cross-validated curves' ``ids`` and each model's out-of-fold RRab
+        probability, in that order), ``fit_seconds``,
         ``total_seconds`` and ``figures`` (written paths). With
         ``test_size``: ``test`` (the same metrics for the final refits on the
         test set), ``test_ids`` and ``cleaning`` (``n_iter``,
@@ -519,6 +542,8 @@ def run_rrab_study(n_objects=3000, max_epochs=60, batch_size=256, lr=0.0015, n_s
                   "bilstm_preset": bilstm_preset, "test_size": test_size, "label_noise": label_noise,
                   "clean_labels": clean_labels, "clean_with": clean_with if clean_labels else None},
         "models": summarise(y_train[rows], snr[rows], labels[rows], proba),
+        "oof": {"ids": [str(i) for i in folded.ids[rows]],
+                **{name: [float(v) for v in p] for name, p in proba.items()}},
         "fit_seconds": seconds,
         "total_seconds": None,
     }

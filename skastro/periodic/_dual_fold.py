@@ -10,8 +10,15 @@ from sklearn.utils.validation import check_is_fitted
 from .._lightcurves import _object_of
 from ..utils import check_lightcurves
 from ..utils._set_output import ContainerTransformerMixin
+from ..utils._validation import preset_params
 
 __all__ = ["DualFoldSequencer"]
+
+# Settings of published pipelines: ``DualFoldSequencer.from_preset(name)``.
+_PRESETS = {
+    # Dékány & Grebel (2020) §3.2: every binned epoch, rejected outliers left out
+    "dekany2020": {"max_length": None, "drop_outliers": True, "on_invalid": "raise"},
+}
 
 _NEEDED = ("phase", "phase_2p", "value_centered")
 # period (days) given to objects without one under on_invalid="zero"
@@ -108,6 +115,34 @@ class DualFoldSequencer(ContainerTransformerMixin, BaseEstimator):
         self.drop_outliers = drop_outliers
         self.band = band
         self.on_invalid = on_invalid
+
+    @classmethod
+    def from_preset(cls, name, **params):
+        """A DualFoldSequencer with the settings of a published pipeline.
+
+        Parameters
+        ----------
+        name : {"dekany2020"}
+            ``"dekany2020"`` (Dékány & Grebel 2020, §3.2): every binned epoch
+            (``max_length=None``), rejected outliers left out
+            (``drop_outliers=True``), ``on_invalid="raise"``; these are also
+            the defaults, so the preset exists for one convention across
+            components.
+        **params
+            Any other parameter, or one of the preset's to override.
+
+        Returns
+        -------
+        DualFoldSequencer
+            Unfitted.
+
+        Examples
+        --------
+        >>> from skastro.periodic import DualFoldSequencer
+        >>> DualFoldSequencer.from_preset("dekany2020", max_length=60).get_params()["max_length"]
+        60
+        """
+        return cls(**preset_params(_PRESETS, name, params))
 
     def _check(self, X, reset):
         # folded input; on_invalid covers bad folds

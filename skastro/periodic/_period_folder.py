@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import HasMethods, Interval
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._lightcurves import LightCurves
@@ -54,6 +54,8 @@ PRESETS = {
         "nterms": 1,
         "check_aliases": False,
         "search_after_clipping": True,
+        # "The optimal aperture is selected by minimizing the regression loss" (§3.2)
+        "aperture_criterion": "fit_loss",
     },
 }
 
@@ -241,8 +243,19 @@ class PeriodFolder(ContainerTransformerMixin, BaseEstimator):
         Optimal-aperture mode: per-epoch columns holding the magnitudes of
         several apertures (a name, whose errors are ``<name>_err`` if that
         column exists and ``error`` otherwise, or a ``(value, error)`` pair).
-        Each object keeps the aperture with the lowest ``residual_std``;
+        Each object keeps the aperture with the lowest ``aperture_criterion``;
         its name goes to ``meta["aperture"]``.
+    aperture_criterion : {"residual_std", "fit_loss"}, default="residual_std"
+        What the best aperture minimises (with ``aperture_columns``), in the
+        band with most epochs: ``"residual_std"``, the scatter of the binned
+        inlier epochs around the fit (the noise of the light curve that
+        :class:`DualFoldSequencer` passes on), or ``"fit_loss"``, the
+        regression loss, the weighted mean squared residual of the inlier
+        *measurements* (Dékány & Grebel 2020, §3.2; set by
+        ``from_preset("dekany2020")``). They differ when an aperture's
+        noise is partly common to the measurements of an epoch (seeing-
+        dependent blending), which binning does not average out; the
+        period-folding guide compares them.
     min_epochs : int, default=8
         Fewer epochs than this: no period (``fold_status="too_few_epochs"``).
     chunk_size : int, default=200
@@ -334,6 +347,7 @@ class PeriodFolder(ContainerTransformerMixin, BaseEstimator):
         "multiband": ["boolean"],
         "band": [str, None],
         "aperture_columns": [list, tuple, None],
+        "aperture_criterion": [StrOptions({"residual_std", "fit_loss"})],
         "min_epochs": [Interval(numbers.Integral, 3, None, closed="left")],
         "chunk_size": [Interval(numbers.Integral, 1, None, closed="left")],
         "n_jobs": [numbers.Integral, None],
@@ -346,7 +360,7 @@ class PeriodFolder(ContainerTransformerMixin, BaseEstimator):
                  pre_clip_sigma=5.0, refine_period=True, nterms=1, check_aliases=True,
                  search_after_clipping=False, search_coarsening=3,
                  bin_window=0.0, multiband=False, band=None, aperture_columns=None,
-                 min_epochs=8, chunk_size=200, n_jobs=None, random_state=None, verbose=0):
+                 aperture_criterion="residual_std", min_epochs=8, chunk_size=200, n_jobs=None, random_state=None, verbose=0):
         self.period_range = period_range
         self.oversampling = oversampling
         self.period_column = period_column
@@ -366,6 +380,7 @@ class PeriodFolder(ContainerTransformerMixin, BaseEstimator):
         self.multiband = multiband
         self.band = band
         self.aperture_columns = aperture_columns
+        self.aperture_criterion = aperture_criterion
         self.min_epochs = min_epochs
         self.chunk_size = chunk_size
         self.n_jobs = n_jobs
@@ -384,7 +399,8 @@ class PeriodFolder(ContainerTransformerMixin, BaseEstimator):
             ``period_range=(0.28, 0.98)``, ``oversampling=10``,
             ``n_folds=10``, ``max_order=10``, ``bin_window=3 / 1440`` (VVV's
             ~3-minute pawprint groups), ``n_peaks=1``, ``nterms=1`` and
-            ``check_aliases=False``, ``search_after_clipping=True``.
+            ``check_aliases=False``, ``search_after_clipping=True`` and
+            ``aperture_criterion="fit_loss"``.
         **params
             Any other parameter, or one of the preset's to override.
 
@@ -523,7 +539,8 @@ class PeriodFolder(ContainerTransformerMixin, BaseEstimator):
                     results.append(result)
                     bar.update(hi - lo)
         return _assemble(X, results, band_names or ("",), apertures, self.multiband,
-                         bool(self.aperture_columns), with_error=not unweighted)
+                         bool(self.aperture_columns), with_error=not unweighted,
+                         aperture_criterion=self.aperture_criterion)
 
     def periodogram(self, X):
         """The periodogram each object's period is searched in, on its full grid.
@@ -1279,12 +1296,13 @@ def _fourier_meta(amps, phis, ok):
     return {k: np.where(ok, v, np.nan) for k, v in out.items()}
 
 
-def _assemble(X, results, band_names, apertures, multiband, aperture_mode, with_error=True):
+def _assemble(X, results, band_names, apertures, multiband, aperture_mode, with_error=True,
+              aperture_criterion="residual_std"):
     """Join chunk results into the output LightCurves (without ``error`` if not
     ``with_error``: unit weights give no binned uncertainty)."""
     n_ap = len(apertures)
     n_total = len(X)
-    # choose an aperture per object (lowest residual_std of its reference band)
+    # choose an aperture per object (lowest aperture_criterion of its reference band)
     objs_meta, epochs_cols, epoch_obj, epoch_band = [], [], [], []
     start = 0
     per_band_meta = []
@@ -1294,7 +1312,7 @@ def _assemble(X, results, band_names, apertures, multiband, aperture_mode, with_
             loss = np.full((n, n_ap), np.inf)
             for a, r in enumerate(chunk):
                 ref = r["ref_g"]
-                rs = np.where(ref >= 0, r["g"]["residual_std"][np.maximum(ref, 0)], np.nan)
+                rs = np.where(ref >= 0, r["g"][aperture_criterion][np.maximum(ref, 0)], np.nan)
                 loss[:, a] = np.where(np.isfinite(rs), rs, np.inf)
             choice = np.argmin(loss, axis=1)
         else:

@@ -1,12 +1,14 @@
 """The RRab study (Dékány & Grebel 2020, §3.4-3.5): the held-out protocol with label cleaning."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from skastro.experiments import fold_rrab_simulation, format_rrab_table, make_rrab_models, run_rrab_study
 from skastro.experiments._rrab import _plant_label_noise
+from skastro.periodic import quality_mask
 
 TINY = dict(max_epochs=1, n_splits=2, batch_size=16, hidden_sizes=(4,), dense_size=4, max_length=30,
             log=lambda m: None)
@@ -76,3 +78,71 @@ def test_preset_networks_and_bad_protocol_settings():
         run_rrab_study(test_size=1.5)
     with pytest.raises(ValueError, match="clean_with must name"):
         run_rrab_study(test_size=0.2, clean_labels=True, clean_with="SVM")
+
+
+@pytest.mark.parametrize("paper", [False, True])
+def test_reproduce_rows_name_their_configuration(folded, tmp_path, paper):
+    from skastro.reproduce import Context
+    from skastro.reproduce._periodic import _classifier
+
+    ctx = Context(out_dir=tmp_path, data_dir=None, full=False, random_state=0, verbose=False, paper=paper)
+    tiny = {k: v for k, v in TINY.items() if k != "log"}  # ctx.log (verbose=False) logs
+    rows = _classifier(ctx, scale=dict(folded=folded, n_objects=60, rf_trees=5, **tiny))
+    config = "[paper presets]" if paper else "[skastro defaults]"
+    assert all(config in r.quantity for r in rows)
+    saved = json.loads((tmp_path / "bilstm_study.json").read_text())
+    assert saved["scale"]["bilstm_preset"] == ("dekany2020" if paper else None)
+    quantities = " ".join(r.quantity for r in rows)
+    # the paper's protocol: a held-out test set, cleaning of the training part, a final refit
+    assert ("held-out test set" in quantities) == ("label cleaning" in quantities) == paper
+    if paper:
+        assert saved["scale"]["test_size"] == 0.25 and saved["scale"]["clean_labels"]
+        assert saved["cleaning"]["n_iter"] >= 1
+    # Fig. 10: the binaries the network finds most RRab-like, out-of-fold
+    fig10 = next(r for r in rows if "Fig. 10" in r.quantity)
+    assert (tmp_path / fig10.ours).stat().st_size > 10_000
+    n_eb = int(folded.meta["label"].isin(["EC", "ESD"]).sum()) if not paper else None
+    assert "simulated binaries called RRab" in fig10.note
+    if n_eb is not None:
+        assert f"of {n_eb} simulated binaries" in fig10.note
+
+
+DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+
+
+@pytest.mark.parametrize("real", [False, True])
+def test_reproduce_figures_2_and_9(folded, tmp_path, real):
+    from skastro.datasets import make_periodic_variables
+    from skastro.reproduce import Context
+    from skastro.reproduce._periodic import _figure2, _figure9
+
+    if real and not (DATA / "real" / "vvv_rrab_folded.csv.gz").exists():
+        pytest.skip(f"real VVV data absent at {DATA}")
+    lcs = make_periodic_variables(60, random_state=0)  # what fold_rrab_simulation folded
+    data_dir = DATA if real else tmp_path  # a folder without the VVV files: no real panel
+    ctx = Context(out_dir=tmp_path, data_dir=data_dir, full=False, random_state=0, verbose=False)
+    note = _figure2(lcs, folded, tmp_path / "f2.png", ctx)
+    assert (tmp_path / "f2.png").stat().st_size > 10_000
+    assert note.startswith("simulated: ") and " measurements rejected" in note
+    assert ("real VVV" in note) == real
+    note = _figure9(folded, tmp_path / "f9.png")
+    assert (tmp_path / "f9.png").stat().st_size > 10_000
+    # the RRab that pass Eqs. 24-29 (no period cut), as the paper's OGLE cross-match
+    sel = quality_mask(folded, "target", period_range=None) & (folded.meta["label"] == "RRab").to_numpy()
+    dp = (folded.meta["period"] - folded.meta["period_input"]).abs().to_numpy()[sel]
+    assert 0 < sel.sum() < (folded.meta["label"] == "RRab").sum()
+    assert note.startswith(f"{sel.sum()} RRab; median {np.median(dp):.1e} d;")
+
+
+def test_cumulative_metrics_equal_binary_metrics_per_threshold():
+    from skastro.experiments._rrab import _cumulative_metrics, binary_metrics
+
+    rng = np.random.default_rng(0)
+    y, pred, snr = rng.integers(0, 2, 200), rng.integers(0, 2, 200), rng.uniform(10, 300, 200)
+    pred[snr > 250] = 0  # precision undefined above 250 for part of the grid
+    grid = [0.0, 60.0, 250.0, 299.0, 400.0]
+    got = _cumulative_metrics(y, pred, snr, grid)
+    for row, s in zip(got, grid):
+        m = snr > s
+        want = binary_metrics(y[m], pred[m]) if m.any() else dict(accuracy=0, precision=0, recall=0, f1=0)
+        np.testing.assert_allclose(row, [want[k] for k in ("accuracy", "precision", "recall", "f1")])

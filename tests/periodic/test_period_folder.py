@@ -432,6 +432,41 @@ def test_optimal_aperture_picks_the_cleaner_column():
     assert (out.meta["residual_std"] < 0.02).all()
 
 
+def _two_aperture_curves(n_objects=2, n_epochs=60, per_epoch=6, seed=3):
+    """Aperture 1: independent noise per measurement (binning averages it out);
+    aperture 2: less of it, but a jitter common to each epoch's measurements (binning
+    keeps it), so the binned scatter and the per-measurement loss rank them oppositely."""
+    rng = np.random.default_rng(seed)
+    times, values, errors, ap1, ap2 = [], [], [], [], []
+    for k in range(n_objects):
+        t = np.sort(rng.uniform(0, 400, n_epochs))[:, None] + np.arange(per_epoch) * 30 / 86400
+        m = 14.0 + 0.3 * np.sin(2 * np.pi * t / (0.45 + 0.1 * k))
+        times.append(t.ravel() + 55000.0)
+        values.append(m.ravel())
+        errors.append(np.full(t.size, 0.03))
+        ap1.append((m + rng.normal(0, 0.06, t.shape)).ravel())
+        ap2.append((m + rng.normal(0, 0.04, (n_epochs, 1)) + rng.normal(0, 0.005, t.shape)).ravel())
+    lcs = LightCurves.from_arrays(times, values, errors)
+    return lcs.with_columns(mag_ap1=np.concatenate(ap1), mag_ap2=np.concatenate(ap2))
+
+
+def test_aperture_criterion_decides_between_binned_scatter_and_regression_loss():
+    lcs = _two_aperture_curves()
+    kw = dict(aperture_columns=["mag_ap1", "mag_ap2"], random_state=0)
+    by_scatter = PeriodFolder.from_preset("dekany2020", aperture_criterion="residual_std", **kw)
+    by_loss = PeriodFolder.from_preset("dekany2020", **kw)   # the paper's choice (§3.2)
+    assert by_loss.aperture_criterion == "fit_loss" and PeriodFolder().aperture_criterion == "residual_std"
+    a, b = by_scatter.fit_transform(lcs).meta, by_loss.fit_transform(lcs).meta
+    # binned, aperture 1's scatter is ~0.06/sqrt(6) = 0.025, aperture 2's ~0.04;
+    # per measurement, aperture 1's squared residual is ~0.06^2, aperture 2's ~0.04^2
+    assert a["aperture"].tolist() == ["mag_ap1", "mag_ap1"]
+    assert b["aperture"].tolist() == ["mag_ap2", "mag_ap2"]
+    assert (a["residual_std"] < b["residual_std"]).all() and (a["fit_loss"] > b["fit_loss"]).all()
+    np.testing.assert_allclose(a["period"], [0.45, 0.55], rtol=1e-3)
+    with pytest.raises(ValueError, match="aperture_criterion"):
+        PeriodFolder(aperture_criterion="chi2").fit(lcs)
+
+
 def test_top_peaks_check_helps_on_sparse_rr_lyrae():
     # ~50 epochs over 8 years (real-survey-like): checking the top peaks with the
     # multi-harmonic fit beats trusting the GLS peak.
