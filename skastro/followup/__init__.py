@@ -2,13 +2,15 @@
 
 from ._evaluation import evaluate_strategies, plot_strategies
 from ._feature_subset import select_feature_subset
-from ._info_gain import STRATEGIES, InfoGainFollowupSelector, entropy, strategy_scores
-from ._vae import SpectrumVAE, choose_latent_dim
+from ._info_gain import PRESETS, STRATEGIES, InfoGainFollowupSelector, entropy, strategy_scores
+from ._vae import VAE_PRESETS, SpectrumVAE, choose_latent_dim
 
 __all__ = [
     "InfoGainFollowupSelector",
     "SpectrumVAE",
+    "PRESETS",
     "STRATEGIES",
+    "VAE_PRESETS",
     "choose_latent_dim",
     "entropy",
     "evaluate_strategies",

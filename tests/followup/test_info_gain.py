@@ -240,3 +240,18 @@ def test_css_features_give_a_useful_ranking(data_dir):
     res = evaluate_strategies(sel, X, y, subset_sizes=[130], cv=3, strategies=["random", "entropy+dy"], random_state=0)
     corr = res.set_index("strategy")["correction_ratio"]
     assert corr["entropy+dy"] > corr["random"] + 0.15
+
+
+# ------------------------------------------------------------- paper preset (issue 16)
+def test_astudillo2020_preset():
+    from skastro.followup import PRESETS
+
+    sel = InfoGainFollowupSelector.from_preset("astudillo2020", expensive_features=["mu2", "mu5"])
+    assert sel.n_draws == 200 and sel.n_components is None and sel.strategy == "ig+dy"
+    assert sel.expensive_features == ["mu2", "mu5"]
+    assert {k: sel.get_params()[k] for k in PRESETS["astudillo2020"]} == PRESETS["astudillo2020"]
+    # overrides win; other parameters pass through
+    sel = InfoGainFollowupSelector.from_preset("astudillo2020", n_draws=20, random_state=3)
+    assert (sel.n_draws, sel.random_state) == (20, 3)
+    with pytest.raises(ValueError, match="Unknown preset 'astudillo'.*astudillo2020"):
+        InfoGainFollowupSelector.from_preset("astudillo")
