@@ -1,6 +1,6 @@
 """Choosing spectroscopic follow-ups by expected information gain (Astudillo et al. 2020)."""
 
-from ._evaluation import evaluate_strategies, plot_strategies
+from ._evaluation import evaluate_strategies, plot_gtp_vs_uncertainty, plot_strategies
 from ._feature_subset import select_feature_subset
 from ._info_gain import PRESETS, STRATEGIES, InfoGainFollowupSelector, entropy, strategy_scores
 from ._vae import VAE_PRESETS, SpectrumVAE, choose_latent_dim
@@ -14,6 +14,7 @@ __all__ = [
     "choose_latent_dim",
     "entropy",
     "evaluate_strategies",
+    "plot_gtp_vs_uncertainty",
     "plot_strategies",
     "select_feature_subset",
     "strategy_scores",

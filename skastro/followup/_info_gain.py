@@ -39,7 +39,7 @@ PRESETS = {
 }
 
 # Columns of :meth:`InfoGainFollowupSelector.followup_metrics`.
-METRIC_COLUMNS = ("H_t", "H_ts_mean", "IG", "l_t", "l_ts_mode", "delta_y", "H_ts_true", "IG_true")
+METRIC_COLUMNS = ("H_t", "H_ts_mean", "IG", "l_t", "l_ts_mode", "delta_y", "H_s", "H_ts_true", "IG_true")
 
 
 def entropy(proba, axis=-1):
@@ -548,6 +548,10 @@ class InfoGainFollowupSelector(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
         return self._sample_vectorized(X[:, self.cheap_indices_], u, eps)
 
     def _sample_vectorized(self, xt, u, eps):
+        return self._unstandardise_s(self._sample_standardised(xt, u, eps)[0])
+
+    def _sample_standardised(self, xt, u, eps):
+        """Draws of x_s in standardised units (n, N, s), with the conditional they came from."""
         with threadpool_limits(limits=1, user_api="blas"):  # small triangular solves
             weights, means, chol = self._conditional(self._standardise_t(xt))
         cum = np.cumsum(weights, axis=1)
@@ -555,7 +559,28 @@ class InfoGainFollowupSelector(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
         comp = np.minimum((u[:, :, None] > cum[:, None, :]).sum(axis=2), K - 1)  # (n, N)
         rows = np.arange(len(xt))[:, None]
         zs = means[rows, comp] + np.einsum("nmij,nmj->nmi", chol[comp], eps)
-        return self._unstandardise_s(zs)
+        return zs, weights, means, chol
+
+    @staticmethod
+    def _sample_entropy(zs, weights, means, chol):
+        """Entropy over the N draws of each object, each weighted by Q(x̂_s,i | x_t) (§8.3, Fig. 5).
+
+        The draws get probabilities p_i = Q(x̂_s,i | x_t) / Σ_j Q(x̂_s,j | x_t); the
+        result is −Σ p_i log p_i, at most log N. The units of x_s cancel in p_i.
+        """
+        n, N, s = zs.shape
+        log_q = np.empty((weights.shape[1], n, N))
+        for k in range(weights.shape[1]):  # components, never objects
+            diff = (zs - means[:, k][:, None, :]).reshape(-1, s)
+            sol = solve_triangular(chol[k], diff.T, lower=True)
+            maha = np.einsum("ij,ij->j", sol, sol).reshape(n, N)
+            logdet = 2.0 * np.log(np.diag(chol[k])).sum()
+            with np.errstate(divide="ignore"):  # a component with weight 0 for this object
+                log_w = np.log(weights[:, k])[:, None]
+            log_q[k] = log_w - 0.5 * (maha + logdet + s * np.log(2 * np.pi))
+        log_q = logsumexp(log_q, axis=0)
+        log_p = log_q - logsumexp(log_q, axis=1, keepdims=True)
+        return -(np.exp(log_p) * log_p).sum(axis=1)
 
     def _full_rows(self, xt, xs):
         """Rows of the full feature matrix from x_t (n, t) and draws x_s (n, N, s).
@@ -570,10 +595,9 @@ class InfoGainFollowupSelector(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
         full[:, :, self.expensive_indices_] = xs
         return full.reshape(n * N, -1)
 
-    def _metrics_vectorized(self, xt, u, eps):
-        n, N = u.shape
+    def _metrics_vectorized(self, xt, xs):
+        n, N = xs.shape[:2]
         C = len(self.classes_)
-        xs = self._sample_vectorized(xt, u, eps)
         proba = self.classifier_ts_.predict_proba(self._full_rows(xt, xs)).reshape(n, N, C)
         h_mean = entropy(proba).mean(axis=1)
         labels = proba.argmax(axis=2)
@@ -642,6 +666,9 @@ class InfoGainFollowupSelector(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
         DataFrame
             Columns ``H_t``, ``H_ts_mean`` (Eq. 8), ``IG`` (Eq. 10), ``l_t``
             (Eq. 6), ``l_ts_mode`` (Eq. 11), ``delta_y`` (Eq. 13, 0/1),
+            ``H_s`` (the spectrum uncertainty of §8.3 and Fig. 5: the
+            entropy of the N draws x̂_s,i, each with probability proportional
+            to Q(x̂_s,i | x_t); between 0 and log N),
             ``H_ts_true`` and ``IG_true`` (Eq. 3; NaN where x_s is missing).
             Indexed like ``X`` when it is a DataFrame.
         """
@@ -654,8 +681,11 @@ class InfoGainFollowupSelector(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
         h_t = entropy(p_t)
         l_t = p_t.argmax(axis=1)
         u, eps = self._draw_noise(len(X), self._sample_rng())
+        zs, weights, means, chol = self._sample_standardised(xt, u, eps)
+        with threadpool_limits(limits=1, user_api="blas"):
+            h_s = self._sample_entropy(zs, weights, means, chol)
         if method == "vectorized":
-            h_ts, l_ts = self._metrics_vectorized(xt, u, eps)
+            h_ts, l_ts = self._metrics_vectorized(xt, self._unstandardise_s(zs))
         else:
             h_ts, l_ts = self._metrics_loop(xt, u, eps)
         h_true = np.full(len(X), np.nan)
@@ -669,6 +699,7 @@ class InfoGainFollowupSelector(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
                 "l_t": self.classes_[l_t],
                 "l_ts_mode": self.classes_[l_ts],
                 "delta_y": (l_t != l_ts).astype(int),
+                "H_s": h_s,
                 "H_ts_true": h_true,
                 "IG_true": h_t - h_true,
             },

@@ -10,7 +10,7 @@ import numpy as np
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 
-from ..followup import InfoGainFollowupSelector, evaluate_strategies, plot_strategies
+from ..followup import InfoGainFollowupSelector, evaluate_strategies, plot_gtp_vs_uncertainty, plot_strategies
 from ..experiments import (
     CSS_CHEAP,
     CSS_EXPENSIVE,
@@ -93,7 +93,22 @@ def _evaluate(ctx, X, y, expensive, cv, n_draws, name, title, paper=None):
         _mark_paper(fig, paper or {}, max(1, int(round(0.05 * n))))
         fig.savefig(ctx.out_dir / f"strategies_{name}_{tag}.png", dpi=90)
         plt.close(fig)
+    fig = plot_gtp_vs_uncertainty(metrics)
+    fig.axes[0].set_title(f"Fig. 5: {title}", fontsize=9)
+    fig.savefig(ctx.out_dir / f"gtp_vs_uncertainty_{name}.png", dpi=90)
+    plt.close(fig)
     return results, metrics
+
+
+def _uncertainty_row(metrics, label):
+    """Fig. 5's claim: among IG > 0, the GTP gain spreads wider where the spectrum is uncertain."""
+    pos = metrics[metrics["IG"] > 0]
+    gain = pos["gtp_ts"] - pos["gtp_t"]
+    high = pos["H_s"] > pos["H_s"].median()
+    return Row(f"{label}: Fig. 5, sd of GTP gain (IG > 0) for low / high spectrum uncertainty H_s",
+               f"{gain[~high].std():.3f} / {gain[high].std():.3f} (H_s {pos['H_s'].min():.2f}–"
+               f"{pos['H_s'].max():.2f} nats, {len(pos)} objects)",
+               "narrow / wide (Fig. 5, qualitative)")
 
 
 def _mark_paper(fig, paper, s5):
@@ -139,6 +154,7 @@ def run(ctx):
                     ", ".join(f"{c} {v:.2f}" for c, v in ig.items()), "",
                     "expected: EW, RRc, RRd (confusable with EW in photometry, not in spectra) high; RRab, EA low"))
     rows += _strategy_rows(res_a, len(sim.y), "sim", {})
+    rows.append(_uncertainty_row(met_a, "sim"))
 
     # ---------------- (b) CSS FATS features (real)
     if ctx.data_dir is None:
@@ -160,6 +176,7 @@ def run(ctx):
     fixable = int(((~met_b["correct_t"]) & met_b["correct_ts"]).sum())
     rows.append(Row("CSS: false predictions with x_t / correctable with x_s", f"{fp} / {fixable}", "390 / 101"))
     rows += _strategy_rows(res_b, n, "CSS", PAPER_CSS)
+    rows.append(_uncertainty_row(met_b, "CSS"))
 
     # ---------------- speed: IG and Δŷ for all objects x 200 draws
     sel = InfoGainFollowupSelector(CSS_EXPENSIVE, n_draws=200, n_jobs=-1, random_state=rs).fit(X, y)

@@ -7,6 +7,7 @@ from skastro.datasets import make_followup_survey
 from skastro.followup import (
     InfoGainFollowupSelector,
     evaluate_strategies,
+    plot_gtp_vs_uncertainty,
     plot_strategies,
     select_feature_subset,
 )
@@ -51,6 +52,15 @@ def test_strategies_on_a_survey_with_known_structure(survey_xy):
     assert np.all(np.diff(over) >= -1e-12)
     fig = plot_strategies(res, title="survey")
     assert len(fig.axes) == 5
+    # Fig. 5: one point per object, red stars where IG > 0, x = H_s (not H_ts_mean)
+    fig = plot_gtp_vs_uncertainty(met)
+    stars, dots = fig.axes[0].collections[1], fig.axes[0].collections[0]
+    assert len(stars.get_offsets()) == int((met["IG"] > 0).sum())
+    assert len(stars.get_offsets()) + len(dots.get_offsets()) == len(y)
+    np.testing.assert_allclose(np.sort(stars.get_offsets()[:, 0]), np.sort(met.loc[met["IG"] > 0, "H_s"]))
+    assert np.all((met["H_s"] >= 0) & (met["H_s"] <= np.log(30) + 1e-12))
+    with pytest.raises(ValueError, match="missing columns \\['H_s'\\]"):
+        plot_gtp_vs_uncertainty(met.drop(columns="H_s"))
 
 
 def test_evaluate_strategies_bad_input(survey_xy):
