@@ -114,16 +114,16 @@ def test_simulated_followup_features_paper_mode_uses_the_common_grid():
 
     logs = []
     sim = simulated_followup_features(
-        n_objects=300, n_spectra=200, n_wavelengths=200, dims=(2,),
-        vae_params=dict(max_epochs=2, kl_anneal_epochs=2), subset_estimator=RandomForestClassifier(10, random_state=0),
+        n_objects=200, n_spectra=100, n_wavelengths=200, dims=(2,),
+        vae_params=dict(max_epochs=2, kl_anneal_epochs=2), subset_estimator=RandomForestClassifier(3, random_state=0),
         random_state=0, log=logs.append, paper=True,
     )
     grid = sim.wavelength
     # 99 % of the starts (3,650-3,850 Å, on 27 Å pixels) lie below the grid's start; 99 % of the
     # ends (9,150-9,350 Å) above its end
     assert 3820 < grid[0] < 3880 and 9120 < grid[-1] < 9180
-    assert 0 < sim.n_dismissed < 0.1 * 500
-    assert len(sim.X) == len(sim.y) < 300 and np.isfinite(sim.X.to_numpy()).all()
+    assert 0 < sim.n_dismissed < 0.1 * 300
+    assert len(sim.X) == len(sim.y) < 200 and np.isfinite(sim.X.to_numpy()).all()
     assert sim.test_spectra.shape[1] == grid.size and np.isfinite(sim.test_spectra).all()
     est = sim.latent.estimator
     assert (est.max_epochs, est.n_hidden) == (2, 3) and est.n_features_in_ == grid.size
