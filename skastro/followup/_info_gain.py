@@ -570,17 +570,20 @@ class InfoGainFollowupSelector(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
         """
         n, N, s = zs.shape
         log_q = np.empty((weights.shape[1], n, N))
+        with np.errstate(divide="ignore"):  # a component of weight 0 for an object: log 0 = -inf
+            log_w = np.log(weights)
         for k in range(weights.shape[1]):  # components, never objects
             diff = (zs - means[:, k][:, None, :]).reshape(-1, s)
-            sol = solve_triangular(chol[k], diff.T, lower=True)
+            sol = solve_triangular(chol[k], diff.T, lower=True, check_finite=False)
             maha = np.einsum("ij,ij->j", sol, sol).reshape(n, N)
-            logdet = 2.0 * np.log(np.diag(chol[k])).sum()
-            with np.errstate(divide="ignore"):  # a component with weight 0 for this object
-                log_w = np.log(weights[:, k])[:, None]
-            log_q[k] = log_w - 0.5 * (maha + logdet + s * np.log(2 * np.pi))
-        log_q = logsumexp(log_q, axis=0)
-        log_p = log_q - logsumexp(log_q, axis=1, keepdims=True)
-        return -(np.exp(log_p) * log_p).sum(axis=1)
+            # the constant (2π)^(s/2) cancels in p_i
+            log_q[k] = log_w[:, k, None] - 0.5 * maha - np.log(np.diag(chol[k])).sum()
+        top = log_q.max(axis=0)
+        log_q = top + np.log(np.exp(log_q - top).sum(axis=0))  # log Σ_k, stable
+        log_q -= log_q.max(axis=1, keepdims=True)
+        p = np.exp(log_q)
+        p /= p.sum(axis=1, keepdims=True)
+        return entropy(p)
 
     def _full_rows(self, xt, xs):
         """Rows of the full feature matrix from x_t (n, t) and draws x_s (n, N, s).
