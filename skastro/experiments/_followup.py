@@ -155,8 +155,8 @@ def simulated_followup_features(
         column names, ``latent`` (the latent-size choice), ``subset`` (the
         feature-subset search), ``survey`` (the simulated survey),
         ``wavelength`` (the VAE's grid, Å), ``test_spectra`` (the held-out
-        VAE spectra on it) and ``n_dismissed`` (spectra and survey objects
-        dropped for short coverage; 0 without ``paper``).
+        VAE spectra on it) and ``n_dismissed`` (a pair: VAE spectra and
+        survey objects dropped for short coverage; (0, 0) without ``paper``).
 
     Examples
     --------
@@ -184,7 +184,7 @@ def simulated_followup_features(
     wavelength = sp.attrs["wavelength"]
     survey = make_followup_survey(n_objects, random_state=random_state, **wide)
     keep = np.ones(n_objects, dtype=bool)
-    n_dismissed = 0
+    n_dismissed = (0, 0)
     if paper:
         wl, fl = _own_coverage(spectra, wavelength, rng)
         wavelength = common_wavelength_grid(wl, spacing="linear")
@@ -193,7 +193,7 @@ def simulated_followup_features(
         on_grid = resample_spectra(*_own_coverage(survey.spectra, survey.wavelength, rng), wavelength)
         keep = on_grid.complete
         survey_spectra = on_grid.flux[keep]
-        n_dismissed = int((~vae_set.complete).sum() + (~keep).sum())
+        n_dismissed = (int((~vae_set.complete).sum()), int((~keep).sum()))
         log(f"common grid {wavelength[0]:.0f}-{wavelength[-1]:.0f} A ({wavelength.size} bins): "
             f"dismissed {int((~vae_set.complete).sum())} of {n_spectra} VAE spectra and "
             f"{int((~keep).sum())} of {n_objects} survey objects")
