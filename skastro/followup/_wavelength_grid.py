@@ -63,8 +63,9 @@ def common_wavelength_grid(wavelengths, *, coverage=0.99, spacing="log", step=No
     """The wavelength grid that most spectra cover, chosen as in Astudillo et al. (2020, §6.4).
 
     The grid starts at the ``coverage`` quantile of the spectra's first
-    wavelengths and ends at the ``1 - coverage`` quantile of their last ones,
-    so that a fraction ``coverage`` of the spectra reaches each end (the
+    wavelengths and ends at the ``1 - coverage`` quantile of their last ones
+    (both actual pixels: the nearest on the safe side), so that at least a
+    fraction ``coverage`` of the spectra reaches each end (the
     paper: the 99th percentile, 3,830–9,174 Å for SDSS DR14, 3,794 bins).
     The spacing is the spectra's own: the median pixel step, in log10 λ for
     ``spacing="log"`` (SDSS pixels are 10⁻⁴ dex wide) or in λ for
@@ -114,8 +115,9 @@ def common_wavelength_grid(wavelengths, *, coverage=0.99, spacing="log", step=No
     wl = _as_spectra(wavelengths, name="common_wavelength_grid")
     if spacing == "log" and min(w[0] for w in wl) <= 0:
         raise ValueError("common_wavelength_grid: spacing='log' needs positive wavelengths.")
-    start = float(np.quantile([w[0] for w in wl], coverage))
-    end = float(np.quantile([w[-1] for w in wl], 1 - coverage))
+    # actual first and last pixels, so that the grid lies on the spectra's pixel lattice
+    start = float(np.quantile([w[0] for w in wl], coverage, method="lower"))
+    end = float(np.quantile([w[-1] for w in wl], 1 - coverage, method="higher"))
     if not start < end:
         raise ValueError(
             f"common_wavelength_grid: the spectra share no wavelength range at coverage={coverage}: "
@@ -201,8 +203,9 @@ def resample_spectra(wavelengths, fluxes, grid, *, method="flux_conserving"):
     g_edges = _edges(grid)
     for i, (w, f) in enumerate(zip(wl, fl)):
         bad = ~np.isfinite(f)
+        tol = 1e-6 * np.diff(w).min()  # a grid on the spectrum's own pixels covers it despite rounding
         if method == "linear":
-            inside = (grid >= w[0]) & (grid <= w[-1])
+            inside = (grid >= w[0] - tol) & (grid <= w[-1] + tol)
             # a bin is bad when either neighbouring pixel is
             right = np.clip(np.searchsorted(w, grid, side="left"), 1, w.size - 1)
             ok = inside & ~bad[right - 1] & ~bad[right]
@@ -212,7 +215,7 @@ def resample_spectra(wavelengths, fluxes, grid, *, method="flux_conserving"):
             width = np.diff(e)
             cum = np.r_[0.0, np.cumsum(np.where(bad, 0.0, f) * width)]
             cum_bad = np.r_[0.0, np.cumsum(bad * width)]
-            inside = (g_edges[:-1] >= e[0]) & (g_edges[1:] <= e[-1])
+            inside = (g_edges[:-1] >= e[0] - tol) & (g_edges[1:] <= e[-1] + tol)
             lo, hi = np.interp(g_edges[:-1], e, cum), np.interp(g_edges[1:], e, cum)
             bad_out = np.interp(g_edges[1:], e, cum_bad) - np.interp(g_edges[:-1], e, cum_bad)
             ok = inside & (bad_out <= 0)
