@@ -124,7 +124,7 @@ def test_simulated_followup_features_paper_mode_uses_the_common_grid():
     assert 3820 < grid[0] < 3880 and 9120 < grid[-1] < 9180
     # (on 27 Å pixels the top 1 % of starts share the grid's first pixel: few or none are dismissed)
     assert sum(sim.n_dismissed) < 0.1 * 300 and len(sim.y) == 200 - sim.n_dismissed[1]
-    assert len(sim.X) == len(sim.y) < 200 and np.isfinite(sim.X.to_numpy()).all()
+    assert len(sim.X) == len(sim.y) and np.isfinite(sim.X.to_numpy()).all()
     assert sim.test_spectra.shape[1] == grid.size and np.isfinite(sim.test_spectra).all()
     est = sim.latent.estimator
     assert (est.max_epochs, est.n_hidden) == (2, 3) and est.n_features_in_ == grid.size
