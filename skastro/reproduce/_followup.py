@@ -156,7 +156,9 @@ def _plot_fig7(sim, path):
     ax_net.set_title(f"fully-connected VAE, ReLU (ours: {' → '.join(f'{w:,}' for w in sizes)})\n"
                      f"paper: {paper}, mirrored decoder", fontsize=8)
     spectrum = sim.test_spectra[:1]
-    original = vae._prepare(spectrum, reset=False)[0] if vae.normalize else spectrum[0]
+    original = spectrum[0]
+    if vae.normalize:  # as the VAE sees it (min–max to [0, 1])
+        original = (original - original.min()) / (original.max() - original.min())
     decoded = vae.reconstruct(spectrum)[0]
     ax_spec.plot(sim.wavelength, original, color="k", lw=0.8, label="original spectrum (held out)")
     ax_spec.plot(sim.wavelength, decoded, color="r", lw=1.0, label="decoded (VAE output)")
