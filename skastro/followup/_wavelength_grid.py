@@ -81,7 +81,9 @@ def common_wavelength_grid(wavelengths, *, coverage=0.99, spacing="log", step=No
         Whether the grid is uniform in log10 λ or in λ.
     step : float, default=None
         Grid step (dex for ``"log"``, wavelength units for ``"linear"``);
-        None: the median pixel step of the spectra.
+        None: the median pixel step of the spectra. A coarser step gives
+        wider bins for :func:`resample_spectra` to average pixels into; the
+        outer bins then end where the end pixels end.
 
     Returns
     -------
@@ -124,11 +126,13 @@ def common_wavelength_grid(wavelengths, *, coverage=0.99, spacing="log", step=No
             f"{coverage:.0%} of them start at or before {start:g} but only reach {end:g}."
         )
     axis = (lambda w: np.log10(w)) if spacing == "log" else (lambda w: w)
+    pixel = float(np.median(np.concatenate([np.diff(axis(w)) for w in wl])))
     if step is None:
-        step = float(np.median(np.concatenate([np.diff(axis(w)) for w in wl])))
+        step = pixel
     elif not isinstance(step, Real) or not step > 0:
         raise ValueError(f"common_wavelength_grid: step must be a positive number; got {step!r}.")
-    lo, hi = axis(start), axis(end)
+    # coarser bins than the pixels: the outer bins' edges, not centres, meet the end pixels' edges
+    lo, hi = axis(start) + (step - pixel) / 2, axis(end) - (step - pixel) / 2
     n = int(np.floor((hi - lo) / step + 1e-6)) + 1  # + 1e-6: rounding of log10
     grid = lo + step * np.arange(n)
     return 10**grid if spacing == "log" else grid
@@ -143,9 +147,9 @@ def resample_spectra(wavelengths, fluxes, grid, *, method="flux_conserving"):
     kept (as SpectRes does; right for rebinning to coarser pixels).
     ``"linear"`` interpolates the flux at the grid wavelengths (right for
     grids as fine as the data). NaN fluxes mark bad pixels: an output bin
-    that draws on one is masked. Bins outside a spectrum's range are masked
-    too; Astudillo et al. (2020, §6.4) dismiss every spectrum that does not
-    cover the whole grid (``complete``).
+    that draws on one is masked. Bins outside a spectrum's range (by more than
+    1 % of a pixel) are masked too; Astudillo et al. (2020, §6.4) dismiss every
+    spectrum that does not cover the whole grid (``complete``).
 
     Parameters
     ----------
@@ -203,7 +207,9 @@ def resample_spectra(wavelengths, fluxes, grid, *, method="flux_conserving"):
     g_edges = _edges(grid)
     for i, (w, f) in enumerate(zip(wl, fl)):
         bad = ~np.isfinite(f)
-        tol = 1e-6 * np.diff(w).min()  # a grid on the spectrum's own pixels covers it despite rounding
+        # a bin overhanging the end by < 1 % of a pixel is covered (rounding, and log-uniform
+        # grids whose edges are arithmetic midpoints)
+        tol = 0.01 * np.diff(w).min()
         if method == "linear":
             inside = (grid >= w[0] - tol) & (grid <= w[-1] + tol)
             # a bin is bad when either neighbouring pixel is
@@ -212,10 +218,11 @@ def resample_spectra(wavelengths, fluxes, grid, *, method="flux_conserving"):
             out[i, ok] = np.interp(grid[ok], w, np.where(bad, 0.0, f))
         else:
             e = _edges(w)
+            e[0], e[-1] = e[0] - tol, e[-1] + tol  # the end pixels reach over the tolerance
             width = np.diff(e)
             cum = np.r_[0.0, np.cumsum(np.where(bad, 0.0, f) * width)]
             cum_bad = np.r_[0.0, np.cumsum(bad * width)]
-            inside = (g_edges[:-1] >= e[0] - tol) & (g_edges[1:] <= e[-1] + tol)
+            inside = (g_edges[:-1] >= e[0]) & (g_edges[1:] <= e[-1])
             lo, hi = np.interp(g_edges[:-1], e, cum), np.interp(g_edges[1:], e, cum)
             bad_out = np.interp(g_edges[1:], e, cum_bad) - np.interp(g_edges[:-1], e, cum_bad)
             ok = inside & (bad_out <= 0)

@@ -66,9 +66,17 @@ def test_common_grid_follows_the_papers_percentile_rule():
         np.testing.assert_array_equal(out.complete, reach)
         assert out.complete.mean() >= 0.98  # 99 % reach each end
         np.testing.assert_allclose(out.flux[out.complete], 1.0)
+    # bins of 10 pixels: the spectra that reach both ends still cover every bin, flux is kept
+    coarse = common_wavelength_grid(wl, step=1e-3)
+    np.testing.assert_allclose(np.diff(np.log10(coarse)), 1e-3, rtol=1e-6)
+    assert grid[0] < coarse[0] < grid[10] and coarse[-1] < grid[-1]
+    out = resample_spectra(wl, [np.ones(w.size) for w in wl], coarse)
+    assert out.complete[reach].all() and out.complete.mean() < 1
+    np.testing.assert_allclose(out.flux[out.complete], 1.0)
     # the paper's SDSS grid: 3,830-9,174 Å at 1e-4 dex is 3,794 bins
-    paper = common_wavelength_grid([[3830.0, 3830.0 * 10**1e-4, 9174.0]], step=1e-4)
-    assert paper.size == 3794
+    sdss = 3830.0 * 10 ** (1e-4 * np.arange(4000))
+    paper = common_wavelength_grid([sdss[sdss <= 9174.0]])
+    assert paper.size == 3794 and paper[0] == pytest.approx(3830.0) and 9172 < paper[-1] <= 9174
     lin = common_wavelength_grid([np.arange(10.0, 20.0), np.arange(12.0, 25.0)], coverage=1.0, spacing="linear")
     np.testing.assert_allclose(lin, np.arange(12.0, 20.0))
 
