@@ -139,7 +139,7 @@ def make_spectra(
 
 
 def make_followup_survey(n_objects=2000, *, n_wavelengths=400, wavelength_range=(3830.0, 9174.0),
-                         random_state=None):
+                         snr=(10.0, 40.0), random_state=None):
     """A simulated photometric + spectroscopic survey with a known information structure.
 
     Light-curve features (cheap, x_t; named like FATS) are drawn per class so
@@ -166,6 +166,8 @@ def make_followup_survey(n_objects=2000, *, n_wavelengths=400, wavelength_range=
         Spectral grid size.
     wavelength_range : (float, float), default=(3830, 9174)
         First and last wavelength of the spectra in Å (see :func:`make_spectra`).
+    snr : (float, float), default=(10, 40)
+        Range of the spectra's signal-to-noise ratio per pixel.
     random_state : int, RandomState instance or None, default=None
         Seed.
 
@@ -187,7 +189,7 @@ def make_followup_survey(n_objects=2000, *, n_wavelengths=400, wavelength_range=
     """
     rng = check_random_state(random_state)
     spectra, y, params = make_spectra(n_objects, n_wavelengths=n_wavelengths,
-                                      wavelength_range=wavelength_range, random_state=rng)
+                                      wavelength_range=wavelength_range, snr=snr, random_state=rng)
     n = n_objects
     # class: (log10 PeriodLS mean, sd), (amplitude mean, sd), (skew mean, sd), (R21 mean, sd)
     lc = {

@@ -92,9 +92,14 @@ def _own_coverage(spectra, wavelength, rng):
             [row[a:b] for row, a, b in zip(spectra, starts, ends)])
 
 
-def _wide_grid_size(n_wavelengths):
-    """Pixels over the wide simulated range at the density of ``n_wavelengths`` over 3,830-9,174 Å."""
-    return int(round(n_wavelengths * (_END[1] - _START[0]) / (9174.0 - 3830.0)))
+_PIXEL = 1.4  # Å, the size of SDSS's 10^-4 dex pixels at 6,000 Å
+
+
+def _raw_spectra_settings(n_wavelengths):
+    """SDSS-like pixels over the wide range; S/N per pixel such that a grid bin has the default's."""
+    per_bin = (9174.0 - 3830.0) / (n_wavelengths - 1) / _PIXEL
+    return dict(n_wavelengths=int(round((_END[1] - _START[0]) / _PIXEL)) + 1,
+                wavelength_range=(_START[0], _END[1]), snr=(10.0 / per_bin**0.5, 40.0 / per_bin**0.5))
 
 
 def simulated_followup_features(
@@ -117,10 +122,13 @@ def simulated_followup_features(
     (at least one μ).
 
     With ``paper=True`` the VAE is ``SpectrumVAE.from_preset("astudillo2020")``
-    and the spectra are prepared as in §6.4: every spectrum is simulated with
-    its own start (3,650–3,850 Å) and end (9,150–9,350 Å), the common grid is
+    and the spectra are prepared as in §6.4: every spectrum is simulated on
+    SDSS-like 1.4 Å pixels with its own start (3,650–3,850 Å) and end
+    (9,150–9,350 Å); the common grid is
     :func:`~skastro.followup.common_wavelength_grid` (99 % of the spectra
-    reach each end), spectra are put on it by
+    reach each end) with bins as wide as the default run's (``n_wavelengths``
+    over 3,830–9,174 Å; the S/N per pixel is lowered so that a bin's S/N is
+    the default's); spectra are put on it by
     :func:`~skastro.followup.resample_spectra` (flux-conserving), and those
     that do not cover it are dismissed, in the VAE sample and in the survey
     alike (the paper's cross-match lost its objects without μ(z) this way).
@@ -132,8 +140,8 @@ def simulated_followup_features(
     n_spectra : int, default=2000
         Spectra of the separate VAE training sample (80 % train, 20 % test).
     n_wavelengths : int, default=300
-        Bins over 3,830–9,174 Å (with ``paper=True``: at this density over
-        the wider simulated range, before the common grid).
+        Bins over 3,830–9,174 Å (with ``paper=True``: the common grid's bin
+        width).
     dims : tuple of int, default=(2, 4, 6)
         Latent sizes tried.
     vae_params : dict, default=None
@@ -175,7 +183,7 @@ def simulated_followup_features(
     rng = np.random.default_rng(random_state)
     if paper:
         vae = SpectrumVAE.from_preset("astudillo2020", n_jobs=1, random_state=random_state)
-        wide = dict(n_wavelengths=_wide_grid_size(n_wavelengths), wavelength_range=(_START[0], _END[1]))
+        wide = _raw_spectra_settings(n_wavelengths)
     else:
         vae = SpectrumVAE(max_epochs=30, lr=3e-3, batch_size=64, n_jobs=1, random_state=random_state)
         wide = dict(n_wavelengths=n_wavelengths)
@@ -187,7 +195,8 @@ def simulated_followup_features(
     n_dismissed = (0, 0)
     if paper:
         wl, fl = _own_coverage(spectra, wavelength, rng)
-        wavelength = common_wavelength_grid(wl, spacing="linear")
+        # bins of the default run's size, built from the 1.4 Å pixels flux-conservingly
+        wavelength = common_wavelength_grid(wl, spacing="linear", step=(9174.0 - 3830.0) / (n_wavelengths - 1))
         vae_set = resample_spectra(wl, fl, wavelength)
         spectra = vae_set.flux[vae_set.complete]
         on_grid = resample_spectra(*_own_coverage(survey.spectra, survey.wavelength, rng), wavelength)

@@ -122,7 +122,7 @@ def test_simulated_followup_features_paper_mode_uses_the_common_grid():
     # 99 % of the starts (3,650-3,850 Å, on 27 Å pixels) lie below the grid's start; 99 % of the
     # ends (9,150-9,350 Å) above its end
     assert 3820 < grid[0] < 3880 and 9120 < grid[-1] < 9180
-    # (on 27 Å pixels the top 1 % of starts share the grid's first pixel: few or none are dismissed)
+    # (at most the 1 % latest starts and 1 % earliest ends, here 0-2 spectra, are dismissed)
     assert sum(sim.n_dismissed) < 0.1 * 300 and len(sim.y) == 200 - sim.n_dismissed[1]
     assert len(sim.X) == len(sim.y) and np.isfinite(sim.X.to_numpy()).all()
     assert sim.test_spectra.shape[1] == grid.size and np.isfinite(sim.test_spectra).all()
