@@ -242,7 +242,8 @@ def run(ctx):
                         f"{sim.n_dismissed[1]} survey objects; grid {sim.wavelength[0]:.0f}–"
                         f"{sim.wavelength[-1]:.0f} Å, {sim.wavelength.size} bins",
                         "347 of 20,949 (1.7 %); 3,830–9,174 Å, 3,794 bins",
-                        f"our pixels: {np.diff(sim.wavelength).mean():.0f} Å (SDSS: 10⁻⁴ dex, 1–2 Å)"))
+                        f"grid bins {np.diff(sim.wavelength).mean():.0f} Å, rebinned from 1.4 Å pixels "
+                        "(the paper keeps SDSS's 10⁻⁴ dex pixels)"))
     rows.append(Row("sim: VAE latent size chosen by test R²",
                     f"d = {sim.latent.latent_dim} (R² {sim.latent.r2[sim.latent.latent_dim]:.3f})",
                     "d = 7 (R² 0.96)", f"tried d in {plain(sim.latent.r2.index)}"))
