@@ -22,7 +22,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from skastro.experiments import CSS_EXPENSIVE, load_css_followup, simulated_followup_features
-from skastro.followup import InfoGainFollowupSelector, evaluate_strategies, plot_strategies
+from skastro.followup import (InfoGainFollowupSelector, evaluate_strategies, plot_gtp_vs_uncertainty,
+                              plot_strategies)
 
 
 def study(X, y, expensive, name, out, n_draws, seed):
@@ -39,15 +40,8 @@ def study(X, y, expensive, name, out, n_draws, seed):
     table = res[res.s == s5].set_index("strategy")[["gtp_improvement", "accuracy_improvement", "correction_ratio"]]
     print(f"\n{name}: {n} objects, s = {s5} (5 %), {int(met['delta_y'].sum())} objects with delta_y = 1")
     print(table.round(3).to_string())
-    # Fig. 5: GTP gain vs the spread of the sampled x_s
-    fig, ax = plt.subplots(figsize=(5, 4))
-    gain = met["gtp_ts"] - met["gtp_t"]
-    pos = met["IG"] > 0
-    ax.scatter(met.loc[~pos, "H_ts_mean"], gain[~pos], s=4, label="IG ≤ 0")
-    ax.scatter(met.loc[pos, "H_ts_mean"], gain[pos], s=6, marker="*", c="r", label="IG > 0")
-    ax.set_xlabel(r"$\bar H_{ts}$ (uncertainty with sampled $x_s$)")
-    ax.set_ylabel("GTP improvement")
-    ax.legend()
+    # Fig. 5: GTP gain vs the entropy of the sampled x_s
+    fig = plot_gtp_vs_uncertainty(met)
     fig.savefig(out / f"{name}_gtp_vs_uncertainty.png", dpi=100, bbox_inches="tight")
     plt.close(fig)
 

@@ -138,7 +138,8 @@ def make_spectra(
     return flux, y, params
 
 
-def make_followup_survey(n_objects=2000, *, n_wavelengths=400, random_state=None):
+def make_followup_survey(n_objects=2000, *, n_wavelengths=400, wavelength_range=(3830.0, 9174.0),
+                         snr=(10.0, 40.0), random_state=None):
     """A simulated photometric + spectroscopic survey with a known information structure.
 
     Light-curve features (cheap, x_t; named like FATS) are drawn per class so
@@ -163,6 +164,10 @@ def make_followup_survey(n_objects=2000, *, n_wavelengths=400, random_state=None
         Number of objects.
     n_wavelengths : int, default=400
         Spectral grid size.
+    wavelength_range : (float, float), default=(3830, 9174)
+        First and last wavelength of the spectra in Å (see :func:`make_spectra`).
+    snr : (float, float), default=(10, 40)
+        Range of the spectra's signal-to-noise ratio per pixel.
     random_state : int, RandomState instance or None, default=None
         Seed.
 
@@ -183,7 +188,8 @@ def make_followup_survey(n_objects=2000, *, n_wavelengths=400, random_state=None
     ((100, 5), (100, 80))
     """
     rng = check_random_state(random_state)
-    spectra, y, params = make_spectra(n_objects, n_wavelengths=n_wavelengths, random_state=rng)
+    spectra, y, params = make_spectra(n_objects, n_wavelengths=n_wavelengths,
+                                      wavelength_range=wavelength_range, snr=snr, random_state=rng)
     n = n_objects
     # class: (log10 PeriodLS mean, sd), (amplitude mean, sd), (skew mean, sd), (R21 mean, sd)
     lc = {

@@ -7,7 +7,13 @@ the ``followup`` section of ``skastro reproduce``.
 import numpy as np
 from sklearn.utils import Bunch
 
-from ..followup import SpectrumVAE, choose_latent_dim, select_feature_subset
+from ..followup import (
+    SpectrumVAE,
+    choose_latent_dim,
+    common_wavelength_grid,
+    resample_spectra,
+    select_feature_subset,
+)
 from ..utils._formatting import plain
 
 __all__ = ["CSS_CHEAP", "CSS_EXPENSIVE", "CSS_CLASSES", "load_css_followup",
@@ -73,6 +79,29 @@ def load_css_followup(data_dir):
     return X[keep], df.loc[keep, "label"].to_numpy(dtype=object)
 
 
+# SDSS-like coverage of the simulated spectra in paper mode: each starts and ends at its own
+# wavelength (Å) on a shared pixel lattice (§6.2); the grid rule of §6.4 then trims them.
+_START, _END = (3650.0, 3850.0), (9150.0, 9350.0)
+
+
+def _own_coverage(spectra, wavelength, rng):
+    """Crop each spectrum to a random start and end: (wavelengths, fluxes) lists."""
+    starts = np.searchsorted(wavelength, rng.uniform(*_START, len(spectra)))
+    ends = np.searchsorted(wavelength, rng.uniform(*_END, len(spectra)))
+    return ([wavelength[a:b] for a, b in zip(starts, ends)],
+            [row[a:b] for row, a, b in zip(spectra, starts, ends)])
+
+
+_PIXEL = 1.4  # Å, the size of SDSS's 10^-4 dex pixels at 6,000 Å
+
+
+def _raw_spectra_settings(n_wavelengths):
+    """SDSS-like pixels over the wide range; S/N per pixel such that a grid bin has the default's."""
+    per_bin = (9174.0 - 3830.0) / (n_wavelengths - 1) / _PIXEL
+    return dict(n_wavelengths=int(round((_END[1] - _START[0]) / _PIXEL)) + 1,
+                wavelength_range=(_START[0], _END[1]), snr=(10.0 / per_bin**0.5, 40.0 / per_bin**0.5))
+
+
 def simulated_followup_features(
     n_objects=2000,
     n_spectra=2000,
@@ -82,6 +111,7 @@ def simulated_followup_features(
     subset_estimator=None,
     random_state=0,
     log=print,
+    paper=False,
 ):
     """Experiment (a): a simulated survey whose x_s are VAE features of its spectra.
 
@@ -91,6 +121,18 @@ def simulated_followup_features(
     light-curve features by :func:`~skastro.followup.select_feature_subset`
     (at least one μ).
 
+    With ``paper=True`` the VAE is ``SpectrumVAE.from_preset("astudillo2020")``
+    and the spectra are prepared as in §6.4: every spectrum is simulated on
+    SDSS-like 1.4 Å pixels with its own start (3,650–3,850 Å) and end
+    (9,150–9,350 Å); the common grid is
+    :func:`~skastro.followup.common_wavelength_grid` (99 % of the spectra
+    reach each end) with bins as wide as the default run's (``n_wavelengths``
+    over 3,830–9,174 Å; the S/N per pixel is lowered so that a bin's S/N is
+    the default's); spectra are put on it by
+    :func:`~skastro.followup.resample_spectra` (flux-conserving), and those
+    that do not cover it are dismissed, in the VAE sample and in the survey
+    alike (the paper's cross-match lost its objects without μ(z) this way).
+
     Parameters
     ----------
     n_objects : int, default=2000
@@ -98,21 +140,31 @@ def simulated_followup_features(
     n_spectra : int, default=2000
         Spectra of the separate VAE training sample (80 % train, 20 % test).
     n_wavelengths : int, default=300
+        Bins over 3,830–9,174 Å (with ``paper=True``: the common grid's bin
+        width).
     dims : tuple of int, default=(2, 4, 6)
         Latent sizes tried.
     vae_params : dict, default=None
-        :class:`~skastro.followup.SpectrumVAE` settings overriding the defaults.
+        :class:`~skastro.followup.SpectrumVAE` settings overriding the defaults
+        (or the preset's, with ``paper=True``).
     subset_estimator : estimator, default=None
         Classifier of the feature-subset search (None: its default).
     random_state : int, default=0
+        Seeds the simulations, the VAE and the feature-subset search.
     log : callable, default=print
+        Receives the progress lines.
+    paper : bool, default=False
+        Use the paper's preprocessing and VAE preset (see above).
 
     Returns
     -------
     Bunch
         ``X`` (x_t columns then x_s), ``y``, ``expensive`` and ``cheap``
         column names, ``latent`` (the latent-size choice), ``subset`` (the
-        feature-subset search) and ``survey`` (the simulated survey).
+        feature-subset search), ``survey`` (the simulated survey),
+        ``wavelength`` (the VAE's grid, Å), ``test_spectra`` (the held-out
+        VAE spectra on it) and ``n_dismissed`` (a pair: VAE spectra and
+        survey objects dropped for short coverage; (0, 0) without ``paper``).
 
     Examples
     --------
@@ -128,26 +180,52 @@ def simulated_followup_features(
     """
     from ..datasets import make_followup_survey, make_spectra
 
-    params = dict(max_epochs=30, lr=3e-3, batch_size=64, n_jobs=1, random_state=random_state)
-    params.update(vae_params or {})
-    spectra, _, _ = make_spectra(n_spectra, n_wavelengths=n_wavelengths, random_state=random_state + 1)
-    cut = int(0.8 * n_spectra)
-    choice = choose_latent_dim(spectra[:cut], spectra[cut:], dims=dims, vae=SpectrumVAE(**params), tol=0.01)
+    rng = np.random.default_rng(random_state)
+    if paper:
+        vae = SpectrumVAE.from_preset("astudillo2020", n_jobs=1, random_state=random_state)
+        wide = _raw_spectra_settings(n_wavelengths)
+    else:
+        vae = SpectrumVAE(max_epochs=30, lr=3e-3, batch_size=64, n_jobs=1, random_state=random_state)
+        wide = dict(n_wavelengths=n_wavelengths)
+    vae.set_params(**(vae_params or {}))
+    spectra, _, sp = make_spectra(n_spectra, random_state=random_state + 1, **wide)
+    wavelength = sp.attrs["wavelength"]
+    survey = make_followup_survey(n_objects, random_state=random_state, **wide)
+    keep = np.ones(n_objects, dtype=bool)
+    n_dismissed = (0, 0)
+    if paper:
+        wl, fl = _own_coverage(spectra, wavelength, rng)
+        # bins of the default run's size, built from the 1.4 Å pixels flux-conservingly
+        wavelength = common_wavelength_grid(wl, spacing="linear", step=(9174.0 - 3830.0) / (n_wavelengths - 1))
+        vae_set = resample_spectra(wl, fl, wavelength)
+        spectra = vae_set.flux[vae_set.complete]
+        on_grid = resample_spectra(*_own_coverage(survey.spectra, survey.wavelength, rng), wavelength)
+        keep = on_grid.complete
+        survey_spectra = on_grid.flux[keep]
+        n_dismissed = (int((~vae_set.complete).sum()), int((~keep).sum()))
+        log(f"common grid {wavelength[0]:.0f}-{wavelength[-1]:.0f} A ({wavelength.size} bins): "
+            f"dismissed {int((~vae_set.complete).sum())} of {n_spectra} VAE spectra and "
+            f"{int((~keep).sum())} of {n_objects} survey objects")
+    else:
+        survey_spectra = survey.spectra
+    cut = int(0.8 * len(spectra))
+    choice = choose_latent_dim(spectra[:cut], spectra[cut:], dims=dims, vae=vae, tol=0.01)
     log(f"VAE latent size by test R2: {plain(choice.r2.round(3))} -> d={choice.latent_dim}")
-    survey = make_followup_survey(n_objects, n_wavelengths=n_wavelengths, random_state=random_state)
-    mu = choice.estimator.transform(survey.spectra)
-    X = survey.features.copy()
+    mu = choice.estimator.transform(survey_spectra)
+    X = survey.features[keep].reset_index(drop=True)
     X["PeriodLS"] = np.log10(X["PeriodLS"])
     mu_names = [f"mu{i}" for i in range(mu.shape[1])]
     for i, name in enumerate(mu_names):
         X[name] = mu[:, i]
-    subset = select_feature_subset(X, survey.y, estimator=subset_estimator, cv=5, random_state=random_state)
+    y = survey.y[keep]
+    subset = select_feature_subset(X, y, estimator=subset_estimator, cv=5, random_state=random_state)
     expensive = [f for f in subset.features if f in mu_names]
     if not expensive:
         expensive = [f for f in subset.order if f in mu_names][:1]
     cheap = list(survey.features.columns)
     log(f"feature subset: {subset.features} (x_s = {expensive})")
     return Bunch(
-        X=X[cheap + expensive], y=survey.y, expensive=expensive, cheap=cheap,
-        latent=choice, subset=subset, survey=survey,
+        X=X[cheap + expensive], y=y, expensive=expensive, cheap=cheap,
+        latent=choice, subset=subset, survey=survey, wavelength=wavelength,
+        test_spectra=spectra[cut:], n_dismissed=n_dismissed,
     )

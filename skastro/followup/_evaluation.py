@@ -242,3 +242,56 @@ def plot_strategies(results, baseline="random", max_fraction=None, title=None):
     if title:
         fig.suptitle(title)
     return fig
+
+
+def plot_gtp_vs_uncertainty(metrics, ax=None):
+    """Figure 5 of the paper: GTP improvement against the spectrum uncertainty.
+
+    One point per object: on the x axis its spectrum uncertainty ``H_s``, the
+    entropy of the N sampled x̂_s,i each weighted by Q(x̂_s,i | x_t) (§8.3);
+    on the y axis its ground-truth-probability gain P_ts(y | x_t, x_s) −
+    P_t(y | x_t) with the real x_s. Objects with a positive estimated
+    information gain IG(x_t) are red stars, the others blue dots.
+
+    Parameters
+    ----------
+    metrics : DataFrame
+        The per-object metrics of :func:`evaluate_strategies` with
+        ``return_metrics=True`` (columns ``H_s``, ``IG``, ``gtp_t``, ``gtp_ts``).
+    ax : matplotlib Axes, default=None
+        Where to draw; None makes a new figure.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from skastro.followup import plot_gtp_vs_uncertainty
+    >>> m = pd.DataFrame({"H_s": [1.2, 3.9, 4.5], "IG": [0.2, -0.1, 0.4],
+    ...                   "gtp_t": [0.5, 0.6, 0.3], "gtp_ts": [0.7, 0.5, 0.9]})
+    >>> fig = plot_gtp_vs_uncertainty(m)
+    >>> fig.axes[0].get_xlabel()
+    'spectrum uncertainty: entropy of the sampled $\\\\hat{x}_s$ (nats)'
+    """
+    import matplotlib.pyplot as plt
+
+    missing = [c for c in ("H_s", "IG", "gtp_t", "gtp_ts") if c not in getattr(metrics, "columns", ())]
+    if missing:
+        raise ValueError(
+            f"plot_gtp_vs_uncertainty needs the metrics of evaluate_strategies(..., return_metrics=True); "
+            f"missing columns {missing}."
+        )
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5.5, 4.2), constrained_layout=True)
+    gain = (metrics["gtp_ts"] - metrics["gtp_t"]).to_numpy(float)
+    h = metrics["H_s"].to_numpy(float)
+    pos = metrics["IG"].to_numpy(float) > 0
+    ax.scatter(h[~pos], gain[~pos], s=6, c="tab:blue", label=r"$IG(x_t) \leq 0$")
+    ax.scatter(h[pos], gain[pos], s=18, marker="*", c="tab:red", label=r"$IG(x_t) > 0$")
+    ax.axhline(0.0, color="0.5", lw=0.8)
+    ax.set_xlabel(r"spectrum uncertainty: entropy of the sampled $\hat{x}_s$ (nats)")
+    ax.set_ylabel("GTP improvement with the real $x_s$")
+    ax.legend(fontsize=8)
+    return ax.figure

@@ -11,6 +11,19 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..nn._base import BaseTorchEstimator
 from ..nn._utils import torch_threads
+from ..utils._validation import preset_params
+
+#: Settings of published VAEs: ``SpectrumVAE.from_preset(name)``.
+VAE_PRESETS = {
+    # Astudillo et al. (2020) §8.1 and Appendix A: z in R^7 (chosen among d = 1..15
+    # by test R^2), four encoding layers (three hidden: 3,794 -> 2,847 -> 1,900 ->
+    # 953 -> 7 on their 3,794-bin grid), a sigmoid output for fluxes min-max
+    # normalised to [0, 1], 100 epochs with the KL weight rising from 0 to 1
+    # "through training epochs" (read as over all 100). Optimiser, learning rate
+    # and batch size are not stated (TensorFlow): skastro's stay.
+    "astudillo2020": {"latent_dim": 7, "n_hidden": 3, "max_epochs": 100, "kl_anneal_epochs": 100,
+                      "normalize": True},
+}
 
 
 def normalize_spectra(X):
@@ -142,6 +155,42 @@ class SpectrumVAE(TransformerMixin, BaseTorchEstimator):
         self.n_jobs = n_jobs
         self.random_state = random_state
         self.verbose = verbose
+
+    @classmethod
+    def from_preset(cls, name, **params):
+        """A VAE with the configuration of a published study.
+
+        Parameters
+        ----------
+        name : {"astudillo2020"}
+            ``"astudillo2020"`` (Astudillo et al. 2020, §8.1 and Appendix A):
+            ``latent_dim=7``, ``n_hidden=3`` (3,794 → 2,847 → 1,900 → 953 → 7
+            on the paper's 3,794-bin grid; the widths follow the input
+            length), ``normalize=True`` (each spectrum to [0, 1], sigmoid
+            output), ``max_epochs=100`` and the KL weight annealed from 0 to 1
+            over all of them (``kl_anneal_epochs=100``; the default anneals
+            over the first half). When overriding ``max_epochs``, override
+            ``kl_anneal_epochs`` too. ``skastro.followup.VAE_PRESETS`` lists
+            every value.
+        **params
+            Any other parameter (``random_state``, ``n_jobs``, ``device``...),
+            or one of the preset's to override.
+
+        Returns
+        -------
+        SpectrumVAE
+            Unfitted; ``get_params()`` shows every setting.
+
+        Examples
+        --------
+        >>> from skastro.followup import SpectrumVAE
+        >>> vae = SpectrumVAE.from_preset("astudillo2020", random_state=0)
+        >>> vae.latent_dim, vae.n_hidden, vae.max_epochs, vae.kl_anneal_epochs
+        (7, 3, 100, 100)
+        >>> SpectrumVAE.from_preset("astudillo2020", max_epochs=20, kl_anneal_epochs=20).max_epochs
+        20
+        """
+        return cls(**preset_params(VAE_PRESETS, name, params))
 
     def _prepare(self, X, reset):
         X = validate_data(self, X, reset=reset, dtype=np.float64, ensure_min_features=2 if reset else 1)

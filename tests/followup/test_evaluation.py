@@ -7,6 +7,7 @@ from skastro.datasets import make_followup_survey
 from skastro.followup import (
     InfoGainFollowupSelector,
     evaluate_strategies,
+    plot_gtp_vs_uncertainty,
     plot_strategies,
     select_feature_subset,
 )
@@ -51,6 +52,15 @@ def test_strategies_on_a_survey_with_known_structure(survey_xy):
     assert np.all(np.diff(over) >= -1e-12)
     fig = plot_strategies(res, title="survey")
     assert len(fig.axes) == 5
+    # Fig. 5: one point per object, red stars where IG > 0, x = H_s (not H_ts_mean)
+    fig = plot_gtp_vs_uncertainty(met)
+    stars, dots = fig.axes[0].collections[1], fig.axes[0].collections[0]
+    assert len(stars.get_offsets()) == int((met["IG"] > 0).sum())
+    assert len(stars.get_offsets()) + len(dots.get_offsets()) == len(y)
+    np.testing.assert_allclose(np.sort(stars.get_offsets()[:, 0]), np.sort(met.loc[met["IG"] > 0, "H_s"]))
+    assert np.all((met["H_s"] >= 0) & (met["H_s"] <= np.log(30) + 1e-12))
+    with pytest.raises(ValueError, match="missing columns \\['H_s'\\]"):
+        plot_gtp_vs_uncertainty(met.drop(columns="H_s"))
 
 
 def test_evaluate_strategies_bad_input(survey_xy):
@@ -96,3 +106,26 @@ def test_simulated_followup_features_pipeline():
     assert list(sim.X.columns) == sim.cheap + sim.expensive
     assert len(sim.X) == len(sim.y) == 400 and np.isfinite(sim.X.to_numpy()).all()
     assert len(logs) == 2
+
+
+def test_simulated_followup_features_paper_mode_uses_the_common_grid():
+    """§6.4: spectra with their own coverage, the 99 % grid, short ones dismissed, the VAE preset."""
+    from skastro.experiments import simulated_followup_features
+
+    logs = []
+    sim = simulated_followup_features(
+        n_objects=200, n_spectra=100, n_wavelengths=200, dims=(2,),
+        vae_params=dict(max_epochs=2, kl_anneal_epochs=2), subset_estimator=RandomForestClassifier(3, random_state=0),
+        random_state=0, log=logs.append, paper=True,
+    )
+    grid = sim.wavelength
+    # 99 % of the starts (3,650-3,850 Å, on 27 Å pixels) lie below the grid's start; 99 % of the
+    # ends (9,150-9,350 Å) above its end
+    assert 3820 < grid[0] < 3880 and 9120 < grid[-1] < 9180
+    # (at most the 1 % latest starts and 1 % earliest ends, here 0-2 spectra, are dismissed)
+    assert sum(sim.n_dismissed) < 0.1 * 300 and len(sim.y) == 200 - sim.n_dismissed[1]
+    assert len(sim.X) == len(sim.y) and np.isfinite(sim.X.to_numpy()).all()
+    assert sim.test_spectra.shape[1] == grid.size and np.isfinite(sim.test_spectra).all()
+    est = sim.latent.estimator
+    assert (est.max_epochs, est.n_hidden) == (2, 3) and est.n_features_in_ == grid.size
+    assert "common grid" in logs[0]

@@ -128,7 +128,8 @@ def test_metrics_columns_and_ideal_values():
     X, y = make_problem(300)
     sel = fitted(X, y)
     m = sel.followup_metrics(X)  # x_s present: the ideal IG is available
-    assert list(m.columns) == ["H_t", "H_ts_mean", "IG", "l_t", "l_ts_mode", "delta_y", "H_ts_true", "IG_true"]
+    assert list(m.columns) == ["H_t", "H_ts_mean", "IG", "l_t", "l_ts_mode", "delta_y", "H_s", "H_ts_true",
+                               "IG_true"]
     np.testing.assert_allclose(m["IG"], m["H_t"] - m["H_ts_mean"])
     p_ts = sel.classifier_ts_.predict_proba(X)
     np.testing.assert_allclose(m["H_ts_true"], entropy(p_ts))
@@ -240,3 +241,60 @@ def test_css_features_give_a_useful_ranking(data_dir):
     res = evaluate_strategies(sel, X, y, subset_sizes=[130], cv=3, strategies=["random", "entropy+dy"], random_state=0)
     corr = res.set_index("strategy")["correction_ratio"]
     assert corr["entropy+dy"] > corr["random"] + 0.15
+
+
+# ------------------------------------------------------------- paper preset (issue 16)
+def test_astudillo2020_preset():
+    from skastro.followup import PRESETS
+
+    sel = InfoGainFollowupSelector.from_preset("astudillo2020", expensive_features=["mu2", "mu5"])
+    assert sel.n_draws == 200 and sel.n_components is None and sel.strategy == "ig+dy"
+    assert sel.expensive_features == ["mu2", "mu5"]
+    assert {k: sel.get_params()[k] for k in PRESETS["astudillo2020"]} == PRESETS["astudillo2020"]
+    # overrides win; other parameters pass through
+    sel = InfoGainFollowupSelector.from_preset("astudillo2020", n_draws=20, random_state=3)
+    assert (sel.n_draws, sel.random_state) == (20, 3)
+    with pytest.raises(ValueError, match="Unknown preset 'astudillo'.*astudillo2020"):
+        InfoGainFollowupSelector.from_preset("astudillo")
+
+
+# ------------------------------------------- Fig. 5: entropy of the sampled spectra (issue 16)
+def test_spectrum_entropy_by_hand():
+    """Three draws z = 0, 1, 2 of a standard normal: p ∝ (1, e^-1/2, e^-2)."""
+    q = np.exp(-0.5 * np.array([0.0, 1.0, 4.0]))
+    p = q / q.sum()
+    expected = -(p * np.log(p)).sum()  # p = (0.574, 0.348, 0.078)
+    zs = np.array([0.0, 1.0, 2.0]).reshape(1, 3, 1)
+    h = InfoGainFollowupSelector._sample_entropy(zs, np.ones((1, 1)), np.zeros((1, 1, 1)), np.ones((1, 1, 1)))
+    assert h == pytest.approx([expected], abs=1e-12)
+    assert expected == pytest.approx(0.8845, abs=1e-4)
+    # a component of weight 0 changes nothing; a scaled covariance changes nothing (units cancel)
+    w2 = np.array([[1.0, 0.0]])
+    m2 = np.zeros((1, 2, 1))
+    c2 = np.array([[[1.0]], [[5.0]]])
+    assert InfoGainFollowupSelector._sample_entropy(zs, w2, m2, c2) == pytest.approx([expected], abs=1e-12)
+    assert InfoGainFollowupSelector._sample_entropy(3 * zs, np.ones((1, 1)), np.zeros((1, 1, 1)),
+                                                    3 * np.ones((1, 1, 1))) == pytest.approx([expected])
+
+
+def test_spectrum_entropy_is_the_entropy_of_the_draws_weighted_by_q():
+    """H_s against scipy: each draw's density under the mixture conditional, normalised over the draws."""
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 2, 200)
+    X = np.hstack([rng.normal(size=(200, 2)) + y[:, None], rng.normal(size=(200, 2)) + 2.0 * y[:, None]])
+    sel = InfoGainFollowupSelector([2, 3], n_components=2, n_draws=5, random_state=0,
+                                   classifier_t=RandomForestClassifier(5, random_state=0)).fit(X, y)
+    Xq = hide(X[:4], cols=(2, 3))
+    h = sel.followup_metrics(Xq)["H_s"].to_numpy()
+    draws = sel.sample_expensive(Xq)  # the same draws (same seed)
+    weights, means, chol = sel.conditional_params(Xq)
+    z = (draws - sel._mean[2:]) / sel._scale[2:]
+    for i in range(4):
+        q = sum(weights[i, k] * multivariate_normal(means[i, k], chol[k] @ chol[k].T).pdf(z[i])
+                for k in range(weights.shape[1]))
+        p = q / q.sum()
+        assert h[i] == pytest.approx(-(p * np.log(p)).sum(), rel=1e-9)
+    assert np.all((h >= 0) & (h <= np.log(5) + 1e-12))
+    # one draw: a single certain outcome
+    one = clone(sel).set_params(n_draws=1).fit(X, y).followup_metrics(Xq)["H_s"]
+    np.testing.assert_allclose(one, 0.0, atol=1e-12)

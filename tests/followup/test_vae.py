@@ -97,3 +97,18 @@ def test_followup_survey_structure():
     assert s.spectra.shape == (3000, 50)
     t = s.params.groupby(np.asarray(s.y))["temperature"].median()
     assert t["RRc"] - t["EW"] > 1000
+
+
+# ------------------------------------------------------------- paper preset (issue 16)
+def test_astudillo2020_preset_sets_the_appendix_network():
+    vae = SpectrumVAE.from_preset("astudillo2020", random_state=0)
+    assert (vae.latent_dim, vae.n_hidden, vae.max_epochs, vae.kl_anneal_epochs, vae.normalize) == (7, 3, 100, 100, True)
+    assert vae.random_state == 0
+    # the widths of the paper's network on its 3,794-bin grid
+    assert vae_layer_sizes(3794, vae.latent_dim, vae.n_hidden) == [3794, 2847, 1900, 953, 7]
+    fast = SpectrumVAE.from_preset("astudillo2020", max_epochs=2, kl_anneal_epochs=2, n_jobs=1, random_state=0)
+    assert fast.max_epochs == 2
+    X, _, _ = make_spectra(40, n_wavelengths=30, random_state=0)
+    assert fast.fit(X).layer_sizes_ == [30, 24, 18, 12, 7]
+    with pytest.raises(ValueError, match="Unknown preset 'paper'.*astudillo2020"):
+        SpectrumVAE.from_preset("paper")
