@@ -263,7 +263,8 @@ def run_dmdt_size(n_curves, args, root):
     row["subset_scores_identical"] = bool(np.array_equal(
         cluster_scores[:len(lcs)], streamed.score_samples(lcs)))
 
-    # folding is not run at this scale: its rate, for the record
+    # folding is not run at this scale: its rate, for the record (up to chunk_size=200
+    # curves are one chunk, so one core)
     sample = lcs[:args.fold_sample]
     folder = PeriodFolder.from_preset("dekany2020", random_state=0, n_jobs=args.workers)
     folder.fit(sample).transform(sample[:2])
