@@ -25,15 +25,37 @@ folding partition by partition is compared with the in-process fold of the
 same partitions; the script also counts how many periods differ when the
 whole set is folded in one call.
 
+``--dmdt-only`` runs the dm-dt stages alone, at sizes where folding is out
+of reach (a 10^6 fold takes hours on two cores; the mode records the
+folding rate on ``--fold-sample`` curves). The curves are simulated and
+written a partition at a time, never held together. Then:
+
+* in process, on the first partitions (at least ``--check`` curves): read,
+  ``fit``, ``score_samples``, write the scores; best of a run before and one
+  after the cluster;
+* on a ``LocalCluster`` of ``--workers`` single-threaded workers (numba
+  too): ``partial_fit_merge`` over all partitions, then ``map_estimator``
+  writing every score as Parquet; each worker's peak resident memory
+  (``VmHWM``) afterwards;
+* in process, the single-process fit: ``partial_fit`` over the partitions
+  in order, one in memory at a time (bounded memory at any size), and, up to
+  ``--union-fit-max`` curves, ``fit`` on the whole set in memory (what
+  tests/test_dask.py compares with). The merged detector must equal both bit
+  for bit: ``counts_`` and ``n_objects_seen_``, the calibration sample,
+  ``zscore_calibration_`` and ``offset_``; and the cluster's scores of the
+  subset must equal the single-process detector's.
+
 Run::
 
     python benchmarks/bench_scale.py       # 200 and 400 curves in partitions of 50: 7-13 min wall
                                            # on 2 cores shared with other jobs (load 10-18)
     python benchmarks/bench_scale.py --n-curves 100000 1000000 --partition-size 10000
+    python benchmarks/bench_scale.py --dmdt-only --n-curves 100000 1000000 --partition-size 10000
 """
 
 import argparse
 import contextlib
+import os
 import resource
 import shutil
 import tempfile
@@ -64,6 +86,15 @@ def simulate(n_curves, partition_size, seed=0):
 
 
 def _peak_rss_mb():
+    """This process's peak resident memory (MB).
+
+    ``VmHWM`` where Linux has it: ``ru_maxrss`` survives ``exec``, so in a
+    worker process it would start at its parent's peak when it was started.
+    """
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
@@ -152,6 +183,100 @@ def run_size(n_curves, args, root):
     return row
 
 
+def _same_fit(a, b):
+    """Whether two fitted detectors are equal bit for bit, attribute by attribute."""
+    same = {"counts": np.array_equal(a.counts_, b.counts_)
+            and a.n_objects_seen_ == b.n_objects_seen_,
+            "calibration_sample": all(np.array_equal(a.calibration_sample_[k],
+                                                     b.calibration_sample_[k])
+                                      for k in a.calibration_sample_),
+            "zscore_calibration": np.array_equal(a.zscore_calibration_, b.zscore_calibration_),
+            "offset": a.offset_ == b.offset_}
+    return all(same.values()), [k for k, v in same.items() if not v]
+
+
+def run_dmdt_size(n_curves, args, root):
+    """The dm-dt stages alone (``--dmdt-only``): fit and score at survey scale."""
+    data = root / f"lcs_{n_curves}"
+    load = os.getloadavg()[0]  # the machine's load (other jobs) when the size started
+    start = time.perf_counter()
+    write_partitions(simulate(n_curves, args.partition_size), data)
+    files = partition_paths(data)
+    row = {"n_curves": n_curves, "partitions": len(files), "partition_size": args.partition_size,
+           "simulate_write_s": round(time.perf_counter() - start, 1)}
+    # the subset: the first partitions, at least --check curves
+    subset = root / "subset"
+    subset.mkdir(exist_ok=True)
+    for file in files[:-(-min(args.check, n_curves) // args.partition_size)]:
+        (subset / file.name).symlink_to(file)
+    warm = next(iter_partitions(data))[:20]
+    DmDtNoveltyDetector().fit(warm).score_samples(warm)  # numba compilation outside the timings
+
+    def inproc():
+        """In process on the subset, all cores (the scoring kernel is numba-parallel):
+        read, fit, score, write the scores; curves/s."""
+        start = time.perf_counter()
+        lcs = read_partitions(subset)
+        scores = DmDtNoveltyDetector().fit(lcs).score_samples(lcs)
+        pd.DataFrame({"score_samples": scores}, index=lcs.ids).to_parquet(root / "s.parquet")
+        row["subset_curves"] = len(lcs)
+        return len(lcs) / (time.perf_counter() - start)
+
+    inproc_rate = inproc()  # and again after the cluster: best of two, as load varies
+
+    # on the cluster: single-threaded worker processes, numba too
+    with dask.config.set({"distributed.nanny.pre-spawn-environ.NUMBA_NUM_THREADS": 1}), \
+            LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
+                         dashboard_address=":0") as cluster, Client(cluster) as client:
+        client.run(lambda: DmDtNoveltyDetector().fit(warm).score_samples(warm))
+        start = time.perf_counter()
+        merged = sd.partial_fit_merge(DmDtNoveltyDetector(), data)
+        fit_s = time.perf_counter() - start
+        start = time.perf_counter()
+        sd.map_estimator(merged, data, "score_samples", output=root / "scores", overwrite=True)
+        score_s = time.perf_counter() - start
+        rss = sorted(round(v) for v in client.run(_peak_rss_mb).values())
+    row["inproc_subset_curves_s"] = round(max(inproc_rate, inproc()))
+    row["cluster_fit_curves_s"] = round(n_curves / fit_s)
+    row["cluster_score_curves_s"] = round(n_curves / score_s)
+    row["cluster_fit_score_curves_s"] = round(n_curves / (fit_s + score_s))
+    row["cluster_vs_inproc_ratio"] = round(
+        row["cluster_fit_score_curves_s"] / row["inproc_subset_curves_s"], 2)
+    row["worker_peak_rss_mb"] = rss
+
+    # the single-process fit: partial_fit over the partitions in order (one in memory at a time)
+    start = time.perf_counter()
+    streamed = DmDtNoveltyDetector()
+    for part in iter_partitions(data):
+        streamed.partial_fit(part)
+    row["stream_fit_1proc_curves_s"] = round(n_curves / (time.perf_counter() - start))
+    row["merge_equals_stream_fit"], differ = _same_fit(merged, streamed)
+    if n_curves <= args.union_fit_max:  # and fit on the whole set in memory, where it fits
+        union = DmDtNoveltyDetector().fit(read_partitions(data))
+        row["merge_equals_union_fit"], more = _same_fit(merged, union)
+        del union
+        differ += more
+    row["attributes_differing"] = ",".join(sorted(set(differ))) or "none"
+    cluster_scores = pd.read_parquet(root / "scores")["score_samples"].to_numpy()
+    row["scored_curves"] = len(cluster_scores)
+    lcs = read_partitions(subset)
+    row["subset_scores_identical"] = bool(np.array_equal(
+        cluster_scores[:len(lcs)], streamed.score_samples(lcs)))
+
+    # folding is not run at this scale: its rate, for the record (up to chunk_size=200
+    # curves are one chunk, so one core)
+    sample = lcs[:args.fold_sample]
+    folder = PeriodFolder.from_preset("dekany2020", random_state=0, n_jobs=args.workers)
+    folder.fit(sample).transform(sample[:2])
+    start = time.perf_counter()
+    folder.transform(sample)
+    row["fold_curves_s"] = round(len(sample) / (time.perf_counter() - start), 1)
+    row["load_avg_start_end"] = f"{load:.1f}-{os.getloadavg()[0]:.1f}"
+    for path in (data, subset, root / "scores", root / "s.parquet"):
+        shutil.rmtree(path) if path.is_dir() else path.unlink()
+    return row
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n-curves", type=int, nargs="+", default=[200, 400],
@@ -163,9 +288,18 @@ def main():
     parser.add_argument("--check", type=int, default=10_000,
                         help="curves compared for identical results (default: %(default)s)")
     parser.add_argument("--dir", default=None, help="scratch directory (default: a temporary one)")
+    parser.add_argument("--dmdt-only", action="store_true",
+                        help="only the dm-dt fit and scoring (no folding; see the module doc)")
+    parser.add_argument("--union-fit-max", type=int, default=200_000,
+                        help="--dmdt-only: also fit the whole set in memory up to this many "
+                             "curves (default: %(default)s)")
+    parser.add_argument("--fold-sample", type=int, default=200,
+                        help="--dmdt-only: curves folded in process to record the folding rate "
+                             "(default: %(default)s)")
     args = parser.parse_args()
     root = Path(args.dir or tempfile.mkdtemp(prefix="bench_scale_"))
-    rows = [run_size(n, args, root) for n in args.n_curves]
+    run = run_dmdt_size if args.dmdt_only else run_size
+    rows = [run(n, args, root) for n in args.n_curves]
     with pd.option_context("display.width", 200, "display.max_columns", 30):
         print(pd.DataFrame(rows).set_index("n_curves").T.to_string())
 
