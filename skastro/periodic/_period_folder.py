@@ -23,6 +23,7 @@ from ._fourier import (
     _gram,
     _solve,
     max_valid_order,
+    Design,
     design_matrix,
     fourier_parameters,
     robust_fit_batched,
@@ -1050,7 +1051,7 @@ def _bic_score(c, y_pad, w, period, s):
     scale, ``n`` measurements of weight > 0), summed over the object's groups.
     Lower is better; only differences between periods of one object matter.
     """
-    A = design_matrix(c.t_pad, 2 * np.pi / period[c.g_obj], s.max_order)
+    A = Design(c.t_pad, 2 * np.pi / period[c.g_obj], s.max_order)
     wsum = np.sum(w, axis=1)
     ybar = np.sum(w * y_pad, axis=1) / np.maximum(wsum, 1e-300)
     y = y_pad - ybar[:, None]
@@ -1119,9 +1120,9 @@ def _refine(c, y_pad, w_in, period, order_g, df_o, s):
     for _ in range(3):
         chis = []
         for sgn in (-1.0, 0.0, 1.0):
-            A = design_matrix(c.t_pad, 2 * np.pi * (f + sgn * h)[c.g_obj], s.max_order)
+            A = Design(c.t_pad, 2 * np.pi * (f + sgn * h)[c.g_obj], s.max_order)
             coef = _fit_orders(A, y_pad, w_in, order_g)
-            r = y_pad - np.matmul(A, coef[..., None])[..., 0]
+            r = y_pad - A.predict(coef)
             chis.append(np.bincount(c.g_obj, weights=np.sum(w_in * r**2, axis=1), minlength=c.n))
         cm, c0, cp = chis
         denom = cm - 2 * c0 + cp
@@ -1159,10 +1160,10 @@ def _metrics(c, y_pad, w_in, period, order_g, epochs, g_mean, ok, s, flux):
     per object that describes it) and the per-epoch output columns.
     """
     G, g_obj, e_group, max_order = c.G, c.g_obj, c.e_group, s.max_order
-    A = design_matrix(c.t_pad, 2 * np.pi / period[g_obj], max_order)
+    A = Design(c.t_pad, 2 * np.pi / period[g_obj], max_order)
     coef = _fit_orders(A, y_pad, w_in, order_g)
-    r = y_pad - np.matmul(A, coef[..., None])[..., 0]
-    del A  # one design matrix at a time (a 10^6-point curve: 136 MB each)
+    r = y_pad - A.predict(coef)
+    del A
     chi2_g = np.sum(w_in * r**2, axis=1)
     amps, phis = fourier_parameters(coef)
     a0 = coef[:, 0]
@@ -1184,8 +1185,10 @@ def _metrics(c, y_pad, w_in, period, order_g, epochs, g_mean, ok, s, flux):
     dof = n_in - (2 * order_g + 1)
     ph = np.linspace(0, 1, _N_MODEL_PHASES, endpoint=False)
     kk = np.arange(1, max_order + 1)
-    curve = np.einsum("gk,pgk->gp", amps,
-                      np.sin(2 * np.pi * kk[None, None, :] * ph[:, None, None] + phis[None]))
+    ok_e, ok_g = ok[e_obj], ok[g_obj]
+    curve = np.zeros((G, ph.size))  # only ok groups use theirs: no sines for the others
+    curve[ok_g] = np.einsum("gk,pgk->gp", amps[ok_g], np.sin(
+        2 * np.pi * kk[None, None, :] * ph[:, None, None] + phis[ok_g][None]))
     amp_g = curve.max(axis=1) - curve.min(axis=1)
     t_mid = c.t_first + 0.5 * c.baseline
     t0_g = _max_light_epoch(curve, period[g_obj], t_mid[g_obj], flux)
@@ -1195,7 +1198,6 @@ def _metrics(c, y_pad, w_in, period, order_g, epochs, g_mean, ok, s, flux):
         loss_g = chi2_g / np.sum(w_in, axis=1)
     cov_p = _coverage(e_phase[e_in], e_group[e_in], G)
     cov_2p = _coverage(e_phase2[e_in], e_group[e_in], G)
-    ok_e, ok_g = ok[e_obj], ok[g_obj]
     g = {
         "ref_g": ref_g,
         "fourier_order": np.where(ok_g, order_g, 0),
