@@ -91,37 +91,77 @@ def _masked_system(M, b, order, p):
     return M, np.where(use, b, 0.0)
 
 
-# weighted copies of the design are made in blocks of measurements of at most this
-# many elements, so a huge light curve costs one design matrix, not three
+# the normal equations and predictions run over blocks of measurements of at most this
+# many design elements (16 MiB), so their temporaries are bounded
 _GRAM_BLOCK = 1 << 21
+# the design matrix is kept whole up to this many elements (64 MiB); a larger one (a huge
+# light curve) is recomputed block by block where it is used: a fixed working set instead
+# of (measurements x 2K+1) doubles, for a few more sines and cosines
+_DESIGN_CACHE = 1 << 23
 
 
-def _gram(A, y, w):
-    """Normal equations ``M = A' W A`` and ``b = A' W y`` of every row (``(G, L, p)``
-    design, ``(G, L)`` values and weights), summed over blocks of measurements."""
-    G, L, p = A.shape
-    step = max(1, _GRAM_BLOCK // max(G * p, 1))
+class Design:
+    """The design matrix (:func:`design_matrix`) of ``(G, L)`` times, by blocks of measurements.
+
+    Parameters
+    ----------
+    t : ndarray of shape (G, L)
+    omega : ndarray of shape (G,)
+    order : int
+    """
+
+    def __init__(self, t, omega, order):
+        self.t = np.asarray(t, dtype=np.float64)
+        self.omega = np.asarray(omega, dtype=np.float64)
+        self.order = order
+        G, L = self.t.shape
+        p = 2 * order + 1
+        self.shape = (G, L, p)
+        self.step = max(1, _GRAM_BLOCK // max(G * p, 1))
+        self.A = design_matrix(self.t, self.omega, order) if G * L * p <= _DESIGN_CACHE else None
+
+    def blocks(self):
+        """Yield ``(slice, A[:, slice])`` over the measurements."""
+        for lo in range(0, self.shape[1], self.step):
+            sl = slice(lo, lo + self.step)
+            a = self.A[:, sl] if self.A is not None else design_matrix(self.t[:, sl],
+                                                                        self.omega, self.order)
+            yield sl, a
+
+    def predict(self, coef):
+        """The model ``A @ coef`` of every row, shape ``(G, L)``."""
+        if self.A is not None:
+            return np.matmul(self.A, coef[..., None])[..., 0]
+        out = np.empty(self.shape[:2])
+        for sl, a in self.blocks():
+            out[:, sl] = np.matmul(a, coef[..., None])[..., 0]
+        return out
+
+
+def _gram(D, y, w):
+    """Normal equations ``M = A' W A`` and ``b = A' W y`` of every row (a :class:`Design`,
+    ``(G, L)`` values and weights), summed over blocks of measurements."""
+    G, L, p = D.shape
     M, b = np.zeros((G, p, p)), np.zeros((G, p))
-    for lo in range(0, L, step):
-        a, wy = A[:, lo:lo + step], w[:, lo:lo + step]
-        aw = a * wy[..., None]
+    for sl, a in D.blocks():
+        aw = a * w[:, sl, None]
         M += np.matmul(aw.transpose(0, 2, 1), a)
-        b += np.einsum("glp,gl->gp", aw, y[:, lo:lo + step])
+        b += np.einsum("glp,gl->gp", aw, y[:, sl])
     return M, b
 
 
-def _fit_orders(A, y, w, order):
-    p = A.shape[-1]
-    M, b = _gram(A, y, w)
+def _fit_orders(D, y, w, order):
+    p = D.shape[-1]
+    M, b = _gram(D, y, w)
     M, b = _masked_system(M, b, order, p)
     return _solve(M, b)
 
 
-def _cv_choose(A, y, w, fold, n_folds, min_order, max_order, order_cap):
+def _cv_choose(D, y, w, fold, n_folds, min_order, max_order, order_cap):
     """Order with the lowest K-fold CV error per row, and that error (sse, weight sum)."""
-    G, L, p = A.shape
+    G = D.shape[0]
     orders = np.arange(min_order, max_order + 1)
-    tot, totb = _gram(A, y, w)
+    tot, totb = _gram(D, y, w)
     sse = np.zeros((G, orders.size))
     wsum = np.zeros(G)
     for f in range(n_folds):
@@ -129,7 +169,7 @@ def _cv_choose(A, y, w, fold, n_folds, min_order, max_order, order_cap):
         if not wm.any():
             continue
         wsum += wm.sum(axis=1)
-        Mf, bf = _gram(A, y, wm)
+        Mf, bf = _gram(D, y, wm)
         yyf = np.sum(wm * y * y, axis=1)
         for j, k in enumerate(orders):
             P = 2 * k + 1
@@ -176,7 +216,7 @@ def robust_fit_batched(t, y, w, omega, fold, n_epochs, *, min_order=1, max_order
     # centre each row on its weighted mean (better conditioned normal equations)
     ybar = np.sum(w * y, axis=1) / np.maximum(np.sum(w, axis=1), 1e-300)
     y = y - ybar[:, None]
-    A = design_matrix(t, omega, max_order)
+    A = Design(t, omega, max_order)
     cap = max_valid_order(n_epochs, n_folds, max_order)
     inlier = w > 0
     wi = w
@@ -191,7 +231,7 @@ def robust_fit_batched(t, y, w, omega, fold, n_epochs, *, min_order=1, max_order
         sqrt_w = np.sqrt(w)
         changed_any = False
         for _ in range(max_iter):
-            z = np.abs(y - np.matmul(A, coef[..., None])[..., 0]) * sqrt_w
+            z = np.abs(y - A.predict(coef)) * sqrt_w
             zm = np.where(inlier, z, np.nan)
             with np.errstate(all="ignore"):
                 scale = _MAD_TO_SIGMA * np.nanmedian(zm, axis=1)
@@ -211,7 +251,7 @@ def robust_fit_batched(t, y, w, omega, fold, n_epochs, *, min_order=1, max_order
             if not np.array_equal(order2, order):
                 order = order2
                 coef = _fit_orders(A, y, wi, order)
-    resid = y - np.matmul(A, coef[..., None])[..., 0]
+    resid = y - A.predict(coef)
     chi2 = np.sum(wi * resid**2, axis=1)
     coef[:, 0] += ybar
     return {"coef": coef, "order": order, "inlier": inlier, "cv_sse": cv_sse,

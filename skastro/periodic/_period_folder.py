@@ -23,6 +23,7 @@ from ._fourier import (
     _gram,
     _solve,
     max_valid_order,
+    Design,
     design_matrix,
     fourier_parameters,
     robust_fit_batched,
@@ -520,11 +521,15 @@ class PeriodFolder(ContainerTransformerMixin, BaseEstimator):
         X = check_lightcurves(X, self, errors="unit", measurements=apertures)
         payload, chunks, band_names = self._payloads(X, apertures)
         n_bands = len(band_names) or 1
+        band_names = band_names or ("",)
+        output = partial(_chunk_output, band_names=band_names, apertures=apertures,
+                         multiband=self.multiband, aperture_mode=bool(self.aperture_columns),
+                         aperture_criterion=self.aperture_criterion)
         results = []
         with progress(total=len(X), verbose=self.verbose, desc="PeriodFolder", unit="curve") as bar:
             if self.n_jobs in (None, 1) or len(chunks) == 1:
                 for lo, hi in chunks:
-                    results.append(_fold_chunk(payload(lo, hi), settings, n_bands))
+                    results.append(output(_fold_chunk(payload(lo, hi), settings, n_bands)))
                     bar.update(hi - lo)
             else:
                 from joblib import Parallel, delayed
@@ -536,11 +541,9 @@ class PeriodFolder(ContainerTransformerMixin, BaseEstimator):
                 tasks = (delayed(_fold_chunk)(payload(lo, hi), settings, n_bands)
                          for lo, hi in chunks)
                 for result, (lo, hi) in zip(parallel(tasks), chunks):  # runs the generator out
-                    results.append(result)
+                    results.append(output(result))
                     bar.update(hi - lo)
-        return _assemble(X, results, band_names or ("",), apertures, self.multiband,
-                         bool(self.aperture_columns), with_error=not unweighted,
-                         aperture_criterion=self.aperture_criterion)
+        return _assemble(X, results, band_names, with_error=not unweighted)
 
     def periodogram(self, X):
         """The periodogram each object's period is searched in, on its full grid.
@@ -1067,7 +1070,7 @@ def _bic_score(c, y_pad, w, period, s):
     scale, ``n`` measurements of weight > 0), summed over the object's groups.
     Lower is better; only differences between periods of one object matter.
     """
-    A = design_matrix(c.t_pad, 2 * np.pi / period[c.g_obj], s.max_order)
+    A = Design(c.t_pad, 2 * np.pi / period[c.g_obj], s.max_order)
     wsum = np.sum(w, axis=1)
     ybar = np.sum(w * y_pad, axis=1) / np.maximum(wsum, 1e-300)
     y = y_pad - ybar[:, None]
@@ -1136,9 +1139,9 @@ def _refine(c, y_pad, w_in, period, order_g, df_o, s):
     for _ in range(3):
         chis = []
         for sgn in (-1.0, 0.0, 1.0):
-            A = design_matrix(c.t_pad, 2 * np.pi * (f + sgn * h)[c.g_obj], s.max_order)
+            A = Design(c.t_pad, 2 * np.pi * (f + sgn * h)[c.g_obj], s.max_order)
             coef = _fit_orders(A, y_pad, w_in, order_g)
-            r = y_pad - np.matmul(A, coef[..., None])[..., 0]
+            r = y_pad - A.predict(coef)
             chis.append(np.bincount(c.g_obj, weights=np.sum(w_in * r**2, axis=1), minlength=c.n))
         cm, c0, cp = chis
         denom = cm - 2 * c0 + cp
@@ -1176,10 +1179,10 @@ def _metrics(c, y_pad, w_in, period, order_g, epochs, g_mean, ok, s, flux):
     per object that describes it) and the per-epoch output columns.
     """
     G, g_obj, e_group, max_order = c.G, c.g_obj, c.e_group, s.max_order
-    A = design_matrix(c.t_pad, 2 * np.pi / period[g_obj], max_order)
+    A = Design(c.t_pad, 2 * np.pi / period[g_obj], max_order)
     coef = _fit_orders(A, y_pad, w_in, order_g)
-    r = y_pad - np.matmul(A, coef[..., None])[..., 0]
-    del A  # one design matrix at a time (a 10^6-point curve: 136 MB each)
+    r = y_pad - A.predict(coef)
+    del A
     chi2_g = np.sum(w_in * r**2, axis=1)
     amps, phis = fourier_parameters(coef)
     a0 = coef[:, 0]
@@ -1201,8 +1204,10 @@ def _metrics(c, y_pad, w_in, period, order_g, epochs, g_mean, ok, s, flux):
     dof = n_in - (2 * order_g + 1)
     ph = np.linspace(0, 1, _N_MODEL_PHASES, endpoint=False)
     kk = np.arange(1, max_order + 1)
-    curve = np.einsum("gk,pgk->gp", amps,
-                      np.sin(2 * np.pi * kk[None, None, :] * ph[:, None, None] + phis[None]))
+    ok_e, ok_g = ok[e_obj], ok[g_obj]
+    curve = np.zeros((G, ph.size))  # only ok groups use theirs: no sines for the others
+    curve[ok_g] = np.einsum("gk,pgk->gp", amps[ok_g], np.sin(
+        2 * np.pi * kk[None, None, :] * ph[:, None, None] + phis[ok_g][None]))
     amp_g = curve.max(axis=1) - curve.min(axis=1)
     t_mid = c.t_first + 0.5 * c.baseline
     t0_g = _max_light_epoch(curve, period[g_obj], t_mid[g_obj], flux)
@@ -1212,7 +1217,6 @@ def _metrics(c, y_pad, w_in, period, order_g, epochs, g_mean, ok, s, flux):
         loss_g = chi2_g / np.sum(w_in, axis=1)
     cov_p = _coverage(e_phase[e_in], e_group[e_in], G)
     cov_2p = _coverage(e_phase2[e_in], e_group[e_in], G)
-    ok_e, ok_g = ok[e_obj], ok[g_obj]
     g = {
         "ref_g": ref_g,
         "fourier_order": np.where(ok_g, order_g, 0),
@@ -1296,97 +1300,93 @@ def _fourier_meta(amps, phis, ok):
     return {k: np.where(ok, v, np.nan) for k, v in out.items()}
 
 
-def _assemble(X, results, band_names, apertures, multiband, aperture_mode, with_error=True,
-              aperture_criterion="residual_std"):
-    """Join chunk results into the output LightCurves (without ``error`` if not
-    ``with_error``: unit weights give no binned uncertainty)."""
+def _chunk_output(chunk, band_names, apertures, multiband, aperture_mode,
+                  aperture_criterion="residual_std"):
+    """The output columns of one chunk's results (every aperture): the aperture chosen
+    per object (lowest ``aperture_criterion`` of its reference band), its metadata (per object
+    and per band) and its epochs. Called as each chunk comes, so that the fits' own
+    arrays of all chunks are never held at once (a million one-point curves)."""
     n_ap = len(apertures)
-    n_total = len(X)
-    # choose an aperture per object (lowest aperture_criterion of its reference band)
-    objs_meta, epochs_cols, epoch_obj, epoch_band = [], [], [], []
-    start = 0
-    per_band_meta = []
-    for chunk in results:
-        n = chunk[0]["status"].size
-        if n_ap > 1:
-            loss = np.full((n, n_ap), np.inf)
-            for a, r in enumerate(chunk):
-                ref = r["ref_g"]
-                rs = np.where(ref >= 0, r["g"][aperture_criterion][np.maximum(ref, 0)], np.nan)
-                loss[:, a] = np.where(np.isfinite(rs), rs, np.inf)
-            choice = np.argmin(loss, axis=1)
-        else:
-            choice = np.zeros(n, np.int64)
-        base = chunk[0]
-        ref = base["ref_g"]
-        meta = {"fold_status": np.empty(n, dtype=object), "period": np.empty(n),
-                "period_searched": np.zeros(n, bool),
-                "false_alarm_probability": np.full(n, np.nan)}
-        gcols = list(base["g"])
-        for c in gcols:
-            meta[c] = np.full(n, np.nan)
-        pb = {}
+    n = chunk[0]["status"].size
+    if n_ap > 1:
+        loss = np.full((n, n_ap), np.inf)
         for a, r in enumerate(chunk):
-            sel = choice == a
-            meta["fold_status"][sel] = r["status"][sel]
-            meta["period"][sel] = r["period"][sel]
-            meta["period_searched"][sel] = r["searched"][sel]
-            meta["false_alarm_probability"][sel] = r["false_alarm_probability"][sel]
-            rg = r["ref_g"]
-            for c in gcols:
-                vals = np.where(rg >= 0, r["g"][c][np.maximum(rg, 0)], np.nan)
-                meta[c][sel] = vals[sel]
-            if multiband:
-                g_sel = sel[r["g_obj"]]
-                for c in ("amplitude", "mean_mag", "residual_std", "snr", "n_epochs",
-                          "fourier_order"):
-                    for b in np.unique(r["g_band"]):
-                        key = f"{c}_{band_names[b]}"
-                        pb.setdefault(key, np.full(n, np.nan))
-                        m = g_sel & (r["g_band"] == b)
-                        pb[key][r["g_obj"][m]] = r["g"][c][m]
-            if multiband:
-                key = "reference_band"
-                pb.setdefault(key, np.empty(n, dtype=object))
-                pb[key][sel] = np.where(rg >= 0, np.asarray(band_names, dtype=object)[
-                    r["g_band"][np.maximum(rg, 0)]], None)[sel]
-        if aperture_mode:
-            meta["aperture"] = np.asarray([apertures[c][0] for c in choice], dtype=object)
-        objs_meta.append(meta)
-        per_band_meta.append(pb)
-        # epochs of the chosen aperture
-        e_obj = base["e_obj"]
-        pick = choice[e_obj]
-        cols = {}
-        for c in base["e"]:
-            col = base["e"][c].copy()
-            for a in range(1, n_ap):
-                m = pick == a
-                col[m] = chunk[a]["e"][c][m]
-            cols[c] = col
-        epochs_cols.append(cols)
-        epoch_obj.append(e_obj + start)
-        epoch_band.append(base["e_band"])
-        start += n
-    e_obj = np.concatenate(epoch_obj)
+            ref = r["ref_g"]
+            rs = np.where(ref >= 0, r["g"][aperture_criterion][np.maximum(ref, 0)], np.nan)
+            loss[:, a] = np.where(np.isfinite(rs), rs, np.inf)
+        choice = np.argmin(loss, axis=1)
+    else:
+        choice = np.zeros(n, np.int64)
+    base = chunk[0]
+    meta = {"fold_status": np.empty(n, dtype=object), "period": np.empty(n),
+            "period_searched": np.zeros(n, bool),
+            "false_alarm_probability": np.full(n, np.nan)}
+    gcols = list(base["g"])
+    for c in gcols:
+        meta[c] = np.full(n, np.nan)
+    pb = {}
+    for a, r in enumerate(chunk):
+        sel = choice == a
+        meta["fold_status"][sel] = r["status"][sel]
+        meta["period"][sel] = r["period"][sel]
+        meta["period_searched"][sel] = r["searched"][sel]
+        meta["false_alarm_probability"][sel] = r["false_alarm_probability"][sel]
+        rg = r["ref_g"]
+        for c in gcols:
+            vals = np.where(rg >= 0, r["g"][c][np.maximum(rg, 0)], np.nan)
+            meta[c][sel] = vals[sel]
+        if multiband:
+            g_sel = sel[r["g_obj"]]
+            for c in ("amplitude", "mean_mag", "residual_std", "snr", "n_epochs",
+                      "fourier_order"):
+                for b in np.unique(r["g_band"]):
+                    key = f"{c}_{band_names[b]}"
+                    pb.setdefault(key, np.full(n, np.nan))
+                    m = g_sel & (r["g_band"] == b)
+                    pb[key][r["g_obj"][m]] = r["g"][c][m]
+        if multiband:
+            key = "reference_band"
+            pb.setdefault(key, np.empty(n, dtype=object))
+            pb[key][sel] = np.where(rg >= 0, np.asarray(band_names, dtype=object)[
+                r["g_band"][np.maximum(rg, 0)]], None)[sel]
+    if aperture_mode:
+        meta["aperture"] = np.asarray([apertures[c][0] for c in choice], dtype=object)
+    # epochs of the chosen aperture
+    pick = choice[base["e_obj"]]
+    cols = {}
+    for c in base["e"]:
+        col = base["e"][c].copy()
+        for a in range(1, n_ap):
+            m = pick == a
+            col[m] = chunk[a]["e"][c][m]
+        cols[c] = col
+    return {"n": n, "meta": meta, "per_band": pb, "epochs": cols, "e_obj": base["e_obj"],
+            "e_band": base["e_band"]}
+
+
+def _assemble(X, parts, band_names, with_error=True):
+    """Join the chunk outputs (:func:`_chunk_output`) into the output LightCurves (without
+    ``error`` if not ``with_error``: unit weights give no binned uncertainty). Each column
+    of the parts is released once joined, so a column is held at most twice."""
+    n_total = len(X)
+    starts = np.cumsum([0] + [p["n"] for p in parts])
+    e_obj = np.concatenate([p["e_obj"] + lo for p, lo in zip(parts, starts)])
     counts = np.bincount(e_obj, minlength=n_total)
     if np.any(counts == 0):
         bad = X.ids[counts == 0][:5].tolist()
         raise ValueError(f"Objects {bad} have no observation in band {band_names!r} to fold.")
     order = np.argsort(e_obj, kind="stable")
-    columns = {c: np.concatenate([ec[c] for ec in epochs_cols])[order] for c in epochs_cols[0]
-               if with_error or c != "error"}
+    columns = {c: np.concatenate([p["epochs"].pop(c) for p in parts])[order]
+               for c in list(parts[0]["epochs"]) if with_error or c != "error"}
     if band_names != ("",):
-        columns["band"] = np.asarray(band_names, dtype=object)[np.concatenate(epoch_band)[order]]
+        columns["band"] = np.asarray(band_names, dtype=object)[
+            np.concatenate([p["e_band"] for p in parts])[order]]
     offsets = np.r_[0, np.cumsum(counts)]
-    meta_new = {c: np.concatenate([m[c] for m in objs_meta]) for c in objs_meta[0]}
-    pb_keys = sorted({k for pb in per_band_meta for k in pb})
-    for k in pb_keys:
-        parts = []
-        for pb, m in zip(per_band_meta, objs_meta):
-            nn = m["period"].size
-            parts.append(pb.get(k, np.full(nn, np.nan)))
-        meta_new[k] = np.concatenate(parts)
+    meta_new = {c: np.concatenate([p["meta"].pop(c) for p in parts])
+                for c in list(parts[0]["meta"])}
+    for k in sorted({k for p in parts for k in p["per_band"]}):
+        meta_new[k] = np.concatenate([p["per_band"].pop(k, np.full(p["n"], np.nan))
+                                      for p in parts])
     meta = X.meta.copy()
     for c in meta_new:
         if c in meta.columns:
@@ -1394,7 +1394,7 @@ def _assemble(X, results, band_names, apertures, multiband, aperture_mode, with_
     ordered = [*FOLD_META_COLUMNS, *_FOURIER_META, *_EXTRA_META]
     for c in ordered + [c for c in meta_new if c not in ordered]:
         if c in meta_new:
-            meta[c] = meta_new[c]
+            meta[c] = meta_new.pop(c)
     meta["fourier_order"] = meta["fourier_order"].astype(np.int64)
     meta["n_epochs"] = meta["n_epochs"].astype(np.int64)
     meta["fold_status"] = meta["fold_status"].astype(str)

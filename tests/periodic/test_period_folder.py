@@ -804,3 +804,32 @@ def test_direct_sums_in_frequency_blocks_equal_one_block(monkeypatch):
     monkeypatch.setattr(pg, "_BLOCK_ELEMENTS", 4000)  # 13 frequencies per GLS block
     np.testing.assert_allclose(pg.gls_at(t, y, dy, freq), whole[0], rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(pg.mhgls_at(t, y, dy, freq, 3), whole[1], rtol=1e-10, atol=1e-12)
+
+
+def test_blocked_design_gives_the_same_fold(monkeypatch):
+    # a huge curve's design matrix is recomputed in blocks of measurements instead of
+    # kept whole (bounded memory, issue 17 item 4): force it, with several blocks
+    from skastro.periodic import _fourier
+
+    rng = np.random.default_rng(3)
+    t = np.sort(rng.uniform(0, 300, 200))
+    m = 14 + 0.3 * np.sin(2 * np.pi * t / 0.61) + 0.1 * np.cos(4 * np.pi * t / 0.61)
+    m = m + rng.normal(0, 0.02, t.size)
+    m[[5, 50]] += 1.0
+    lcs = LightCurves.from_arrays([t, t[:120]], [m, m[:120] + 1], [np.full(200, 0.02),
+                                                                    np.full(120, 0.02)])
+    folder = PeriodFolder(period_range=(0.3, 2.0), random_state=0)
+    whole = folder.fit_transform(lcs)
+    monkeypatch.setattr(_fourier, "_DESIGN_CACHE", 0)
+    monkeypatch.setattr(_fourier, "_GRAM_BLOCK", 2 * 21 * 13)  # 13 measurements a block
+    design = _fourier.Design(np.tile(t, (2, 1)), np.full(2, 10.0), 10)
+    assert design.A is None and len(list(design.blocks())) == 16
+    blocked = folder.fit_transform(lcs)
+    assert (blocked.meta["fold_status"] == "ok").all()
+    for col in whole.meta.columns:
+        if whole.meta[col].dtype.kind == "f":
+            np.testing.assert_allclose(blocked.meta[col], whole.meta[col], rtol=1e-10, err_msg=col)
+        else:
+            assert (blocked.meta[col] == whole.meta[col]).all(), col
+    for col in ("phase", "value_centered", "outlier"):
+        np.testing.assert_allclose(blocked.column(col), whole.column(col), rtol=1e-10, atol=1e-12)
