@@ -20,6 +20,7 @@ differs from the real ones (e.g. phi21 = pi, a sawtooth) shows up here.
 Run::
 
     python benchmarks/bench_real_rrab.py --data-dir ../shared/data           # 6,000 curves
+    python benchmarks/bench_real_rrab.py --data-dir ../shared/data --n-objects 4000 --max-epochs 12  # user guide
     python benchmarks/bench_real_rrab.py --data-dir ../shared/data --quick   # 2,000, 6 epochs
 """
 

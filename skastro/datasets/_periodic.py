@@ -103,6 +103,15 @@ def make_periodic_variables(n_objects=1000, *, classes=None, n_epochs=(30, 300),
     fundamental-mode RR Lyrae stars toward the inner bulge by deep learning",
     ApJ 898, 46, doi:10.3847/1538-4357/ab9d85.
 
+    Braga, V. F. et al. 2019, "New near-infrared JHKs light-curve templates
+    for RR Lyrae variables", A&A 625, A1, doi:10.1051/0004-6361/201834893.
+
+    Madore, B. F. et al. 2013, "A preliminary calibration of the RR Lyrae
+    period-luminosity relation at mid-infrared wavelengths", ApJ 776, 135.
+
+    Jurcsik, J. & Kovács, G. 1996, "Determination of [Fe/H] from the light
+    curves of RR Lyrae stars", A&A 312, 111.
+
     Examples
     --------
     >>> from skastro.datasets import make_periodic_variables
@@ -292,8 +301,8 @@ def _rrab(n, rng):
     and shifted by -pi/2. That is why Ks RRab curves are more sinusoidal
     (smaller R21, R31), rise more slowly (30-40 % of the cycle instead of
     ~15 %) and have phi21 ~ phi21(V) + pi/2 ~ 4 rather than the sawtooth's pi.
-    The temperature term keeps a weight of 20-50 % of the Ks variation (its
-    Ks and radius contributions are of similar size, ~0.2-0.3 mag each).
+    The temperature term keeps 20-50 % of the Ks variation: the radius
+    dominates at 2.2 micron, but the temperature still contributes.
     """
     period = np.clip(np.exp(rng.normal(np.log(0.56), 0.17, n)), 0.28, 0.98)
     feh = np.clip(rng.normal(-1.1, 0.4, n), -2.5, 0.0)  # bulge RRab metallicities
