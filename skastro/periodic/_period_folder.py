@@ -1101,9 +1101,10 @@ def _noise_models(w):
     """
     used = w > 0
     v = np.where(used, 1.0 / np.where(used, w, 1.0), np.nan)
-    with np.errstate(all="ignore"):
-        med = np.nanmedian(v, axis=1)
-    v = np.where(used, v / np.where(np.isfinite(med) & (med > 0), med, 1.0)[:, None], 1.0)
+    any_used = used.any(axis=1)
+    med = np.ones(w.shape[0])
+    med[any_used] = np.nanmedian(v[any_used], axis=1)  # (an all-NaN row would warn)
+    v = np.where(used, v / med[:, None], 1.0)
     noise = []
     for lam in _NOISE_MIX:
         var = (1.0 - lam) * v + lam
