@@ -80,6 +80,10 @@ _PRE_CLIP_MAX_FRACTION = 0.10
 _PRE_CLIP_ERROR_RATIO = 50.0
 # errors enter relative to the object's median error, limited to this factor either way
 _REL_ERROR_LIMIT = 1e-6
+# the alias check's noise models (see _noise_models): the variance of a measurement is
+# c ((1 - lam) v + lam), v its quoted variance over the band's median; lam = 0 trusts the
+# quoted errors, lam = 1 weighs every measurement alike
+_NOISE_MIX = (0.0, 0.5, 0.9, 1.0)
 
 
 class PeriodFolder(ContainerTransformerMixin, BaseEstimator):
@@ -1028,7 +1032,14 @@ def _search_again(c, y_s, w_s, pre_keep, ok, y_pad, w_pad, period, res, df_o, s,
 def _choose(c, y_pad, w_pad, cand, searched, s, df_o):
     """Stage 5: with several candidates, each is moved to the period of lowest BIC
     of the Fourier fit near it (:func:`_best_near`) and the lowest wins; the winner
-    is fitted robustly. Returns the period per object and the fit (per group)."""
+    is fitted robustly. Returns the period per object and the fit (per group).
+
+    The BIC allows for quoted errors that are wrong (:func:`_noise_models`): the
+    coarse comparison of every candidate lets each pick its noise model per band; the
+    final comparison of the best three uses, for every candidate of an object, the noise
+    model (per band) that the best coarse candidate picked, so that their scores are
+    likelihoods of one and the same noise model.
+    """
     n, g_obj = c.n, c.g_obj
     pmin, pmax = s.period_range
     # dummy period for rows we will not use (keeps the batched algebra finite)
@@ -1037,19 +1048,23 @@ def _choose(c, y_pad, w_pad, cand, searched, s, df_o):
         cand_filled[~np.isfinite(cand[:, 0]), 0] = 1.0
     period = cand_filled[:, 0]
     if cand.shape[1] > 1:
+        noise = _noise_models(w_pad)
         # candidates sit on the search grid (or, for aliases, at a peak of the search
         # model), up to half a step from where a many-harmonic fit is best: compare
         # them at their best nearby period, first coarsely (all), then finely (top 3)
         step = np.where(np.isfinite(df_o), df_o, 0.0)
         scores = np.full(cand.shape, np.inf)
         for j in range(cand.shape[1]):
-            cand_filled[:, j], sc = _best_near(c, y_pad, w_pad, cand_filled[:, j], 2.5 * step, s,
+            cand_filled[:, j], sc = _best_near(c, y_pad, noise, cand_filled[:, j], 2.5 * step, s,
                                                n=5, n_parabolic=0)
             scores[:, j] = np.where(np.isfinite(cand[:, j]), sc, np.inf)
         rows = np.arange(n)
+        # one noise model per band for the final comparison: the one of the best so far
+        lead = cand_filled[rows, np.argmin(scores, axis=1)]
+        mix = _bic_score(c, y_pad, noise, lead, s)[2]
         for j in np.argsort(scores, axis=1)[:, :3].T:
-            pj, sc = _best_near(c, y_pad, w_pad, cand_filled[rows, j], 1.25 * step, s,
-                                n=5, n_parabolic=2)
+            pj, sc = _best_near(c, y_pad, noise, cand_filled[rows, j], 1.25 * step, s,
+                                n=5, n_parabolic=2, mix=mix)
             finite = np.isfinite(scores[rows, j])
             cand_filled[rows, j] = np.where(finite, pj, cand_filled[rows, j])
             scores[rows, j] = np.where(finite, sc, np.inf)
@@ -1062,22 +1077,78 @@ def _choose(c, y_pad, w_pad, cand, searched, s, df_o):
     return period, res
 
 
-def _bic_score(c, y_pad, w, period, s):
+def _noise_models(w):
+    """The noise models the alias check's BIC chooses from, per group (band).
+
+    Quoted errors are often wrong: SDSS's are too small for bright measurements, so a
+    few points with tiny errors decide a weighted fit and can make a daily alias win.
+    Model ``k`` gives measurement ``i`` the variance ``c ((1 - lam_k) v_i + lam_k)``,
+    ``v_i`` its quoted variance over the median of its group and ``c`` free (profiled
+    out): a jitter of ``lam / (1 - lam)`` median variances added to the quoted one,
+    from none (``lam = 0``, the quoted errors) to all (``lam = 1``, equal weights).
+
+    Parameters
+    ----------
+    w : ndarray of shape (G, L)
+        Relative weights ``1 / v`` (0: not used).
+
+    Returns
+    -------
+    noise : list of (weights (G, L), log_det (G,))
+        Per model, the weights ``1 / ((1 - lam) v + lam)`` (0 where ``w`` is) and
+        ``sum_i ln((1 - lam) v_i + lam)`` of each group (the normalisation term of
+        the Gaussian likelihood; a period does not change it, a noise model does).
+    """
+    used = w > 0
+    v = np.where(used, 1.0 / np.where(used, w, 1.0), np.nan)
+    any_used = used.any(axis=1)
+    med = np.ones(w.shape[0])
+    med[any_used] = np.nanmedian(v[any_used], axis=1)  # (an all-NaN row would warn)
+    v = np.where(used, v / med[:, None], 1.0)
+    noise = []
+    for lam in _NOISE_MIX:
+        var = (1.0 - lam) * v + lam
+        noise.append((np.where(used, 1.0 / var, 0.0),
+                      np.sum(np.where(used, np.log(var), 0.0), axis=1)))
+    return noise
+
+
+def _bic_score(c, y_pad, noise, period, s, mix=None):
     """Bayesian information criterion of the Fourier fit at ``period``, per object.
 
-    Per group (band) the best order ``K`` (``min_order`` to the CV cap) of
-    ``n ln(chi2_K / n) + (2 K + 1) ln n`` (Gaussian errors of unknown common
-    scale, ``n`` measurements of weight > 0), summed over the object's groups.
-    Lower is better; only differences between periods of one object matter.
+    Per group (band) and noise model ``k`` (:func:`_noise_models`), the best order
+    ``K`` (``min_order`` to the CV cap) of
+    ``n ln(chi2_K / n) + sum_i ln s_i + (2 K + 1) ln n`` (Gaussian errors of variance
+    ``c s_i``, ``c`` profiled out; ``n`` measurements of weight > 0), the model ``k``
+    being ``mix[g]`` where given, otherwise the one of lowest score; summed over the
+    object's groups. Lower is better; only differences between periods of one object
+    matter. Returns ``(score per object, order per group, model per group)``.
     """
     A = Design(c.t_pad, 2 * np.pi / period[c.g_obj], s.max_order)
+    cap = np.maximum(max_valid_order(c.g_nep, s.n_folds, s.max_order), s.min_order)
+    best = np.full(c.G, np.inf)
+    order = np.full(c.G, s.min_order)
+    model = np.zeros(c.G, np.int64)
+    for k, (w, log_det) in enumerate(noise):
+        if mix is not None and not np.any(mix == k):
+            continue
+        sc, ordk = _bic_one(A, y_pad, w, c.G, cap, s)
+        sc = sc + log_det
+        better = (sc < best) if mix is None else (mix == k)
+        best = np.where(better, sc, best)
+        order, model = np.where(better, ordk, order), np.where(better, k, model)
+    return np.bincount(c.g_obj, weights=best, minlength=c.n), order, model
+
+
+def _bic_one(A, y_pad, w, G, cap, s):
+    """``min_K n ln(chi2_K / n) + (2 K + 1) ln n`` per group for weights ``w``, and
+    the ``K``; ``A`` the design matrix at the period."""
     wsum = np.sum(w, axis=1)
     ybar = np.sum(w * y_pad, axis=1) / np.maximum(wsum, 1e-300)
     y = y_pad - ybar[:, None]
     M, b = _gram(A, y, w)
     yy = np.sum(w * y * y, axis=1)
     n_g = np.maximum(np.sum(w > 0, axis=1), 2)
-    cap = np.maximum(max_valid_order(c.g_nep, s.n_folds, s.max_order), s.min_order)
     # nested orders from one Cholesky factor M = R'R: with z = R'^-1 b, the fit of the
     # first p columns leaves chi2_p = y'Wy - |z[:p]|^2
     P = M.shape[-1]
@@ -1089,21 +1160,22 @@ def _bic_score(c, y_pad, w, period, s):
     except np.linalg.LinAlgError:  # not expected with the ridge; the slow way
         z2 = np.stack([np.einsum("gp,gp->g", _solve(M[:, :p, :p], b[:, :p]), b[:, :p])
                        for p in range(1, P + 1)], axis=1)
-    best = np.full(c.G, np.inf)
-    order = np.full(c.G, s.min_order)
+    best = np.full(G, np.inf)
+    order = np.full(G, s.min_order)
     for k in range(s.min_order, s.max_order + 1):
         p = 2 * k + 1
         chi2 = np.maximum(yy - z2[:, p - 1], 1e-12 * yy + 1e-300)
         score = n_g * np.log(chi2 / n_g) + p * np.log(n_g)
         better = (k <= cap) & (score < best)
         best, order = np.where(better, score, best), np.where(better, k, order)
-    return np.bincount(c.g_obj, weights=best, minlength=c.n), order
+    return best, order
 
 
-def _best_near(c, y_pad, w, period, half, s, n=5, n_parabolic=2):
-    """The period of lowest BIC (:func:`_bic_score`) within ``half`` (a frequency, per
-    object) of ``period``: a scan of ``n`` frequencies, then ``n_parabolic`` parabolic
-    steps, each kept only where it lowers the BIC. Returns ``(period, score)``."""
+def _best_near(c, y_pad, noise, period, half, s, n=5, n_parabolic=2, mix=None):
+    """The period of lowest BIC (:func:`_bic_score`, noise models ``mix`` or each
+    group's best) within ``half`` (a frequency, per object) of ``period``: a scan of
+    ``n`` frequencies, then ``n_parabolic`` parabolic steps, each kept only where it
+    lowers the BIC. Returns ``(period, score)``."""
     fmin, fmax = 1.0 / s.period_range[1], 1.0 / s.period_range[0]
     f0 = 1.0 / period
     best_f, best = f0.copy(), np.full(c.n, np.inf)
@@ -1111,7 +1183,7 @@ def _best_near(c, y_pad, w, period, half, s, n=5, n_parabolic=2):
     def consider(f):
         nonlocal best_f, best
         f = np.clip(f, fmin, fmax)
-        sc, _ = _bic_score(c, y_pad, w, 1.0 / f, s)
+        sc = _bic_score(c, y_pad, noise, 1.0 / f, s, mix=mix)[0]
         better = sc < best
         best_f, best = np.where(better, f, best_f), np.where(better, sc, best)
         return sc
