@@ -184,10 +184,12 @@ def test_reproduce_writes_figures_1_5_6_7(tmp_path, paper):
     # the key figures of --paper's side-by-side table: the configuration's final sample
     from skastro.reproduce._novelty import KEY_FIG7, KEY_FINAL
 
-    assert ctx.keys[KEY_FIG7] == fig7.ours.split(" at ")[0]
+    assert ctx.keys[KEY_FIG7].split(" (")[0] == fig7.ours.split(" at ")[0]
     final = next(r for r in rows if r.quantity.startswith("§3.2 final sample") and
                  (('zscore' in r.quantity) is (not paper)))
     assert ctx.keys[KEY_FINAL].startswith(final.ours.split(" sources")[0] + " of "), ctx.keys
+    # an empty final sample: Fig. 7 shows the ties, and its key figure says so
+    assert ("of the ties" in ctx.keys[KEY_FIG7]) == final.ours.startswith("0 sources")
     assert "u" in by_name["Fig. 1: median observations per source and band, simulated field"].ours
 
 
