@@ -129,8 +129,9 @@ def run_size(n_curves, args, root):
     # The three paths alternate, best of --repeats: other load on the machine
     # hits them alike.
     best = {"inproc_1core": np.inf, "inproc_all": np.inf, "cluster": np.inf}
-    with LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
-                      dashboard_address=":0") as cluster, Client(cluster) as client:
+    with dask.config.set(sd.WORKER_CONFIG), \
+            LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
+                         dashboard_address=":0") as cluster, Client(cluster) as client:
         client.run(lambda: (folder.transform(first[:4]), detector.score_samples(first[:4])))
         # peak memory after a quarter of the partitions, then after all of them
         quarter = root / "quarter"
@@ -225,7 +226,7 @@ def run_dmdt_size(n_curves, args, root):
     inproc_rate = inproc()  # and again after the cluster: best of two, as load varies
 
     # on the cluster: single-threaded worker processes, numba too
-    with dask.config.set({"distributed.nanny.pre-spawn-environ.NUMBA_NUM_THREADS": 1}), \
+    with dask.config.set(sd.WORKER_CONFIG), \
             LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
                          dashboard_address=":0") as cluster, Client(cluster) as client:
         client.run(lambda: DmDtNoveltyDetector().fit(warm).score_samples(warm))

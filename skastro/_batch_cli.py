@@ -166,8 +166,11 @@ def _scheduler(args):
     elif args.n_workers:
         from distributed import Client, LocalCluster
 
-        with LocalCluster(n_workers=args.n_workers, threads_per_worker=1, processes=True,
-                          dashboard_address=None) as cluster, Client(cluster):
+        from skastro.dask import WORKER_CONFIG
+
+        with dask.config.set(WORKER_CONFIG), \
+                LocalCluster(n_workers=args.n_workers, threads_per_worker=1, processes=True,
+                             dashboard_address=None) as cluster, Client(cluster):
             yield
     else:
         with dask.config.set(scheduler="synchronous"):

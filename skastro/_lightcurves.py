@@ -958,7 +958,13 @@ class LightCurves:
         list_type = pa.ListArray if offsets.type == pa.int32() else pa.LargeListArray
         arrays = {id_name: ids}
         for name in self.columns:
-            arrays[name] = list_type.from_arrays(offsets, pa.array(self.column(name)))
+            if name in self._categories:  # dictionary-encoded: read back without hashing labels
+                codes = self._columns[name]
+                flat = pa.DictionaryArray.from_arrays(
+                    pa.array(codes, mask=codes < 0), pa.array(list(self._categories[name])))
+            else:
+                flat = pa.array(self.column(name))
+            arrays[name] = list_type.from_arrays(offsets, flat)
         for name in self._meta.columns:
             try:
                 arrays[str(name)] = pa.Table.from_pandas(
@@ -1097,22 +1103,38 @@ class LightCurves:
                     f"the list lengths of column {name!r} disagree with those of {first!r} "
                     f"(first at object {table[info['id']][obj].as_py()!r})."
                 )
-            values = lists.flatten().to_numpy(zero_copy_only=False)
+            values = lists.flatten()
             if name in CATEGORICAL_COLUMNS:
-                labels = list(info["categories"][name])
-                unknown = set(pd.unique(values)) - set(labels)
-                if unknown:
-                    raise ValueError(
-                        f"label column {name!r} holds {sorted(map(str, unknown))}, which its "
-                        f"categories {labels} lack."
-                    )
-                columns[name] = pd.Categorical(values, categories=labels)
+                columns[name] = _categorical_from_arrow(values, list(info["categories"][name]), name)
             else:
-                columns[name] = values
+                columns[name] = values.to_numpy(zero_copy_only=False)
         meta = table.select(names["meta_columns"]).to_pandas()
         meta.index = pd.Index(table[info["id"]].to_numpy(zero_copy_only=False), name=info["id"])
         return cls(offsets, columns, meta=meta, value_kind=info.get("value_kind"),
                    units=info.get("units"))
+
+
+def _categorical_from_arrow(values, labels, name):
+    """A label column read from Arrow as a pandas Categorical of ``labels``.
+
+    Labels are matched through Arrow's dictionary (Arrow hashes them when the file
+    holds plain strings), so no Python string is made per observation: at survey
+    scale this is most of the time spent reading a partition.
+    """
+    import pyarrow as pa
+
+    if not pa.types.is_dictionary(values.type):
+        values = values.dictionary_encode()
+    dictionary = values.dictionary.to_pylist()
+    unknown = [label for label in dictionary if label not in labels]
+    if unknown:
+        raise ValueError(
+            f"label column {name!r} holds {sorted(map(str, unknown))}, which its "
+            f"categories {labels} lack."
+        )
+    position = np.array([labels.index(label) for label in dictionary] + [-1], dtype=np.int64)
+    indices = values.indices.fill_null(len(dictionary)).to_numpy(zero_copy_only=False)
+    return pd.Categorical.from_codes(position[indices], categories=labels)
 
 
 def _encode(labels, name):

@@ -21,9 +21,18 @@ from skastro.periodic import PeriodFolder
 
 @pytest.fixture(scope="module")
 def client():
-    with LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
-                      dashboard_address=None) as cluster, Client(cluster) as c:
+    with dask.config.set(sd.WORKER_CONFIG), \
+            LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
+                         dashboard_address=None) as cluster, Client(cluster) as c:
         yield c
+
+
+def test_worker_config_reaches_the_worker_processes(client):
+    import os
+
+    environ = client.run(lambda: {name: os.environ.get(name)
+                                  for name in ("MALLOC_TRIM_THRESHOLD_", "NUMBA_NUM_THREADS")})
+    assert list(environ.values()) == [{"MALLOC_TRIM_THRESHOLD_": None, "NUMBA_NUM_THREADS": "1"}] * 2
 
 
 @pytest.fixture(scope="module")

@@ -105,6 +105,20 @@ def test_read_parquet_wrong_type_column(lcs, tmp_path):
         LightCurves.read_parquet(path)
 
 
+def test_label_columns_are_written_dictionary_encoded_and_plain_strings_still_read(lcs, tmp_path):
+    path = tmp_path / "lcs.parquet"
+    lcs.to_parquet(path)
+    table = pq.read_table(path)
+    assert pa.types.is_dictionary(table.schema.field("band").type.value_type)
+    # a file whose labels are plain strings (as skastro wrote them before) reads the same
+    offsets = np.asarray(table["band"].combine_chunks().offsets)
+    plain = pa.ListArray.from_arrays(pa.array(offsets), pa.array(lcs.column("band").tolist()))
+    _rewrite(path, table.set_column(table.column_names.index("band"), "band", plain),
+             raw=table.schema.metadata[b"skastro"])
+    assert pa.types.is_string(pq.read_table(path).schema.field("band").type.value_type)
+    assert LightCurves.read_parquet(path).equals(lcs)
+
+
 @pytest.mark.parametrize("cut", ["truncated", "corrupted", "not parquet", "empty"])
 def test_read_parquet_broken_files_give_one_clear_error(lcs, tmp_path, cut):
     path = tmp_path / "lcs.parquet"

@@ -34,9 +34,14 @@ def make_periodic_variables(n_objects=1000, *, classes=None, n_epochs=(30, 300),
     meets (Dékány & Grebel 2020, §2-3):
 
     - ``"RRab"``: fundamental-mode RR Lyrae, periods 0.28-0.98 d (log-normal
-      around 0.55 d), Ks peak-to-valley amplitudes 0.1-0.45 mag, a fast rise
-      (rise time 25-40 % of the cycle: less skewed than in the optical) and a
-      smooth decline, with a weak bump before minimum.
+      around 0.55 d), Ks peak-to-valley amplitudes 0.15-0.45 mag. The Ks
+      shape is dominated by the radius variation, not the temperature
+      (Madore et al. 2013; Braga et al. 2019): a temperature term with the
+      optical Fourier parameters plus a radius term, the integral of the
+      velocity curve that mirrors the optical light curve. So it is more
+      sinusoidal than the optical sawtooth, rises over ~30-40 % of the
+      cycle, and has Fourier phase difference phi21 ~ 3.5-4.0 (sine series
+      in magnitudes; a sawtooth has pi) and R21 ~ 0.25-0.4.
     - ``"RRc"``: first-overtone RR Lyrae, nearly sinusoidal, 0.28-0.45 d,
       0.04-0.15 mag.
     - ``"EC"``: contact (W UMa) eclipsing binaries, continuous light variation
@@ -97,6 +102,15 @@ def make_periodic_variables(n_objects=1000, *, classes=None, n_epochs=(30, 300),
     Dékány, I. & Grebel, E. K. 2020, "Near-infrared search for
     fundamental-mode RR Lyrae stars toward the inner bulge by deep learning",
     ApJ 898, 46, doi:10.3847/1538-4357/ab9d85.
+
+    Braga, V. F. et al. 2019, "New near-infrared JHKs light-curve templates
+    for RR Lyrae variables", A&A 625, A1, doi:10.1051/0004-6361/201834893.
+
+    Madore, B. F. et al. 2013, "A preliminary calibration of the RR Lyrae
+    period-luminosity relation at mid-infrared wavelengths", ApJ 776, 135.
+
+    Jurcsik, J. & Kovács, G. 1996, "Determination of [Fe/H] from the light
+    curves of RR Lyrae stars", A&A 312, 111.
 
     Examples
     --------
@@ -246,7 +260,8 @@ def _amplitudes(labels, rng):
     """Ks peak-to-valley amplitudes by class."""
     n = labels.size
     amp = np.empty(n)
-    ranges = {"RRab": (0.10, 0.45), "RRc": (0.04, 0.15), "EC": (0.08, 0.5),
+    # RRab: the Ks total amplitudes of bulge RRab (Dékány & Grebel 2020, Fig. 15).
+    ranges = {"RRab": (0.15, 0.45), "RRc": (0.04, 0.15), "EC": (0.08, 0.5),
               "ESD": (0.1, 0.7), "other": (0.05, 0.5)}
     for kind, (lo, hi) in ranges.items():
         idx = labels == kind
@@ -274,14 +289,44 @@ def _smooth(shape, order):
 
 
 def _rrab(n, rng):
+    """Ks-band RRab shapes: a temperature term plus a dominant radius term.
+
+    The optical (V) light curve of an RRab star is set by its temperature and
+    has the familiar Fourier parameters (sine series in magnitudes, Simon &
+    Teays 1982; Jurcsik & Kovács 1996): R21 ~ 0.4-0.55, R31 ~ 0.25-0.38,
+    phi21 ~ 2.2-2.6, phi31 from [Fe/H] and P (their Eq. 3). In Ks the
+    variation is dominated by the radius instead (Madore et al. 2013; Braga et
+    al. 2019, §1): the expansion velocity mirrors the optical light curve, so
+    the radius term is its integral over phase, each harmonic k divided by k
+    and shifted by -pi/2. That is why Ks RRab curves are more sinusoidal
+    (smaller R21, R31), rise more slowly (30-40 % of the cycle instead of
+    ~15 %) and have phi21 ~ phi21(V) + pi/2 ~ 4 rather than the sawtooth's pi.
+    The temperature term keeps 20-50 % of the Ks variation: the radius
+    dominates at 2.2 micron, but the temperature still contributes.
+    """
     period = np.clip(np.exp(rng.normal(np.log(0.56), 0.17, n)), 0.28, 0.98)
-    rise = rng.uniform(0.25, 0.40, n)[:, None]  # Ks rise is slower than optical (~0.15)
-    g = _GRID[None, :]
-    # Magnitude-like shape: 1 at minimum light (phase 0), 0 at maximum (phase = rise).
-    shape = np.where(g < rise, 1 - g / rise, (g - rise) / (1 - rise))
-    bump_at = rng.uniform(0.75, 0.9, n)[:, None]
-    shape -= rng.uniform(0.0, 0.08, n)[:, None] * np.exp(-0.5 * ((g - bump_at) / 0.03) ** 2)
-    return period, _smooth(shape, rng.randint(5, 9))
+    feh = np.clip(rng.normal(-1.1, 0.4, n), -2.5, 0.0)  # bulge RRab metallicities
+    phi21 = rng.uniform(2.2, 2.6, n)
+    phi31 = (feh + 5.038 + 5.394 * period) / 1.345  # Jurcsik & Kovács (1996), Eq. 3
+    r21, r31 = rng.uniform(0.40, 0.55, n), rng.uniform(0.25, 0.38, n)
+    k = np.arange(1, 7)[None, :]
+    # Higher harmonics continue the V-band progressions (amplitudes fall by ~0.65
+    # per order, phase differences grow by phi31 - phi21 per order).
+    ratio = np.column_stack([np.ones(n), r21, r31] + [r31 * 0.65 ** j for j in (1, 2, 3)])
+    step = (phi31 - phi21)[:, None]
+    phase = np.column_stack([np.zeros(n), phi21, phi31, phi31[:, None] + step * np.arange(1, 4)[None, :]])
+    x = 2 * np.pi * k[:, :, None] * _GRID[None, None, :]
+    temperature = np.einsum("nk,nkp->np", ratio, np.sin(x + phase[:, :, None]))
+    radius = np.einsum("nk,nkp->np", ratio / k, np.sin(x + phase[:, :, None] - np.pi / 2))
+    weight = rng.uniform(0.2, 0.5, n)[:, None]  # temperature share of the Ks variation
+    shape = weight * _unit_range(temperature) + (1 - weight) * _unit_range(radius)
+    return period, shape
+
+
+def _unit_range(shape):
+    """Mean zero, peak-to-valley one (per row)."""
+    shape = shape - shape.mean(axis=1, keepdims=True)
+    return shape / np.ptp(shape, axis=1, keepdims=True)
 
 
 def _rrc(n, rng):

@@ -35,7 +35,7 @@ def test_class_properties_match_the_paper_regime():
     meta = lcs.meta
     rrab = meta[meta.label == "RRab"]
     assert rrab["period"].between(0.28, 0.98).all()
-    assert rrab["amplitude"].between(0.1, 0.45).all()
+    assert rrab["amplitude"].between(0.15, 0.45).all()  # Ks amplitudes of bulge RRab
     eb = meta[meta.label.isin(["EC", "ESD"])]
     assert (eb["period"] / 2).between(0.28, 0.98).all()  # half period in the search range
     # Noise grows with magnitude.
@@ -62,6 +62,33 @@ def test_rrab_shape_is_skewed_and_binaries_have_two_minima():
             assert p1 > 1.5 * p2
         else:
             assert p2 > p1  # the GLS half-period alias of contact binaries
+
+
+def _fourier_phi21_r21(t, m, period, order=4):
+    """phi21 and R21 of a least-squares Fourier fit (sine series in magnitudes)."""
+    x = 2 * np.pi * t / period
+    design = np.column_stack([np.ones_like(t)] + [f(k * x) for k in range(1, order + 1)
+                                                  for f in (np.cos, np.sin)])
+    coef = np.linalg.lstsq(design, m, rcond=None)[0]
+    alpha, beta = coef[1::2], coef[2::2]  # m = sum A_k sin(k x + Phi_k)
+    amp, phase = np.hypot(alpha, beta), np.arctan2(alpha, beta)
+    return np.mod(phase[1] - 2 * phase[0], 2 * np.pi), amp[1] / amp[0]
+
+
+def test_rrab_shape_has_ks_band_fourier_parameters():
+    # Ks RRab curves are radius-dominated (Madore et al. 2013; Braga et al. 2019):
+    # phi21 ~ phi21(V) + pi/2 ~ 3.6-4.4 in the sine series of magnitudes, not the
+    # pi of an optical-like sawtooth, and R21 below the optical ~0.45-0.55.
+    lcs = make_periodic_variables(40, classes={"RRab": 1}, n_epochs=(300, 300),
+                                  measurements_per_epoch=(1, 1), outlier_fraction=0,
+                                  random_state=0)
+    fits = np.array([_fourier_phi21_r21(t, m, p) for t, m, p in
+                     zip(lcs.split("time"), lcs.split("value"), lcs.meta["period"])])
+    phi21, r21 = fits[:, 0], fits[:, 1]
+    assert 3.6 < np.median(phi21) < 4.4
+    assert np.mean(np.abs(phi21 - np.pi) < 0.3) < 0.1
+    assert 0.15 < np.median(r21) < 0.45
+    assert lcs.meta["amplitude"].between(0.15, 0.45).all()
 
 
 def test_multiband_amplitudes_scale_with_wavelength():
