@@ -7,8 +7,23 @@ import time
 from pathlib import Path
 
 from ._batch_cli import add_batch_commands, run as run_batch
-from .reproduce import SECTIONS, Context
+from .reproduce import SECTIONS, Context, compare_key_figures, side_by_side
 from .utils._progress import progress, write
+
+
+def _run_section(module, args, data_dir, out_dir, paper):
+    """One run of a section; returns its context (with the key figures it recorded), rows and seconds."""
+    ctx = Context(out_dir=out_dir, data_dir=data_dir, full=args.full, random_state=args.random_state,
+                  verbose=not args.quiet, paper=paper)
+    ctx.out_dir.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    rows = module.run(ctx)
+    return ctx, rows, time.perf_counter() - start
+
+
+def _rows_table(rows):
+    return (["| quantity | skastro | paper | note |", "|---|---|---|---|"]
+            + [f"| {r.quantity} | {r.ours} | {r.paper} | {r.note} |" for r in rows])
 
 
 def _reproduce(args):
@@ -21,24 +36,35 @@ def _reproduce(args):
     unknown = sorted(set(names) - set(SECTIONS))
     if unknown:
         raise SystemExit(f"Unknown section(s) {unknown}; choose from {SECTIONS}.")
+    config = ("paper presets, and skastro defaults beside them (side-by-side tables)" if args.paper
+              else "skastro defaults")
     lines = ["# skastro reproduce", "",
              f"data: {'real data from ' + str(data_dir) if data_dir else 'built-in simulations only'}; "
-             f"scale: {'full' if args.full else 'small'}; "
-             f"configuration: {'paper presets' if args.paper else 'skastro defaults'}; "
+             f"scale: {'full' if args.full else 'small'}; configuration: {config}; "
              f"random_state={args.random_state}", ""]
     # the tables go to stdout, the bar of the sections to stderr (not with --quiet)
     for name in progress(names, verbose=not args.quiet, desc="skastro reproduce", unit="section"):
         module = importlib.import_module(f"skastro.reproduce._{name}")
         write(f"== {module.TITLE}")
-        ctx = Context(out_dir=out_root / name, data_dir=data_dir, full=args.full,
-                      random_state=args.random_state, verbose=not args.quiet, paper=args.paper)
-        ctx.out_dir.mkdir(parents=True, exist_ok=True)
-        start = time.perf_counter()
-        rows = module.run(ctx)
-        seconds = time.perf_counter() - start
-        table = [f"## {module.TITLE}", "", f"({seconds:.0f} s; figures in `{ctx.out_dir}`)", "",
-                 "| quantity | skastro | paper | note |", "|---|---|---|---|"]
-        table += [f"| {r.quantity} | {r.ours} | {r.paper} | {r.note} |" for r in rows]
+        ctx, rows, seconds = _run_section(module, args, data_dir, out_root / name, args.paper)
+        table = [f"## {module.TITLE}", "", f"({seconds:.0f} s; figures in `{ctx.out_dir}`)", ""]
+        key_figures = getattr(module, "KEY_FIGURES", None)
+        if args.paper and key_figures:
+            # the second configuration only with --paper: the default run stays one pass;
+            # its figures go to a subfolder, the section's own folder keeps the paper preset's
+            if not args.quiet:
+                write("  again with skastro's defaults, for the side-by-side table")
+            base, base_rows, base_seconds = _run_section(module, args, data_dir, ctx.out_dir / "defaults",
+                                                         paper=False)
+            table = [f"## {module.TITLE}", "",
+                     f"(paper presets {seconds:.0f} s, figures in `{ctx.out_dir}`; skastro defaults "
+                     f"{base_seconds:.0f} s, figures in `{base.out_dir}`)", "",
+                     "### Key figures: the paper, its preset, skastro's defaults", "",
+                     *side_by_side(compare_key_figures(key_figures, ctx.keys, base.keys)), "",
+                     "### Every row, paper presets", "", *_rows_table(rows), "",
+                     "### Every row, skastro defaults", "", *_rows_table(base_rows)]
+        else:
+            table += _rows_table(rows)
         write("\n".join(table[2:]) + "\n")
         lines += table + [""]
     summary = out_root / "summary.md"
@@ -70,8 +96,10 @@ def main(argv=None):
                      help=f"run only these sections, in order, from: {', '.join(SECTIONS)} (default: all)")
     rep.add_argument("--full", action="store_true", help="paper-scale sizes (slow)")
     rep.add_argument("--paper", action="store_true",
-                     help="configure each component by its paper preset (from_preset) instead of "
-                     "skastro's defaults, in the sections that have one")
+                     help="configure each component by its paper preset (from_preset), and run the "
+                     "sections that have presets once more with skastro's defaults: each such section "
+                     "gets a table of its key figures, the paper's value beside both configurations "
+                     "(about twice the run time; the defaults' figures go to OUT/SECTION/defaults/)")
     rep.add_argument("--random-state", type=int, default=0, help="seed of every section (default: %(default)s)")
     rep.add_argument("--quiet", action="store_true", help="print only the tables: no progress lines (stdout) nor bar (stderr)")
     add_batch_commands(sub)  # fold, novelty fit|score, vet (skastro._batch_cli)

@@ -3,9 +3,15 @@
 Each section is a module ``skastro.reproduce._<name>`` with a ``TITLE`` and a
 ``run(ctx)`` function. ``run`` writes its figures under ``ctx.out_dir`` and
 returns a list of :class:`Row` (our figure beside the paper's) for the summary.
+
+A section whose configuration depends on the paper presets also defines
+``KEY_FIGURES`` (metric -> the paper's reported value, "n/a" where it reports
+none) and records each one's value of the run with :meth:`Context.key`.
+``skastro reproduce --paper`` runs such a section twice, with the paper presets
+and with skastro's defaults, and prints :func:`side_by_side` of the two.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +42,11 @@ class Context:
     random_state: int
     verbose: bool = True
     paper: bool = False  # each component as its ``from_preset`` paper preset, not our defaults
+    keys: dict = field(default_factory=dict)  # KEY_FIGURES metric -> value in this run
+
+    def key(self, metric, value):
+        """Record this run's value of one of the section's ``KEY_FIGURES``."""
+        self.keys[metric] = value
 
     def log(self, message):
         if self.verbose:
@@ -43,3 +54,41 @@ class Context:
 
     def rng(self):
         return np.random.default_rng(self.random_state)
+
+
+# the cell of a key figure a run did not measure (e.g. a real-data one without --data-dir)
+NOT_RUN = "not run"
+
+
+def compare_key_figures(key_figures, preset_keys, default_keys):
+    """Rows (metric, paper, paper preset, skastro defaults) for :func:`side_by_side`.
+
+    Parameters
+    ----------
+    key_figures : dict
+        A section's ``KEY_FIGURES``: metric -> the paper's reported value, in order.
+    preset_keys, default_keys : dict
+        :attr:`Context.keys` of the run with the paper presets and of the one with
+        skastro's defaults.
+
+    Returns
+    -------
+    list of tuple of str
+        One row per metric of ``key_figures``; :data:`NOT_RUN` where a run did not
+        record the metric.
+    """
+    unknown = sorted((set(preset_keys) | set(default_keys)) - set(key_figures))
+    if unknown:  # a misspelt metric would otherwise vanish from the table
+        raise ValueError(f"key figures {unknown} recorded but not in KEY_FIGURES {list(key_figures)}")
+    return [(metric, paper, str(preset_keys.get(metric, NOT_RUN)), str(default_keys.get(metric, NOT_RUN)))
+            for metric, paper in key_figures.items()]
+
+
+def side_by_side(rows):
+    """Markdown lines of a table: metric | the paper's value | paper preset | skastro defaults.
+
+    ``rows``: tuples (metric, paper, preset, default), e.g. from :func:`compare_key_figures`.
+    """
+    lines = ["| metric | paper's reported value | paper preset (this run) | skastro defaults (this run) |",
+             "|---|---|---|---|"]
+    return lines + [f"| {metric} | {paper} | {preset} | {default} |" for metric, paper, preset, default in rows]

@@ -8,6 +8,33 @@ from . import Row
 
 TITLE = "LensNet: branched-RNN vetting of multi-site microlensing alerts (Viaña et al. 2025)"
 
+# The side-by-side table of ``--paper`` (metric -> Viaña et al. 2025's value).
+KEY_BALANCED = "binary mean accuracy @ balanced threshold (test alerts)"
+KEY_PURITY = '"No" / "Yes/Maybe" accuracy @ purity threshold'
+KEY_3CLASS = "3-class mean accuracy"
+KEY_VISIBILITY = "binary mean accuracy at 0% / 100% of the alert visible"
+KEY_BASELINE = "gradient-boosting baseline on broken-line features, binary mean accuracy"
+KEY_FIGURES = {
+    KEY_BALANCED: "0.875 at threshold ~0.45 (§8.3, Fig. 12)",
+    KEY_PURITY: "~1.00 / ~0.30 at threshold 0.955 (§8.3)",
+    KEY_3CLASS: "0.78 (§8.1)",
+    KEY_VISIBILITY: "~0.55-0.60 / ~0.85 (§8.2, Fig. 11)",
+    KEY_BASELINE: "n/a",  # the paper trains no feature-based baseline (§1 cites others' forests)
+}
+
+
+def _record_key_figures(ctx, res):
+    """This run's values of :data:`KEY_FIGURES` (from a ``run_lensnet_experiment`` result)."""
+    ctx.key(KEY_BALANCED, f"{res['lensnet_balanced']:.3f} at {res['thr_balanced']:.2f}")
+    ctx.key(KEY_PURITY, f"{res['lensnet_purity_no']:.3f} / {res['lensnet_purity_pos']:.3f} "
+                        f"at {res['thr_purity']:.3f}")
+    if "lensnet_3class" in res:
+        ctx.key(KEY_3CLASS, f"{res['lensnet_3class']:.3f}")
+    if "visibility" in res:
+        vis = res["visibility"][("binary", "test")]["mean"]
+        ctx.key(KEY_VISIBILITY, f"{vis.iloc[0]:.2f} / {vis.iloc[-1]:.2f}")
+    ctx.key(KEY_BASELINE, f"{res['baseline_balanced']:.3f}")
+
 
 def _figures(res, out_dir):
     """Figs. 11-13 analogues."""
@@ -221,6 +248,7 @@ def run(ctx):
                               max_length=200)
     res = run_lensnet_experiment(random_state=ctx.random_state, log=ctx.log, paper=ctx.paper,
                                  **kwargs)
+    _record_key_figures(ctx, res)
     paths = _figures(res, ctx.out_dir)
     alerts, meta = res["alerts"], res["alerts"].meta
     # a clear single-lens event: the strongest trigger among the better-sampled quarter

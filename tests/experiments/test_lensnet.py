@@ -18,7 +18,12 @@ def paper_run():
     return run_lensnet_experiment(paper=True, **SMALL)
 
 
-def test_paper_builds_every_component_from_its_preset(paper_run):
+@pytest.fixture(scope="module")
+def default_run():
+    return run_lensnet_experiment(**SMALL)
+
+
+def test_paper_builds_every_component_from_its_preset(paper_run, default_run):
     clf = paper_run["binary_model"]
     assert clf.n_crops == "paper" and clf.pooling == "last"
     assert clf.preprocessor_.flux_normalization == "none" and clf.preprocessor_.max_length == 1500
@@ -28,7 +33,7 @@ def test_paper_builds_every_component_from_its_preset(paper_run):
     raw = make_microlensing_alerts(60, n_days=6, trigger=False, random_state=0)
     found = AlertFinder.from_preset("viana2025", overwrite=True).fit_transform(raw)
     assert len(paper_run["alerts"]) == int(found.meta["triggered"].sum())
-    default = run_lensnet_experiment(**SMALL)["binary_model"]
+    default = default_run["binary_model"]
     assert default.n_crops == 1 and default.preprocessor_.flux_normalization == "alert"
 
 
@@ -56,3 +61,21 @@ def test_fig7_crops_a_real_ogle_event(data_dir, tmp_path):
     alerts = make_microlensing_alerts(30, n_days=8, random_state=0)
     _lensnet._fig7(alerts[[0]], event, tmp_path / "fig7.png", 0)
     assert mpimg.imread(tmp_path / "fig7.png").shape[1] > 900    # two columns
+
+
+def test_key_figures_of_both_configurations(paper_run, default_run, tmp_path):
+    from skastro.reproduce import NOT_RUN, Context, compare_key_figures
+
+    ctxs = [Context(out_dir=tmp_path, data_dir=None, full=False, random_state=0, verbose=False, paper=paper)
+            for paper in (True, False)]
+    for ctx, res in zip(ctxs, (paper_run, default_run)):
+        _lensnet._record_key_figures(ctx, res)
+    table = {row[0]: row[1:] for row in compare_key_figures(_lensnet.KEY_FIGURES, ctxs[0].keys, ctxs[1].keys)}
+    paper, preset, default = table[_lensnet.KEY_BALANCED]
+    assert paper.startswith("0.875")
+    assert preset.startswith(f"{paper_run['lensnet_balanced']:.3f}")
+    assert default.startswith(f"{default_run['lensnet_balanced']:.3f}")
+    # SMALL trains neither the 3-class model nor the visibility curves
+    assert table[_lensnet.KEY_3CLASS][1:] == table[_lensnet.KEY_VISIBILITY][1:] == (NOT_RUN, NOT_RUN)
+    assert all(NOT_RUN not in row for key, row in table.items()
+               if key not in (_lensnet.KEY_3CLASS, _lensnet.KEY_VISIBILITY))

@@ -69,6 +69,15 @@ def test_benchmark_harness_on_simulated_field():
     ind = res.auc[res.auc.method == "IND"]
     assert (ind["auc_mean"] > 90).all()  # SN-like transients are easy novelties here
     assert res.auc["paper"].notna().sum() == len(PAPER_AUC)
+    # the --paper key figure: the paper's S (IND) with the preset, the z-score (IND-z) without
+    from skastro.reproduce import Context
+    from skastro.reproduce._novelty import KEY_SIM_AUC, _record_auc
+
+    for paper, method in ((True, "IND"), (False, "IND-z")):
+        ctx = Context(out_dir=None, data_dir=None, full=False, random_state=0, paper=paper)
+        _record_auc(ctx, KEY_SIM_AUC, res)
+        auc = res.auc.set_index(["scheme", "method"]).loc[("iforest-selected", method), "auc_mean"]
+        assert ctx.keys[KEY_SIM_AUC].startswith(f"{auc:.1f} ± ")
     fpr, tpr = res.roc[("kde", "KDE")]
     assert fpr.shape == tpr.shape == res.thresholds.shape
     assert np.all(np.diff(fpr) >= 0) and tpr[-1] == 1.0
@@ -172,6 +181,15 @@ def test_reproduce_writes_figures_1_5_6_7(tmp_path, paper):
     fig7 = next(r for r in rows if r.quantity.startswith("Fig. 7"))
     # Fig. 7 shows the final sample of the section's configuration, and says which
     assert ("soraisam2020" in fig7.note) is paper
+    # the key figures of --paper's side-by-side table: the configuration's final sample
+    from skastro.reproduce._novelty import KEY_FIG7, KEY_FINAL
+
+    assert ctx.keys[KEY_FIG7].split(" (")[0] == fig7.ours.split(" at ")[0]
+    final = next(r for r in rows if r.quantity.startswith("§3.2 final sample") and
+                 (('zscore' in r.quantity) is (not paper)))
+    assert ctx.keys[KEY_FINAL].startswith(final.ours.split(" sources")[0] + " of "), ctx.keys
+    # an empty final sample: Fig. 7 shows the ties, and its key figure says so
+    assert ("of the ties" in ctx.keys[KEY_FIG7]) == final.ours.startswith("0 sources")
     assert "u" in by_name["Fig. 1: median observations per source and band, simulated field"].ours
 
 

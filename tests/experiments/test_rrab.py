@@ -90,6 +90,13 @@ def test_reproduce_rows_name_their_configuration(folded, tmp_path, paper):
     rows = _classifier(ctx, scale=dict(folded=folded, n_objects=60, rf_trees=5, **tiny))
     config = "[paper presets]" if paper else "[skastro defaults]"
     assert all(config in r.quantity for r in rows)
+    # every key figure of the side-by-side table of --paper, in either configuration
+    from skastro.reproduce._periodic import KEY_CLEANING, KEY_CV_F1, KEY_FIGURES, KEY_TEST
+
+    assert set(ctx.keys) == set(KEY_FIGURES)
+    f1 = next(r for r in rows if r.quantity.startswith("BiLSTM RRab-vs-rest F1"))
+    assert ctx.keys[KEY_CV_F1] == f1.ours
+    assert ("no test set" in ctx.keys[KEY_TEST]) == ("not run" in ctx.keys[KEY_CLEANING]) == (not paper)
     saved = json.loads((tmp_path / "bilstm_study.json").read_text())
     assert saved["scale"]["bilstm_preset"] == ("dekany2020" if paper else None)
     quantities = " ".join(r.quantity for r in rows)

@@ -63,6 +63,23 @@ def test_strategies_on_a_survey_with_known_structure(survey_xy):
         plot_gtp_vs_uncertainty(met.drop(columns="H_s"))
 
 
+def test_reproduce_key_figures_read_the_strategy_table_at_five_percent(survey_xy, tmp_path):
+    from skastro.reproduce import Context
+    from skastro.reproduce._followup import KEY_CORRECTED, KEY_GTP, KEY_NEVER_BELOW, _record_key_figures
+
+    X, y = survey_xy
+    sel = InfoGainFollowupSelector(["x_s0", "x_s1"], n_draws=10, random_state=0)
+    res = evaluate_strategies(sel, X, y, subset_sizes=[9, 45, 90], cv=2, random_state=0)
+    ctx = Context(out_dir=tmp_path, data_dir=None, full=False, random_state=0)
+    _record_key_figures(ctx, res, len(y), "sim")
+    at_45 = res[res.s == 45].set_index("strategy")   # 5 % of 900
+    gtp = ctx.keys[KEY_GTP.format(label="sim")].split(" / ")
+    assert gtp == [f"{at_45.loc[st, 'gtp_improvement']:.2f}" for st in ("ig+dy", "entropy", "random")]
+    corrected = ctx.keys[KEY_CORRECTED.format(label="sim")].split(" / ")
+    assert corrected == [f"{at_45.loc[st, 'correction_ratio']:.2f}" for st in ("entropy+dy", "entropy", "random")]
+    assert ctx.keys[KEY_NEVER_BELOW.format(label="sim")] in ("yes", "no")
+
+
 def test_evaluate_strategies_bad_input(survey_xy):
     X, y = survey_xy
     sel = InfoGainFollowupSelector(["x_s0", "x_s1"], n_draws=5,
