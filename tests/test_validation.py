@@ -172,3 +172,18 @@ def test_columns_seen_in_fit_are_required_after_fit():
     extra = lcs.with_columns(extra=np.zeros(lcs.n_observations))
     assert folder.transform(extra).meta["period"].equals(folder.transform(lcs).meta["period"])
     assert PeriodFolder(random_state=0).fit(bare).transform(bare).meta["fold_status"].eq("ok").all()
+
+
+def test_check_finite_drops_or_refuses_any_numeric_column():
+    from skastro.utils import check_finite
+
+    lcs = _curves()
+    airmass = np.full(120, 1.2)
+    airmass[[lcs.offsets[1] + 3, lcs.offsets[1] + 8]] = [np.inf, np.nan]
+    ctx = lcs.with_columns(airmass=airmass, n_exposures=np.ones(120, dtype=np.int64))
+    clean = check_finite(ctx, "Est", ["value", "airmass", "n_exposures"])
+    assert clean.meta["n_dropped"].tolist() == [0, 2] and clean.lengths.tolist() == [60, 58]
+    assert check_finite(lcs, "Est", ["value", "error"]) is lcs
+    with pytest.raises(ValueError, match=r"Est: column 'airmass' of object 'star_b' holds inf "
+                                         r"\(2 non-finite value\(s\) in that column in all\)"):
+        check_finite(ctx, "Est", ["value", "airmass"], drop=False)
