@@ -94,7 +94,7 @@ class DualFoldSequencer(ContainerTransformerMixin, BaseEstimator):
       infinite phase or magnitude, added to the input's ``meta["n_dropped"]``
       (the count every step of a pipeline adds to; see the data-model guide).
 
-    A magnitude or period beyond the float32 range (|x| > 3.4e38) is refused
+    A magnitude or period beyond the float32 range (``abs(x) > 3.4e38``) is refused
     with a ``ValueError`` naming the object, rather than becoming inf.
 
     The output stays this ``SliceDict`` under
