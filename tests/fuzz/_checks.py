@@ -89,13 +89,19 @@ def assert_unchanged(X, before):
         pd.testing.assert_frame_equal(after[1], before[1])
     elif isinstance(before, dict):
         for k in before:
-            np.testing.assert_array_equal(after[k], before[k])
+            _assert_same_array(after[k], before[k], k)
     elif isinstance(before, pd.DataFrame):
         pd.testing.assert_frame_equal(after, before)
     else:
-        after, before = np.asarray(after), np.asarray(before)
-        assert after.dtype == before.dtype and after.shape == before.shape, "input changed"
-        assert repr(after.tolist()) == repr(before.tolist()), "input changed"
+        _assert_same_array(np.asarray(after), np.asarray(before))
+
+
+def _assert_same_array(after, before, key=None):
+    """Same dtype, shape and values, NaN equal to NaN whatever the dtype (object arrays
+    too: assert_array_equal calls their NaNs different, a false "input changed")."""
+    where = "input changed" if key is None else f"input changed (key {key!r})"
+    assert after.dtype == before.dtype and after.shape == before.shape, where
+    assert repr(after.tolist()) == repr(before.tolist()), where
 
 
 def _origin(exc):

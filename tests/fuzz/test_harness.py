@@ -41,3 +41,20 @@ def test_tally_is_written_during_a_test_and_tabulated(tmp_path, monkeypatch):
     assert rows == {("Est", "examples"): 3, ("Est (fit)", "result"): 1,
                     ("Est (predict)", "clear error"): 1}
     assert "| Est | 3 | 1 | 1 | 0 | 0 |" in _checks.tally_table(tmp_path)
+
+
+def test_unchanged_object_arrays_with_nan_are_unchanged():
+    # long run false positive: an object-dtype 'sequence' holding NaN "changed" (NaN != NaN)
+    import numpy as np
+    from skorch.helper import SliceDict
+
+    X = SliceDict(sequence=np.array([[np.nan, 1.0]], dtype=object), length=np.array([1.0]))
+    before = _checks.snapshot(X)
+    _checks.assert_unchanged(X, before)
+    X["sequence"][0, 1] = 2.0
+    try:
+        _checks.assert_unchanged(X, before)
+    except AssertionError as exc:
+        assert "key 'sequence'" in str(exc)
+    else:
+        raise AssertionError("a changed input passed")
