@@ -172,3 +172,70 @@ def test_columns_seen_in_fit_are_required_after_fit():
     extra = lcs.with_columns(extra=np.zeros(lcs.n_observations))
     assert folder.transform(extra).meta["period"].equals(folder.transform(lcs).meta["period"])
     assert PeriodFolder(random_state=0).fit(bare).transform(bare).meta["fold_status"].eq("ok").all()
+
+
+def test_check_finite_drops_or_refuses_any_numeric_column():
+    from skastro.utils import check_finite
+
+    lcs = _curves()
+    airmass = np.full(120, 1.2)
+    airmass[[lcs.offsets[1] + 3, lcs.offsets[1] + 8]] = [np.inf, np.nan]
+    ctx = lcs.with_columns(airmass=airmass, n_exposures=np.ones(120, dtype=np.int64))
+    clean = check_finite(ctx, "Est", ["value", "airmass", "n_exposures"])
+    assert clean.meta["n_dropped"].tolist() == [0, 2] and clean.lengths.tolist() == [60, 58]
+    assert check_finite(lcs, "Est", ["value", "error"]) is lcs
+    with pytest.raises(ValueError, match=r"Est: column 'airmass' of object 'star_b' holds inf "
+                                         r"\(2 non-finite value\(s\) in that column in all\)"):
+        check_finite(ctx, "Est", ["value", "airmass"], drop=False)
+
+
+@pytest.mark.filterwarnings("ignore:.*looks like a Julian Date")
+def test_row_frequency_grid_over_ten_million_is_an_error():
+    # issue 17 fuzzing: times in seconds (or scaled by 10^6) asked FINUFFT for a grid of
+    # ~10^9 frequencies: "RuntimeError: FINUFFT general malloc failure" or a long hang
+    from skastro.periodic._periodogram import MAX_FREQUENCIES, frequency_grid
+
+    rng = np.random.default_rng(0)
+    t = np.sort(rng.uniform(0, 300, 80))
+    m = 15 + 0.3 * np.sin(2 * np.pi * t / 0.61) + rng.normal(0, 0.02, 80)
+    lcs = LightCurves.from_arrays([t, t * 1e6], [m, m], [np.full(80, 0.02)] * 2,
+                                  ids=["fine", "in seconds"])
+    folder = PeriodFolder(period_range=(0.1, 10.0), random_state=0)
+    message = (r"frequency grid of object 'in seconds' would hold 1.4\d*e\+10 frequencies, more "
+               r"than the 1e\+07 allowed: \(1/0.1 - 1/10\) per day x oversampling=5 x "
+               r"baseline=2.9\d+e\+08 days")
+    with pytest.raises(ValueError, match=message):
+        folder.fit_transform(lcs)
+    with pytest.raises(ValueError, match="object 'in seconds'"):
+        folder.fit(lcs[:1]).periodogram(lcs)
+    assert folder.fit_transform(lcs[:1]).meta["fold_status"].iloc[0] == "ok"
+    # the bound itself: (1/0.1 - 1/10) x 5 x baseline frequencies
+    baseline = (MAX_FREQUENCIES - 1) / (9.9 * 5)
+    assert frequency_grid(baseline * (1 - 1e-9), (0.1, 10.0), 5)[2] <= MAX_FREQUENCIES
+    with pytest.raises(ValueError, match="would hold"):
+        frequency_grid(baseline * 1.001, (0.1, 10.0), 5)
+    with pytest.raises(ValueError, match="would hold inf frequencies"):
+        frequency_grid(np.inf, (0.1, 10.0), 5)
+
+
+def test_row_nonfinite_feature_columns_are_dropped_and_counted():
+    from skastro.periodic import DualFoldSequencer
+
+    # check_finite itself: test_check_finite_drops_or_refuses_any_numeric_column; the
+    # passthrough classifier: tests/microlensing (a real fit, slower)
+    lcs = _curves()
+    folded = PeriodFolder(period_range=(0.3, 2.0), random_state=0).fit_transform(lcs)
+    mag = folded.column("value_centered").copy()
+    mag[[1, folded.offsets[1] + 1, folded.offsets[1] + 2]] = [np.nan, np.inf, np.nan]
+    out = DualFoldSequencer().fit(folded).transform(folded.with_columns(value_centered=mag))
+    assert out["n_dropped"].tolist() == [1, 2]
+
+
+def test_row_float32_overflow_is_an_error():
+    from skastro.periodic import DualFoldSequencer
+
+    folded = PeriodFolder(period_range=(0.3, 2.0), random_state=0).fit_transform(_curves())
+    mag = folded.column("value_centered").copy()
+    mag[folded.offsets[1]] = -1e39
+    with pytest.raises(ValueError, match="column 'value_centered' of object 'star_b' holds -1e"):
+        DualFoldSequencer().fit(folded).transform(folded.with_columns(value_centered=mag))

@@ -432,12 +432,24 @@ class InfoGainFollowupSelector(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
         k = self.n_components if self.n_components is not None else len(self.classes_)
         k = max(1, min(k, n_rows))
         # Tiny (d x d) linear algebra: multi-threaded BLAS only adds overhead (16x here).
-        with threadpool_limits(limits=1, user_api="blas"):
-            self.mixture_ = BayesianGaussianMixture(
-                n_components=k, covariance_type="full", reg_covar=self.reg_covar,
-                max_iter=self.max_iter, random_state=int(seeds[2]),
-            ).fit(Zs)
-        self._precompute_conditionals()
+        try:
+            with threadpool_limits(limits=1, user_api="blas"):
+                self.mixture_ = BayesianGaussianMixture(
+                    n_components=k, covariance_type="full", reg_covar=self.reg_covar,
+                    max_iter=self.max_iter, random_state=int(seeds[2]),
+                ).fit(Zs)
+            self._precompute_conditionals()
+        except (ValueError, np.linalg.LinAlgError) as exc:
+            # collapsed rows (all identical, or features exactly proportional) with
+            # reg_covar=0: a singular covariance, which sklearn or the Cholesky
+            # factorisation report without naming this estimator or its parameters
+            raise ValueError(
+                f"InfoGainFollowupSelector: the Gaussian mixture over the {n_rows} training rows "
+                f"is degenerate (a singular covariance: rows identical or features exactly "
+                f"dependent) with reg_covar={self.reg_covar!r} and n_components={k}; raise "
+                f"reg_covar (default 1e-6), lower n_components, or give rows that vary. "
+                f"({type(exc).__name__}: {exc})"
+            ) from exc
         self.n_iter_ = self.mixture_.n_iter_
         self.n_fit_rows_ = n_rows
         return self

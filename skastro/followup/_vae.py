@@ -29,8 +29,17 @@ VAE_PRESETS = {
 def normalize_spectra(X):
     """Min–max normalise each spectrum (row) to [0, 1] (Appendix A preprocessing)."""
     X = np.asarray(X, dtype=np.float64)
+    with np.errstate(over="ignore"):
+        span = X.max(axis=1, keepdims=True) - X.min(axis=1, keepdims=True)
+    over = ~np.isfinite(span[:, 0])
+    if over.any():
+        # max - min beyond float64 (fluxes near 1e308 of both signs): the same min-max
+        # scaling of the row divided first by its largest |flux| (was NaN, then a torch
+        # error deep in the loss)
+        X = X.copy()
+        X[over] /= np.abs(X[over]).max(axis=1, keepdims=True)
+        span = X.max(axis=1, keepdims=True) - X.min(axis=1, keepdims=True)
     lo = X.min(axis=1, keepdims=True)
-    span = X.max(axis=1, keepdims=True) - lo
     return (X - lo) / np.where(span > 0, span, 1.0)
 
 

@@ -9,7 +9,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..nn._base import BaseTorchClassifier
 from ..utils._validation import preset_params
-from ..utils import check_lightcurves
+from ..utils import check_finite, check_lightcurves
 from ._augmentation import _PAPER_COPIES, augment_crops
 from ._preprocessing import LensNetPreprocessor, pad_branches
 from ._realtime import LensNetStream
@@ -56,7 +56,10 @@ class BranchedRNNClassifier(BaseTorchClassifier):
         preprocessed, e.g. ``make_pipeline(LensNetPreprocessor(),
         BranchedRNNClassifier(preprocessor="passthrough"))``; its numeric
         per-epoch columns (all but the absolute ``time`` when ``t_rel`` is
-        present) are the features, and cropping must then be off.
+        present) are the features, and cropping must then be off. Epochs
+        with a NaN or infinite feature are dropped (``fit`` and predictions;
+        their number per alert is added to ``meta["n_dropped"]``, as
+        :func:`skastro.utils.check_finite` does).
     n_crops : int, dict or "paper", default=0
         Cropped copies of each training alert (§5.3), as in
         :func:`augment_crops`: an int for every alert; a dict mapping each
@@ -142,6 +145,10 @@ class BranchedRNNClassifier(BaseTorchClassifier):
         ``valid_acc``, ``valid_class_acc`` (the curves of Figs. 9-10).
     n_iter_ : int
         Epochs run.
+    n_dropped_ : int
+        Epochs that ``fit`` left out for a NaN or infinite feature
+        (``preprocessor="passthrough"``; 0 otherwise, as the preprocessor
+        cleans the epochs itself).
 
     See Also
     --------
@@ -295,6 +302,14 @@ class BranchedRNNClassifier(BaseTorchClassifier):
         if self.preprocessor != "passthrough" and X.value_kind != "flux":
             raise ValueError(f"{type(self).__name__} expects value_kind='flux' alerts; got "
                              f"{X.value_kind!r}.")
+        if self.preprocessor == "passthrough":
+            # every numeric column is a feature: one NaN epoch (the simulator flags bad
+            # epochs so) would make every weight NaN; drop such epochs, counted in meta
+            n_before = X.n_observations
+            X = check_finite(X, self, self._passthrough_features(X))
+            self.n_dropped_ = n_before - X.n_observations
+        else:
+            self.n_dropped_ = 0
         return X, len(X)
 
     def _split_groups(self, X):
@@ -381,6 +396,8 @@ class BranchedRNNClassifier(BaseTorchClassifier):
         from ..nn._branched import AlertDataset
 
         X = check_lightcurves(X, self, measurements=())
+        if self.preprocessor_ is None:  # passthrough: drop non-finite features as in fit
+            X = check_finite(X, self, [c for c in self.columns_ if c in X.columns])
         logits = np.empty((len(X), 1 if len(self.classes_) == 2 else len(self.classes_)))
         order = np.argsort(X.lengths, kind="stable")  # similar lengths share a chunk
         for start in range(0, len(X), self.chunk_size):

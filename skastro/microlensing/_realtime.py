@@ -55,7 +55,9 @@ class LensNetStream:
       *new* epochs from its stored state ``(h, c)``; an update costs a few
       LSTM steps and the dense head, whatever the history's length. An epoch
       older than its site's last one re-runs that site's branch over its
-      stored epochs, in time order.
+      stored epochs, in time order. Epochs with a NaN or infinite feature
+      are kept in the history but never read, as ``predict_proba`` drops
+      them.
     - ``mode="recompute"`` (the default :class:`LensNetPreprocessor`): the
       §5.4 preprocessing is a function of the whole window, so a new epoch
       changes the inputs of *every* earlier epoch at every site: ``t_rel`` is
@@ -250,9 +252,17 @@ class LensNetStream:
                 self._module.train(False)
             yield
 
+    def _finite(self, get):
+        """Epochs whose features are all finite: ``predict_proba`` drops the others
+        (``preprocessor="passthrough"``), so the LSTM states must never read them."""
+        return np.logical_and.reduce([np.isfinite(get(c)) for c in self.classifier.columns_])
+
     def _advance(self, obj, cols):
         import torch
 
+        finite = self._finite(cols.__getitem__)
+        if not finite.all():
+            cols = {c: v[finite] for c, v in cols.items()}
         codes = np.array([self._site_index[s] for s in cols["site"]], dtype=np.int64)
         for s in np.unique(codes):
             b = obj.branches[s]
@@ -263,7 +273,7 @@ class LensNetStream:
                 x = self._features({c: v[new][order] for c, v in cols.items()})
                 state, total = b.state, b.total
             else:                           # an older epoch: re-read the whole site
-                at_site = obj.column("site") == self.classifier.sites_[s]
+                at_site = (obj.column("site") == self.classifier.sites_[s]) & self._finite(obj.column)
                 t = obj.column("time")[at_site]
                 order = np.argsort(t, kind="stable")
                 x = self._features({c: obj.column(c)[at_site][order]

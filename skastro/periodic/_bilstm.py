@@ -30,6 +30,25 @@ BILSTM_PRESETS = {
 
 
 # --------------------------------------------------------------------------- input
+def _integer_lengths(length, n, name):
+    """``length`` as int64 if it holds ``n`` integer-valued numbers of any dtype (float,
+    object from a pandas column, ...); else a ValueError naming ``X['length']``."""
+    if length.shape == (n,) and length.dtype == object:
+        # e.g. a pandas object or nullable Int64 column: numbers only (no text, no NA)
+        numbers = all(isinstance(v, (Integral, Real)) and not isinstance(v, bool) for v in length)
+        length = length.astype(np.float64) if numbers else length
+    if length.shape == (n,) and (np.issubdtype(length.dtype, np.integer) or length.dtype == bool):
+        return length.astype(np.int64, copy=False)
+    if (length.shape == (n,) and np.issubdtype(length.dtype, np.floating)
+            and np.all(np.abs(length) < 2**62) and np.all(length == np.round(length))):
+        return length.astype(np.int64)
+    raise ValueError(
+        f"{name}: X['length'] must be {n} integers (one per sequence); got shape {length.shape}, "
+        f"dtype {length.dtype}"
+        + (f", values {length[:5].tolist()}" if length.dtype.kind in "fO" else "") + "."
+    )
+
+
 def _check_sequences(X, name="BiLSTMClassifier"):
     """Validate the DualFoldSequencer output; return ``(sequence, length, period)`` numpy arrays."""
     if not isinstance(X, Mapping):
@@ -54,15 +73,7 @@ def _check_sequences(X, name="BiLSTMClassifier"):
     if not np.isfinite(seq).all():
         raise ValueError(f"{name}: X['sequence'] contains NaN or infinite values (pad with zeros instead).")
     length = length.reshape(-1) if length.ndim == 2 and length.shape[1] == 1 else length
-    if length.shape != (n,) or not (np.issubdtype(length.dtype, np.integer) or length.dtype == bool):
-        if length.shape == (n,) and np.issubdtype(length.dtype, np.floating) and np.all(length == np.round(length)):
-            length = length.astype(np.int64)
-        else:
-            raise ValueError(
-                f"{name}: X['length'] must be {n} integers (one per sequence); got shape {length.shape}, "
-                f"dtype {length.dtype}."
-            )
-    length = length.astype(np.int64, copy=False)
+    length = _integer_lengths(length, n, name)
     if length.min() < 1 or length.max() > T:
         raise ValueError(
             f"{name}: X['length'] must lie in [1, {T}] (the padded time axis); got values in "

@@ -7,10 +7,10 @@ from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from .._lightcurves import _object_of
+from .._lightcurves import _object_of, _plain
 from ..utils import check_lightcurves
 from ..utils._set_output import ContainerTransformerMixin
-from ..utils._validation import preset_params
+from ..utils._validation import add_dropped, preset_params
 
 __all__ = ["DualFoldSequencer"]
 
@@ -23,6 +23,23 @@ _PRESETS = {
 _NEEDED = ("phase", "phase_2p", "value_centered")
 # period (days) given to objects without one under on_invalid="zero"
 _INVALID_PERIOD = 1.0
+
+
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def _refuse_float32_overflow(X, mag, period):
+    """The sequences are float32: a finite value beyond its range would become inf."""
+    for what, values, flat in (("column 'value_centered'", mag, True),
+                               ("meta['period']", period, False)):
+        over = np.flatnonzero(np.isfinite(values) & (np.abs(values) > _FLOAT32_MAX))
+        if over.size:
+            first = _object_of(X.offsets, X.ids, over[0]) if flat else _plain(X.ids[over[0]])
+            raise ValueError(
+                f"DualFoldSequencer: {what} of object {first!r} holds {_plain(values[over[0]])!r}, beyond "
+                f"the float32 range of the sequences (|x| <= {_FLOAT32_MAX:.3g}; "
+                f"{over.size} such value(s) in all); drop or rescale it."
+            )
 
 
 class DualFoldSequencer(ContainerTransformerMixin, BaseEstimator):
@@ -72,7 +89,13 @@ class DualFoldSequencer(ContainerTransformerMixin, BaseEstimator):
       ``[m_P, phi_P, m_2P, phi_2P]``, zero-padded after each object's length;
     - ``"length"``: int64 array ``(n,)``, the true sequence lengths (mask or
       pack the sequences with them so no information leaks through the padding);
-    - ``"period"``: float32 array ``(n, 1)``, the period in days.
+    - ``"period"``: float32 array ``(n, 1)``, the period in days;
+    - ``"n_dropped"``: int64 array ``(n,)``, epochs left out for a NaN or
+      infinite phase or magnitude, added to the input's ``meta["n_dropped"]``
+      (the count every step of a pipeline adds to; see the data-model guide).
+
+    A magnitude or period beyond the float32 range (``abs(x) > 3.4e38``) is refused
+    with a ``ValueError`` naming the object, rather than becoming inf.
 
     The output stays this ``SliceDict`` under
     ``set_output(transform="pandas")`` or
@@ -199,7 +222,8 @@ class DualFoldSequencer(ContainerTransformerMixin, BaseEstimator):
         -------
         skorch.helper.SliceDict
             Keys ``"sequence"`` (float32, ``(n, T, 4)``), ``"length"``
-            (int64, ``(n,)``) and ``"period"`` (float32, ``(n, 1)``).
+            (int64, ``(n,)``), ``"period"`` (float32, ``(n, 1)``) and
+            ``"n_dropped"`` (int64, ``(n,)``).
         """
         from skorch.helper import SliceDict
 
@@ -211,7 +235,9 @@ class DualFoldSequencer(ContainerTransformerMixin, BaseEstimator):
         phase2 = X.column("phase_2p")
         mag = X.column("value_centered")
         obj = X.object_index
-        keep = np.isfinite(phase) & np.isfinite(phase2) & np.isfinite(mag)
+        finite = np.isfinite(phase) & np.isfinite(phase2) & np.isfinite(mag)
+        _refuse_float32_overflow(X, mag, period)
+        keep = finite.copy()
         if self.drop_outliers and "outlier" in X.columns:
             keep &= ~X.column("outlier").astype(bool)
         if self.band is not None:
@@ -262,7 +288,12 @@ class DualFoldSequencer(ContainerTransformerMixin, BaseEstimator):
         if invalid.any():
             length[invalid] = 1
             out[invalid] = 0.0
-        return SliceDict(sequence=out, length=length, period=per)
+        # epochs left out for a non-finite phase or magnitude, counted as every step does
+        # (objects without a period have NaN phases by construction: not counted)
+        has_period = np.isfinite(period) & (period > 0)
+        dropped = np.bincount(obj[~finite & has_period[obj]], minlength=n)
+        return SliceDict(sequence=out, length=length, period=per,
+                         n_dropped=add_dropped(X, dropped))
 
     def get_feature_names_out(self, input_features=None):
         """Channel names of the ``"sequence"`` array, in order.

@@ -12,7 +12,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from .._lightcurves import LightCurves
+from .._lightcurves import LightCurves, _plain
 from ..utils._validation import preset_params
 from ..utils import check_lightcurves
 from ..utils._set_output import ContainerTransformerMixin
@@ -645,6 +645,7 @@ class PeriodFolder(ContainerTransformerMixin, BaseEstimator):
                 "values": [X.column(v)[sel] for v, _ in apertures],
                 "errors": [X.column(e)[sel] for _, e in apertures],
                 "known": None if known is None else known[lo:hi],
+                "ids": X.ids[lo:hi],
                 "flux": X.value_kind == "flux",
             }
             if mask is not None:
@@ -819,7 +820,13 @@ def _group_epochs(data, s, n_bands_total):
     return SimpleNamespace(t_first=o_tmin,
         n=n, lengths=lengths, order=order, t_s=t_s, o_s=o_s, group=group, epoch=epoch, G=G,
         E=E, L=L, pos=pos, g_obj=g_obj, g_band=g_band, g_len=g_len, e_group=e_group,
-        g_nep=g_nep, o_nep=o_nep, t_pad=t_pad, fold_pad=fold_pad, baseline=baseline)
+        g_nep=g_nep, o_nep=o_nep, t_pad=t_pad, fold_pad=fold_pad, baseline=baseline,
+        ids=data.get("ids"))
+
+
+def _object_name(c, i):
+    """``object <id>`` of the chunk's ``i``-th object, for messages."""
+    return f"object {_plain(c.ids[i])!r}" if c.ids is not None else f"object #{i}"
 
 
 def _clean(c, vals, errs, s, known, flux):
@@ -905,7 +912,8 @@ def _periodogram_chunk(data, s, n_bands_total):
     out = [(np.empty(0), np.empty(0))] * c.n
     kernel = partial(gls_fast, nterms=s.nterms)
     for i, (t, y, dy, band) in zip(todo, _search_curves(c, y_s, w_s, pre_keep, todo)):
-        fmin, df, nf = frequency_grid(c.baseline[i], s.period_range, s.oversampling)
+        fmin, df, nf = frequency_grid(c.baseline[i], s.period_range, s.oversampling,
+                                      what=_object_name(c, i))
         if s.multiband and np.unique(band).size > 1:
             power = gls_multiband(t, y, dy, band, fmin, df, nf, kernel=kernel)
         else:
@@ -981,7 +989,8 @@ def _search(c, y_s, w_s, pre_keep, ok, s):
     curves = _search_curves(c, y_s, w_s, pre_keep, todo)
     nfs = []
     for i in todo:
-        _, df_o[i], nf = frequency_grid(c.baseline[i], (pmin, pmax), s.oversampling)
+        _, df_o[i], nf = frequency_grid(c.baseline[i], (pmin, pmax), s.oversampling,
+                                        what=_object_name(c, i))
         nfs.append(nf)
     if todo.size:
         freqs = gls_search_many(curves, 1.0 / pmax, df_o[todo], nfs, s.n_peaks,

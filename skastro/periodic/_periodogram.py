@@ -31,7 +31,13 @@ _BLOCK_ELEMENTS = 1 << 21
 _FINUFFT_EPS = 1e-6
 
 
-def frequency_grid(baseline, period_range, oversampling):
+#: The most frequencies one grid may hold: ~10^7 points is already a periodogram of
+#: 80 MB per term and seconds per light curve; beyond it a grid is a mistake (times in
+#: the wrong unit, a period range down to seconds), not a search to run for hours.
+MAX_FREQUENCIES = 10**7
+
+
+def frequency_grid(baseline, period_range, oversampling, *, what="the light curve"):
     """Regular frequency grid ``fmin + df * arange(nf)`` for a period range.
 
     Parameters
@@ -43,6 +49,8 @@ def frequency_grid(baseline, period_range, oversampling):
         Shortest and longest trial period (days).
     oversampling : float
         Grid points per natural peak width ``1 / baseline``.
+    what : str, default="the light curve"
+        What the baseline is of, for the error message (e.g. an object id).
 
     Returns
     -------
@@ -50,6 +58,13 @@ def frequency_grid(baseline, period_range, oversampling):
     nf : int
         The last frequency ``fmin + df * (nf - 1)`` never exceeds
         ``1 / period_range[0]``.
+
+    Raises
+    ------
+    ValueError
+        The grid would hold more than ``MAX_FREQUENCIES`` (10^7)
+        frequencies, ``(1 / pmin - 1 / pmax) * oversampling * baseline``; the
+        message names the three parameters.
 
     Examples
     --------
@@ -60,8 +75,15 @@ def frequency_grid(baseline, period_range, oversampling):
     pmin, pmax = period_range
     fmin, fmax = 1.0 / pmax, 1.0 / pmin
     df = 1.0 / (oversampling * baseline)
-    nf = int(np.floor((fmax - fmin) / df * (1 + 1e-12))) + 1  # never beyond fmax
-    return fmin, df, nf
+    n_steps = np.floor((fmax - fmin) * oversampling * baseline * (1 + 1e-12))  # never beyond fmax
+    if not n_steps < MAX_FREQUENCIES:  # also inf/NaN: no int() of them
+        raise ValueError(
+            f"The frequency grid of {what} would hold {n_steps + 1:.3g} frequencies, more than "
+            f"the {MAX_FREQUENCIES:.0e} allowed: (1/{pmin:g} - 1/{pmax:g}) per day x "
+            f"oversampling={oversampling:g} x baseline={baseline:.6g} days. Check the time unit "
+            "(days), narrow period_range or lower oversampling."
+        )
+    return fmin, df, int(n_steps) + 1
 
 
 def _weights(dy, n):

@@ -165,11 +165,72 @@ def check_lightcurves(X, estimator, columns=(), value_kind=None, *, errors="requ
 
 def _drop_nonfinite(X, name, used):
     """Drop observations with a NaN or inf in a ``used`` column; count them in meta."""
+    return check_finite(X, name, used)
+
+
+def check_finite(X, estimator, columns, *, drop=True):
+    """Drop (or refuse) the observations of ``X`` holding NaN or inf in ``columns``.
+
+    The one place of the bad-input policy's "NaN or infinite value" row:
+    :func:`check_lightcurves` calls it for the value and uncertainty columns
+    an estimator reads, and estimators reading other per-epoch columns (e.g.
+    ``BranchedRNNClassifier(preprocessor="passthrough")``, whose features are
+    every numeric column) call it for those.
+
+    Parameters
+    ----------
+    X : LightCurves
+    estimator : object or str
+        The caller, named in error messages.
+    columns : sequence of str
+        Per-epoch columns to check; non-float columns (integers, booleans,
+        labels) cannot hold NaN and are skipped.
+    drop : bool, default=True
+        True: drop those observations and add the number dropped per object
+        to ``meta["n_dropped"]``. False: refuse them with a ``ValueError``
+        naming the object, the column and the count.
+
+    Returns
+    -------
+    LightCurves
+        ``X`` itself when every checked value is finite, else a new container.
+
+    Raises
+    ------
+    ValueError
+        An object would be left with no observation (``drop=True``), or any
+        non-finite value (``drop=False``); the message names the estimator,
+        the object id and the column.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skastro import LightCurves
+    >>> from skastro.utils import check_finite
+    >>> lcs = LightCurves.from_arrays([np.arange(3.0)], [np.ones(3)], ids=["star"])
+    >>> lcs = lcs.with_columns(airmass=np.array([1.1, np.inf, 1.2]))
+    >>> check_finite(lcs, "MyEstimator", ["value", "airmass"]).meta["n_dropped"].tolist()
+    [1]
+    >>> check_finite(lcs, "MyEstimator", ["airmass"], drop=False)
+    Traceback (most recent call last):
+    ...
+    ValueError: MyEstimator: column 'airmass' of object 'star' holds inf (1 non-finite value(s) in that column in all); drop those observations or fill them.
+    """
+    name = estimator if isinstance(estimator, str) else type(estimator).__name__
     bad = np.zeros(X.n_observations, dtype=bool)
-    for column in used:
+    for column in columns:
         values = X.column(column)
-        if values.dtype.kind == "f":
-            bad |= ~np.isfinite(values)
+        if values.dtype.kind not in "fc":
+            continue
+        here = ~np.isfinite(values)
+        if here.any() and not drop:
+            first = int(np.flatnonzero(here)[0])
+            raise ValueError(
+                f"{name}: column {column!r} of object {_object_of(X.offsets, X.ids, first)!r} "
+                f"holds {_plain(values[first])!r} ({int(here.sum())} non-finite value(s) in that "
+                "column in all); drop those observations or fill them."
+            )
+        bad |= here
     if not bad.any():
         return X
     dropped = np.add.reduceat(bad.astype(np.int64), X.offsets[:-1])
@@ -177,11 +238,17 @@ def _drop_nonfinite(X, name, used):
     if emptied.size:
         raise ValueError(
             f"{name}: object {_plain(X.ids[emptied[0]])!r} has no observation with finite "
-            f"{' and '.join(map(repr, used))} ({emptied.size} such object(s) in all); drop those "
-            "objects first, e.g. lcs[lcs.meta.index != id]."
+            f"{' and '.join(map(repr, columns))} ({emptied.size} such object(s) in all); drop "
+            "those objects first, e.g. lcs[lcs.meta.index != id]."
         )
+    return X.select_observations(~bad).with_meta(n_dropped=add_dropped(X, dropped))
+
+
+def add_dropped(X, dropped):
+    """``meta["n_dropped"]`` of ``X`` (0 where absent) plus ``dropped`` per object: counts
+    add up along a pipeline."""
     before = X.meta["n_dropped"].to_numpy() if "n_dropped" in X.meta.columns else 0
-    return X.select_observations(~bad).with_meta(n_dropped=before + dropped)
+    return before + np.asarray(dropped, dtype=np.int64)
 
 
 def _refuse_zero(X, name, column):

@@ -298,3 +298,19 @@ def test_spectrum_entropy_is_the_entropy_of_the_draws_weighted_by_q():
     # one draw: a single certain outcome
     one = clone(sel).set_params(n_draws=1).fit(X, y).followup_metrics(Xq)["H_s"]
     np.testing.assert_allclose(one, 0.0, atol=1e-12)
+
+
+@pytest.mark.parametrize("rows", ["identical", "proportional"])
+def test_degenerate_mixture_is_a_clear_error(rows):
+    # issue 17 fuzzing: sklearn's mixture error (or a LinAlgError from the Cholesky
+    # factorisation) named neither this estimator nor reg_covar
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=20)
+    X = np.tile([[1.0, 2.0, 3.0]], (20, 1)) if rows == "identical" else np.c_[a, 2 * a, 3 * a]
+    y = np.array([0, 1] * 10)
+    sel = InfoGainFollowupSelector(expensive_features=[2], reg_covar=0.0, random_state=0)
+    with pytest.raises(ValueError, match=r"InfoGainFollowupSelector: the Gaussian mixture over the "
+                                         r"20 training rows is degenerate .* reg_covar=0.0 and "
+                                         r"n_components=2; raise reg_covar"):
+        sel.fit(X, y)
+    assert sel.set_params(reg_covar=1e-6).fit(X, y).n_fit_rows_ == 20  # the default copes

@@ -112,3 +112,23 @@ def test_astudillo2020_preset_sets_the_appendix_network():
     assert fast.fit(X).layer_sizes_ == [30, 24, 18, 12, 7]
     with pytest.raises(ValueError, match="Unknown preset 'paper'.*astudillo2020"):
         SpectrumVAE.from_preset("paper")
+
+
+def test_fluxes_whose_range_overflows_float64_are_normalised():
+    # issue 17 long fuzz run: max - min of a row near +-1e308 was inf, the normalised row
+    # NaN, and fit died in torch ("all elements of input should be between 0 and 1")
+    from skastro.followup._vae import normalize_spectra
+
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, (33, 40)) * 1.5e308
+    with np.errstate(over="ignore"):
+        assert np.isinf(X.max(1) - X.min(1)).all()
+    Z = normalize_spectra(X)
+    assert np.isfinite(Z).all() and Z.min() == 0.0 and Z.max() == 1.0
+    np.testing.assert_allclose(Z, normalize_spectra(X / 1.5e308), rtol=1e-12, atol=1e-12)
+    ordinary = rng.uniform(0, 5, (4, 40))  # rows that fit are scaled exactly as before
+    np.testing.assert_array_equal(
+        normalize_spectra(ordinary),
+        (ordinary - ordinary.min(1, keepdims=True)) / np.ptp(ordinary, 1, keepdims=True))
+    vae = SpectrumVAE(latent_dim=2, max_epochs=1, n_jobs=1, random_state=0).fit(X)
+    assert np.isfinite(vae.transform(X)).all()

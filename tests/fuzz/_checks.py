@@ -21,6 +21,8 @@ import json
 import os
 import re
 import signal
+import sys
+import time
 import traceback
 from pathlib import Path
 
@@ -36,9 +38,15 @@ SKASTRO_DIR = str(Path(skastro.__file__).parent)
 SKLEARN_VALIDATION = ("sklearn/utils/validation.py", "sklearn/utils/_param_validation.py")
 TIMEOUT = float(os.environ.get("SKASTRO_FUZZ_TIMEOUT", 120))
 
-#: Tally of outcomes per (subject, outcome) for the table of issue 17; written
-#: at the end of the session when SKASTRO_FUZZ_REPORT names a folder.
+#: Tally of outcomes per (subject, outcome) for the table of issue 17 (and of
+#: examples per estimator, outcome "examples"). With SKASTRO_FUZZ_REPORT naming a
+#: folder it is written there after each test and, during a test, every
+#: SKASTRO_FUZZ_TALLY_EVERY seconds (default 60), with a one-line summary on
+#: stderr: a long run stopped or killed keeps what it counted.
 TALLY = collections.Counter()
+REPORT = os.environ.get("SKASTRO_FUZZ_REPORT")
+TALLY_EVERY = float(os.environ.get("SKASTRO_FUZZ_TALLY_EVERY", 60))
+_last_written = [time.monotonic()]
 
 
 class Hang(Exception):
@@ -81,13 +89,19 @@ def assert_unchanged(X, before):
         pd.testing.assert_frame_equal(after[1], before[1])
     elif isinstance(before, dict):
         for k in before:
-            np.testing.assert_array_equal(after[k], before[k])
+            _assert_same_array(after[k], before[k], k)
     elif isinstance(before, pd.DataFrame):
         pd.testing.assert_frame_equal(after, before)
     else:
-        after, before = np.asarray(after), np.asarray(before)
-        assert after.dtype == before.dtype and after.shape == before.shape, "input changed"
-        assert repr(after.tolist()) == repr(before.tolist()), "input changed"
+        _assert_same_array(np.asarray(after), np.asarray(before))
+
+
+def _assert_same_array(after, before, key=None):
+    """Same dtype, shape and values, NaN equal to NaN whatever the dtype (object arrays
+    too: assert_array_equal calls their NaNs different, a false "input changed")."""
+    where = "input changed" if key is None else f"input changed (key {key!r})"
+    assert after.dtype == before.dtype and after.shape == before.shape, where
+    assert repr(after.tolist()) == repr(before.tolist()), where
 
 
 def _origin(exc):
@@ -201,6 +215,7 @@ def run(subject, call, X, *, est=None, method=None, names=(), ids=()):
             TALLY[subject, "defect"] += 1
             raise
         TALLY[subject, "clear error"] += 1
+        _maybe_write()
         assert_unchanged(X, before)
         return None
     try:
@@ -211,11 +226,57 @@ def run(subject, call, X, *, est=None, method=None, names=(), ids=()):
         TALLY[subject, "defect"] += 1
         raise
     TALLY[subject, "result"] += 1
+    _maybe_write()
     return out
 
 
-def write_tally(folder, worker="main"):
-    """Append this process's tally to ``folder/tally-<worker>.json``."""
-    path = Path(folder) / f"tally-{worker}.json"
+def count_example(subject):
+    """Count one generated example of ``subject`` (an estimator or constructor)."""
+    TALLY[subject, "examples"] += 1
+    _maybe_write()
+
+
+def _worker():
+    return f"{os.environ.get('PYTEST_XDIST_WORKER', 'main')}-{os.getpid()}"
+
+
+def _maybe_write():
+    if REPORT and time.monotonic() - _last_written[0] >= TALLY_EVERY:
+        write_tally(REPORT)
+        examples = {s: c for (s, o), c in TALLY.items() if o == "examples"}
+        print(f"[fuzz tally {time.strftime('%H:%M:%S')}] examples {examples}", file=sys.stderr,
+              flush=True)
+
+
+def write_tally(folder, worker=None):
+    """Write this process's whole tally to ``folder/tally-<worker>.json`` (replacing the
+    last one written: the counts only grow)."""
+    os.makedirs(folder, exist_ok=True)
+    path = Path(folder) / f"tally-{worker or _worker()}.json"
     rows = [{"subject": s, "outcome": o, "count": c} for (s, o), c in sorted(TALLY.items())]
-    path.write_text(json.dumps(rows))
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(rows))
+    tmp.replace(path)  # never a half-written file, even when killed mid-write
+    _last_written[0] = time.monotonic()
+
+
+def tally_table(folder):
+    """Markdown table of the tallies in ``folder``: per estimator or constructor, examples
+    tried and, over all its calls (fit and the output methods), results, clear errors,
+    defects and hangs. ``python -m tests.fuzz._checks FOLDER`` prints it."""
+    total = collections.Counter()
+    for path in sorted(Path(folder).glob("tally-*.json")):
+        for row in json.loads(path.read_text()):
+            subject = row["subject"].split(" (")[0]  # "X (fit)", "X (predict)" -> "X"
+            total[subject, row["outcome"]] += row["count"]
+    subjects = sorted({s for s, _ in total})
+    lines = ["| subject | examples | results | clear errors | defects | hangs |",
+             "|---|---:|---:|---:|---:|---:|"]
+    for s in subjects:
+        lines.append(f"| {s} | " + " | ".join(str(total[s, o]) for o in (
+            "examples", "result", "clear error", "defect", "hang")) + " |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(tally_table(sys.argv[1]))

@@ -6,7 +6,8 @@
 - ``long``: at least 20,000 examples per estimator. Select it with the
   environment variable ``SKASTRO_FUZZ=long`` (works for any pytest command) or,
   when running this folder directly, ``--hypothesis-profile=long``;
-  ``SKASTRO_FUZZ_EXAMPLES`` changes its number of examples per test.
+  ``SKASTRO_FUZZ_EXAMPLES`` changes its number of examples per test, and
+  ``SKASTRO_FUZZ_SHRINK=0`` turns its shrinking off (faster long runs).
 
 Every example is also stopped after ``SKASTRO_FUZZ_TIMEOUT`` seconds (default
 120): a hang is a failure, not a stuck CI job.
@@ -20,12 +21,16 @@ _SLOW_DATA = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.larg
               HealthCheck.filter_too_much]
 
 # No shrinking in CI: a failure is reported as found (shrinking one can take minutes);
-# the long profile shrinks to a minimal example.
+# the long profile shrinks to a minimal example (unless SKASTRO_FUZZ_SHRINK=0).
 settings.register_profile("fuzz-ci", max_examples=12, deadline=None, derandomize=True,
                           suppress_health_check=_SLOW_DATA, print_blob=True,
                           phases=[Phase.explicit, Phase.reuse, Phase.generate])
+# SKASTRO_FUZZ_SHRINK=0: no shrinking in the long profile either (a long run spends its
+# time on new examples; a failure is reported as found, with its reproducing blob)
+_SHRINK = os.environ.get("SKASTRO_FUZZ_SHRINK", "1") != "0"
+_LONG_PHASES = [p for p in Phase if _SHRINK or p not in (Phase.shrink, Phase.explain)]
 settings.register_profile("long", max_examples=int(os.environ.get("SKASTRO_FUZZ_EXAMPLES", 20_000)), deadline=None,
-                          suppress_health_check=_SLOW_DATA, print_blob=True)
+                          suppress_health_check=_SLOW_DATA, print_blob=True, phases=_LONG_PHASES)
 
 _profile = os.environ.get("SKASTRO_FUZZ", "fuzz-ci")
 if settings.get_current_profile_name() not in ("fuzz-ci", "long"):
@@ -34,10 +39,11 @@ if settings.get_current_profile_name() not in ("fuzz-ci", "long"):
 
 def pytest_runtest_teardown(item):
     """With SKASTRO_FUZZ_REPORT=<folder>: write the tally of outcomes per subject there
-    (after each test, so a crashed or stopped run keeps what it counted)."""
+    after each test (``_checks`` also writes it every SKASTRO_FUZZ_TALLY_EVERY seconds
+    during one, so a crashed or stopped long run keeps what it counted). Print the
+    table with ``python -m tests.fuzz._checks <folder>``."""
     folder = os.environ.get("SKASTRO_FUZZ_REPORT")
     if folder:
         from ._checks import write_tally
 
-        os.makedirs(folder, exist_ok=True)
-        write_tally(folder, f"{os.environ.get('PYTEST_XDIST_WORKER', 'main')}-{os.getpid()}")
+        write_tally(folder)

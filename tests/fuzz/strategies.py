@@ -7,7 +7,8 @@ NaN and infinities in any column, duplicated and unsorted times, Julian-Date
 times, zero, negative, tiny (1e-300) and huge (1e300) values, rescaling by up
 to 10^±12, constant columns. Curves have 0 to 500 points; ids are odd (negative
 ints, unicode strings, mixed types, duplicates); labels mix types (``1`` and
-``"1"``); each column may be float32, int or a nullable pandas dtype. A
+``"1"``); each column may be float32, int or a nullable pandas dtype (for
+every constructor, from_arrays included). A
 ``RawCurves`` can be built into a container by each public constructor.
 """
 
@@ -54,7 +55,9 @@ class RawCurves:
         return "\n".join(lines)
 
     def _typed(self, name, array):
-        """``array`` in this column's drawn dtype (int only where every value is integral-safe)."""
+        """``array`` in this column's drawn dtype: float32, int64 (only where every value is
+        integral-safe), or a pandas nullable ``Float64``/``Int64`` array (``Int64`` becomes
+        ``Float64`` where a value is infinite), for every constructor."""
         kind = self.dtypes.get(name, "float64")
         if name in LABEL_COLUMNS or array.dtype == object:
             return array
@@ -63,6 +66,12 @@ class RawCurves:
                 return array.astype(np.float32)
         if kind == "int" and np.all(np.isfinite(array)) and np.all(np.abs(array) < 2**62):
             return np.round(array).astype(np.int64)
+        if kind in ("Float64", "Int64"):  # a pandas nullable array: NaN becomes <NA>
+            if kind == "Int64" and not np.all(np.isfinite(array) | np.isnan(array)):
+                kind = "Float64"  # Int64 holds no infinity
+            if kind == "Int64":
+                array = np.where(np.abs(array) < 2**62, np.round(array), np.nan)
+            return pd.array(np.where(np.isnan(array), None, array), dtype=kind)
         return array
 
     def _meta(self, unique_only):
@@ -83,15 +92,6 @@ class RawCurves:
             flat = np.concatenate(arrays) if arrays else np.array([])
             table[_long_name(name, self.value_kind)] = self._typed(name, flat)
         frame = pd.DataFrame(table)
-        for name, kind in self.dtypes.items():
-            column = _long_name(name, self.value_kind)
-            if kind in ("Float64", "Int64") and column in frame and name not in LABEL_COLUMNS:
-                values = frame[column].to_numpy(dtype=float)
-                if kind == "Int64" and not np.all(np.isfinite(values) | np.isnan(values)):
-                    kind = "Float64"
-                if kind == "Int64":
-                    values = np.where(np.abs(values) < 2**62, np.round(values), np.nan)
-                frame[column] = pd.array(np.where(np.isnan(values), None, values), dtype=kind)
         return frame
 
     def _keywords(self):

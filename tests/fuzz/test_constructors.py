@@ -34,6 +34,7 @@ def _well_formed(lcs, raw):
 @pytest.mark.parametrize("how", CONSTRUCTORS)
 @given(raw=raw_curves(max_objects=5, max_points=200))
 def test_constructor_on_hostile_input(how, raw):
+    _checks.count_example(how)
     words = (*raw.columns, *_checks.constructor_words(how), "mag", "flux", "err", "object_id", "table")
     lcs = _checks.run(how, lambda: raw.build(how), None, names=words, ids=raw.ids)
     if lcs is not None:

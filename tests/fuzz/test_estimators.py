@@ -80,6 +80,7 @@ def _param_names(est):
 @pytest.mark.parametrize("cls", ESTIMATORS, ids=lambda c: c.__name__)
 @given(data=st.data())
 def test_hostile_input(cls, data):
+    _checks.count_example(cls.__name__)
     X = _hostile(cls, data.draw)
     if X is None:  # the constructor refused the input clearly
         return

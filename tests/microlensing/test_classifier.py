@@ -276,3 +276,27 @@ def test_paper_preset():
     assert BranchedRNNClassifier.from_preset("viana2025", lr=1e-3, preprocessor=None).lr == 1e-3
     with pytest.raises(ValueError, match="Unknown preset"):
         BranchedRNNClassifier.from_preset("lensnet")
+
+
+def test_passthrough_drops_nonfinite_epochs_instead_of_training_on_nan(small_alerts):
+    # issue 17 fuzzing: one NaN/inf feature made every weight NaN, silently
+    prep = LensNetPreprocessor().fit(small_alerts)
+    X = prep.transform(small_alerts)
+    y = small_alerts.meta["label_binary"].to_numpy()
+    value, error = X.value.copy(), X.error.copy()
+    value[[3, 10]] = np.nan   # both in the first alert
+    error[X.offsets[1] + 1] = np.inf
+    dirty = X.with_columns(value=value, error=error)
+    clf = _clf(preprocessor="passthrough", max_epochs=2).fit(dirty, y)
+    assert clf.n_dropped_ == 3
+    assert all(torch.isfinite(p).all() for p in clf.net_.module_.parameters())
+    assert np.isfinite(clf.predict_proba(dirty)).all()
+    clean = X.select_observations(np.isfinite(value) & np.isfinite(error))
+    # the same as training on the alerts without those epochs (fit and predict)
+    ref = _clf(preprocessor="passthrough", max_epochs=2).fit(clean, y)
+    np.testing.assert_allclose(clf.predict_proba(dirty), ref.predict_proba(clean), rtol=1e-5)
+    assert _clf(preprocessor="passthrough", max_epochs=1).fit(X, y).n_dropped_ == 0
+    flagged = X.with_columns(value=np.where(X.object_index == 2, np.nan, X.value))
+    with pytest.raises(ValueError, match=f"BranchedRNNClassifier: object {X.ids[2]!r} has no "
+                                         "observation with finite"):
+        clf.predict_proba(flagged)

@@ -112,3 +112,26 @@ def test_stream_bad_input(alerts):
     t = np.array([3.0, 1.0, 2.0])
     stream.update("a", "CTIO", t, [10.0, 11.0, 12.0], 1.0, **ctx)
     assert t.tolist() == [3.0, 1.0, 2.0]        # input untouched
+
+
+def test_incremental_stream_skips_nonfinite_epochs_as_predict_proba_drops_them():
+    # issue 17: predict_proba (passthrough) drops NaN/inf epochs; the stream fed them to
+    # the LSTM state, and every later score of that alert was NaN
+    X = _causal(make_microlensing_alerts(16, n_days=6, cadence_hours=3.0, bad_value_fraction=0.0,
+                                         random_state=5))
+    clf = BranchedRNNClassifier(preprocessor="passthrough", hidden_size=5, dense_size=4,
+                                max_epochs=1, random_state=0).fit(X, X.meta["label_binary"].to_numpy())
+    value = X.value.copy()
+    o = X.offsets
+    value[[o[2] + 3, o[2] + 7]] = [np.nan, np.inf]
+    dirty = X.with_columns(value=value)
+    stream = clf.stream()
+    oid = X.meta.index[2]
+    for p in _feed(stream, dirty, 2, np.random.default_rng(1), stream.columns):
+        assert np.isfinite(p).all()
+        np.testing.assert_allclose(p, clf.predict_proba(stream.to_lightcurves([oid]))[0], atol=2e-6)
+    df = dirty[[2]].to_pandas()
+    row = df[df["site"] == df["site"].iloc[0]].iloc[0]  # an old epoch: re-reads its site
+    late = stream.update(oid, row["site"], row["time"] - 0.01, row["value"], row["error"],
+                         **{c: row[c] for c in stream.columns if c != "error"})
+    np.testing.assert_allclose(late, clf.predict_proba(stream.to_lightcurves([oid]))[0], atol=2e-6)

@@ -1,6 +1,7 @@
 """BiLSTMClassifier and its torch module (Dékány & Grebel 2020, §3.4)."""
 
 import copy
+import re
 import pickle
 
 import numpy as np
@@ -339,3 +340,25 @@ def test_preset_feeds_raw_values_and_learns():
     np.testing.assert_array_equal(seq, X["sequence"])  # the raw sequence, padding included
     np.testing.assert_array_equal(period, X["period"])  # the period in days
     assert clf.score(X, y) > 0.9
+
+
+def test_lengths_of_object_dtype_are_read_when_integer_valued(fitted):
+    # issue 17 fuzzing: lengths from a pandas object column were refused
+    import pandas as pd
+
+    clf, X, _ = fitted
+    expected = clf.predict_proba(X)
+    for length in (pd.Series(X["length"].tolist(), dtype=object).to_numpy(),
+                   pd.array(X["length"], dtype="Int64").to_numpy(dtype=object),
+                   X["length"].astype(np.float32)):
+        assert length.dtype != np.int64
+        other = SliceDict(sequence=X["sequence"], length=length, period=X["period"])
+        np.testing.assert_array_equal(clf.predict_proba(other), expected)
+    n = len(X["length"])
+    for bad, shown in ((["3"] * n, "'3'"), ([2.5] * n, "2.5"), ([pd.NA] * n, "<NA>"),
+                       ([True] * n, "True"), ([1e300] * n, "1e+300")):
+        other = SliceDict(sequence=X["sequence"], length=np.array(bad, dtype=object),
+                          period=X["period"])
+        with pytest.raises(ValueError, match=rf"BiLSTMClassifier: X\['length'\] must be {n} "
+                                             rf"integers .* values \[{re.escape(shown)}"):
+            clf.predict_proba(other)

@@ -20,7 +20,8 @@ def folded():
 def test_contract_shapes_dtypes_and_padding(folded):
     X = DualFoldSequencer().fit_transform(folded)
     assert isinstance(X, SliceDict)
-    assert set(X.keys()) == {"sequence", "length", "period"}
+    assert set(X.keys()) == {"sequence", "length", "period", "n_dropped"}
+    np.testing.assert_array_equal(X["n_dropped"], 0)
     seq, length, period = X["sequence"], X["length"], X["period"]
     n = len(folded)
     assert seq.dtype == np.float32 and seq.ndim == 3 and seq.shape[0] == n and seq.shape[2] == 4
@@ -120,3 +121,32 @@ def test_bad_inputs():
         DualFoldSequencer().fit(folded).transform(folded)
     X = DualFoldSequencer(band="r").fit(folded).transform(folded)
     assert X["sequence"].shape[0] == 3
+
+
+def test_nonfinite_epochs_are_counted_and_float32_overflow_refused(folded):
+    # issue 17 fuzzing: NaN epochs were left out silently, and a magnitude beyond the
+    # float32 range became inf in the sequences without a word
+    seq = DualFoldSequencer().fit(folded)
+    mag = folded.column("value_centered").copy()
+    o = folded.offsets
+    mag[[o[1] + 2, o[1] + 5]] = [np.nan, -np.inf]
+    mag[o[4]] = np.nan
+    dirty = folded.with_columns(value_centered=mag).with_meta(n_dropped=np.arange(len(folded)))
+    X = seq.transform(dirty)
+    expected = np.arange(len(folded))
+    expected[[1, 4]] += [2, 1]
+    np.testing.assert_array_equal(X["n_dropped"], expected)
+    clean = seq.transform(folded)
+    np.testing.assert_array_equal(clean["length"] - X["length"],
+                                  [np.count_nonzero(~np.isfinite(mag[o[i]:o[i + 1]])
+                                                    & ~folded.column("outlier")[o[i]:o[i + 1]])
+                                   for i in range(len(folded))])
+    huge = folded.column("value_centered").copy()
+    huge[o[3] + 1] = 1e300
+    with pytest.raises(ValueError, match=rf"DualFoldSequencer: column 'value_centered' of object "
+                                         rf"{folded.ids[3]!r} holds 1e\+300, beyond the float32"):
+        seq.transform(folded.with_columns(value_centered=huge))
+    period = folded.meta["period"].to_numpy().copy()
+    period[2] = 1e39
+    with pytest.raises(ValueError, match=rf"meta\['period'\] of object {folded.ids[2]!r} holds"):
+        seq.transform(folded.with_meta(period=period))

@@ -1,0 +1,60 @@
+"""The fuzz harness itself: the long profile's shrink switch and the periodic tally."""
+
+import collections
+import importlib
+import json
+
+from hypothesis import Phase, settings
+
+from . import _checks
+
+
+def test_shrink_switch_of_the_long_profile(monkeypatch):
+    from . import conftest
+
+    try:
+        monkeypatch.setenv("SKASTRO_FUZZ_SHRINK", "0")
+        importlib.reload(conftest)
+        assert Phase.shrink not in settings.get_profile("long").phases
+        assert Phase.generate in settings.get_profile("long").phases
+        monkeypatch.delenv("SKASTRO_FUZZ_SHRINK")
+        importlib.reload(conftest)
+        assert Phase.shrink in settings.get_profile("long").phases
+    finally:
+        monkeypatch.undo()
+        importlib.reload(conftest)
+
+
+def test_tally_is_written_during_a_test_and_tabulated(tmp_path, monkeypatch):
+    monkeypatch.setattr(_checks, "TALLY", collections.Counter())
+    monkeypatch.setattr(_checks, "REPORT", str(tmp_path))
+    monkeypatch.setattr(_checks, "TALLY_EVERY", 0.0)
+    for _ in range(3):
+        _checks.count_example("Est")
+    _checks.run("Est (fit)", lambda: 1, None)
+    from skastro.utils import check_lightcurves
+
+    _checks.run("Est (predict)", lambda: check_lightcurves([1.0], "Est"), None)  # a clear error
+    files = list(tmp_path.glob("tally-*.json"))
+    assert len(files) == 1  # written while the "test" ran, not only at teardown
+    rows = {(r["subject"], r["outcome"]): r["count"] for r in json.loads(files[0].read_text())}
+    assert rows == {("Est", "examples"): 3, ("Est (fit)", "result"): 1,
+                    ("Est (predict)", "clear error"): 1}
+    assert "| Est | 3 | 1 | 1 | 0 | 0 |" in _checks.tally_table(tmp_path)
+
+
+def test_unchanged_object_arrays_with_nan_are_unchanged():
+    # long run false positive: an object-dtype 'sequence' holding NaN "changed" (NaN != NaN)
+    import numpy as np
+    from skorch.helper import SliceDict
+
+    X = SliceDict(sequence=np.array([[np.nan, 1.0]], dtype=object), length=np.array([1.0]))
+    before = _checks.snapshot(X)
+    _checks.assert_unchanged(X, before)
+    X["sequence"][0, 1] = 2.0
+    try:
+        _checks.assert_unchanged(X, before)
+    except AssertionError as exc:
+        assert "key 'sequence'" in str(exc)
+    else:
+        raise AssertionError("a changed input passed")
