@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from ._batch_cli import add_batch_commands, run as run_batch
-from .reproduce import SECTIONS, Context, compare_key_figures, side_by_side
+from .reproduce import SECTIONS, Context, compare_key_figures, figure_index, side_by_side
 from .utils._progress import progress, write
 
 
@@ -43,8 +43,10 @@ def _reproduce(args):
              f"scale: {'full' if args.full else 'small'}; configuration: {config}; "
              f"random_state={args.random_state}", ""]
     # the tables go to stdout, the bar of the sections to stderr (not with --quiet)
+    modules = {}
     for name in progress(names, verbose=not args.quiet, desc="skastro reproduce", unit="section"):
         module = importlib.import_module(f"skastro.reproduce._{name}")
+        modules[name] = module
         write(f"== {module.TITLE}")
         ctx, rows, seconds = _run_section(module, args, data_dir, out_root / name, args.paper)
         table = [f"## {module.TITLE}", "", f"({seconds:.0f} s; figures in `{ctx.out_dir}`)", ""]
@@ -67,6 +69,7 @@ def _reproduce(args):
             table += _rows_table(rows)
         write("\n".join(table[2:]) + "\n")
         lines += table + [""]
+    lines += ["## Figure index", "", *figure_index(out_root, modules), ""]
     summary = out_root / "summary.md"
     summary.write_text("\n".join(lines))
     write(f"Summary written to {summary}")

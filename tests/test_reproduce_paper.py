@@ -95,3 +95,40 @@ def test_every_section_with_presets_has_cited_key_figures(name):
         # the paper's value with the section, table or figure it comes from; "n/a" where none
         assert paper == "n/a" or ("§" in paper and any(c.isdigit() for c in paper)), (metric, paper)
     assert any(paper != "n/a" for paper in key_figures.values())
+
+
+def test_summary_ends_with_a_figure_index_of_every_figure_written(stub, tmp_path):
+    stub.FIGURES = {"fig*.png": "Fig. 1: the stub's figure"}
+    assert main(["reproduce", "--sections", "stub", "data_model", "--paper", "--out", str(tmp_path),
+                 "--quiet"]) == 0
+    index = (tmp_path / "summary.md").read_text().split("## Figure index", 1)[1]
+    assert "| stub | stub/figure.png | Fig. 1: the stub's figure |" in index
+    assert "| stub | stub/defaults/figure.png | Fig. 1: the stub's figure |" in index
+    assert "| data_model | data_model/simulated_light_curves.png | none:" in index
+    (tmp_path / "stub" / "extra.png").write_bytes(b"png")  # a figure no pattern names is still listed
+    from skastro.reproduce import figure_index
+
+    assert "| stub | stub/extra.png | none: skastro's own figure |" in figure_index(tmp_path, {"stub": stub})
+
+
+@pytest.mark.parametrize("name", SECTIONS)
+def test_every_section_names_the_paper_figure_of_each_file_it_writes(name):
+    """The file names a section saves (read from its source) each match one of its FIGURES."""
+    import fnmatch
+    import inspect
+    import re
+
+    module = importlib.import_module(f"skastro.reproduce._{name}")
+    sources = inspect.getsource(module)
+    if name == "periodic":  # the BiLSTM study's figures are saved by the experiment it runs
+        sources += inspect.getsource(importlib.import_module("skastro.experiments._rrab"))
+    saved = set(re.findall(r'"([\w{}]+\.png)"', sources))
+    assert saved
+
+    def named(file, pattern):  # f-string fields ({tag}) stand for any text, as "*" does
+        as_regex = re.escape(re.sub(r"\{[^}]*\}", "@", file)).replace("@", ".+")
+        return (fnmatch.fnmatch(re.sub(r"\{[^}]*\}", "a", file), pattern)
+                or re.fullmatch(as_regex, pattern.replace("*", "a")) is not None)
+
+    unnamed = [f for f in saved if not any(named(f, p) for p in module.FIGURES)]
+    assert unnamed == []

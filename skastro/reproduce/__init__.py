@@ -11,6 +11,7 @@ none) and records each one's value of the run with :meth:`Context.key`.
 and with skastro's defaults, and prints :func:`side_by_side` of the two.
 """
 
+import fnmatch
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -82,6 +83,33 @@ def compare_key_figures(key_figures, preset_keys, default_keys):
         raise ValueError(f"key figures {unknown} recorded but not in KEY_FIGURES {list(key_figures)}")
     return [(metric, paper, str(preset_keys.get(metric, NOT_RUN)), str(default_keys.get(metric, NOT_RUN)))
             for metric, paper in key_figures.items()]
+
+
+def figure_index(out_root, sections):
+    """Markdown lines: every figure under ``out_root``, by section, with its paper figure.
+
+    Parameters
+    ----------
+    out_root : Path
+        The output folder of ``skastro reproduce`` (one subfolder per section).
+    sections : dict
+        Section name -> its module, for the sections that ran; a module may map
+        file-name patterns (``fnmatch``) to the paper figure they reproduce in ``FIGURES``.
+
+    Returns
+    -------
+    list of str
+        A table: section | file (relative to ``out_root``) | paper figure. A figure that
+        no pattern names is listed as skastro's own, so none goes unindexed.
+    """
+    lines = ["| section | file | paper figure |", "|---|---|---|"]
+    for name, module in sections.items():
+        patterns = getattr(module, "FIGURES", {})
+        for path in sorted((out_root / name).rglob("*.png")):
+            figure = next((label for pattern, label in patterns.items()
+                           if fnmatch.fnmatch(path.name, pattern)), "none: skastro's own figure")
+            lines.append(f"| {name} | {path.relative_to(out_root).as_posix()} | {figure} |")
+    return lines
 
 
 def side_by_side(rows):

@@ -13,6 +13,9 @@ from . import Row
 
 TITLE = "Data model: a simulated VVV-like survey sample in LightCurves"
 
+# the paper figure each written figure reproduces (see skastro.reproduce.figure_index)
+FIGURES = {"simulated_light_curves.png": "none: example simulated light curves"}
+
 
 def run(ctx):
     n = 20000 if ctx.full else 2000

@@ -22,6 +22,15 @@ from . import Row
 
 TITLE = "Follow-up: spectra chosen by expected information gain (Astudillo et al. 2020)"
 
+# the paper figure each written figure reproduces (see skastro.reproduce.figure_index)
+FIGURES = {
+    "method_fig2.png": "Fig. 2: the six steps of the method",
+    "strategies_*_all.png": "Figs. 3, 4 and 6: strategies against the budget s",
+    "strategies_*_first20pct.png": "Figs. 3, 4 and 6: the first 20 % of the budget",
+    "gtp_vs_uncertainty_*.png": "Fig. 5: GTP gain against the uncertainty H_s",
+    "vae_fig7.png": "Fig. 7: the VAE and one decoded spectrum",
+}
+
 OURS = ("ig+dy", "entropy+dy")
 BASELINES = ("random", "entropy")
 # Astudillo et al. (2020) on CSS at s = 5 %: panel column -> strategy -> value.

@@ -8,6 +8,16 @@ from . import Row
 
 TITLE = "LensNet: branched-RNN vetting of multi-site microlensing alerts (Viaña et al. 2025)"
 
+# the paper figure each written figure reproduces (see skastro.reproduce.figure_index)
+FIGURES = {
+    "lensnet_fig7_crops.png": "Fig. 7: crops of one alert",
+    "lensnet_fig9_learning_binary.png": "Fig. 9: per-class learning curves, binary",
+    "lensnet_fig10_learning_3class.png": "Fig. 10: per-class learning curves, 3-class",
+    "lensnet_fig11_visibility.png": "Fig. 11: accuracy against the visible part of the alert",
+    "lensnet_fig12_threshold.png": "Fig. 12: accuracy against the threshold",
+    "lensnet_fig13_confusion.png": "Fig. 13: confusion matrices",
+}
+
 # The side-by-side table of ``--paper`` (metric -> Viaña et al. 2025's value).
 KEY_BALANCED = "binary mean accuracy @ balanced threshold (test alerts)"
 KEY_PURITY = '"No" / "Yes/Maybe" accuracy @ purity threshold'

@@ -18,6 +18,17 @@ from . import Row
 
 TITLE = "Novelty: dm-dt likelihood scores vs KDE and Isolation Forest (Soraisam et al. 2020)"
 
+# the paper figure each written figure reproduces (see skastro.reproduce.figure_index)
+FIGURES = {
+    "population_fig1.png": "Fig. 1: points per source and magnitude range per band (simulated)",
+    "real_fig1.png": "Fig. 1: points per source and magnitude range per band (Stripe 82, ZTF)",
+    "dmdt_maps_*.png": "Fig. 4: p_f(dm|dt) per passband",
+    "population_fig5.png": "Fig. 5: score distributions of the unlabelled sources, P-all and P-labelled",
+    "population_fig6.png": "Fig. 6: scores of the labelled sources by label",
+    "population_fig7.png": "Fig. 7: (g-i) against i, final sample marked",
+    "roc_*.png": "Fig. 10: ROC curves of the injected transients",
+}
+
 _STYLE = {"iforest": "-", "ind": ":", "kde": "--"}
 _LABEL_COLOURS = ["C0", "C2", "C3", "C4", "C5", "C6", "C8", "C9"]  # C1: the population
 _COLOUR = {"IND": "C0", "IND-z": "C3", "KDE": "C1", "iForest": "C2", "iForest-summary": "C7"}

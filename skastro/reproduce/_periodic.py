@@ -22,6 +22,17 @@ from . import Row
 
 TITLE = "Dékány & Grebel 2020: period folding and the RRab classifier"
 
+# the paper figure each written figure reproduces (see skastro.reproduce.figure_index)
+FIGURES = {
+    "periodic_fig2_regression.png": "Fig. 2: rejected, kept and binned measurements with the fit",
+    "periodic_fig3_eclipsing_binary.png": "Fig. 3: an eclipsing binary folded at P and 2P",
+    "bilstm_fig6_learning_curves.png": "Fig. 6: learning curves",
+    "bilstm_fig7_cumulative_snr.png": "Fig. 7: cumulative S/N distributions",
+    "bilstm_fig8_roc_pr.png": "Fig. 8: ROC and precision-recall curves",
+    "periodic_fig9_period_differences.png": "Fig. 9: period differences of the selected RRab",
+    "periodic_fig10_binaries_called_rrab.png": "Fig. 10: binaries most often called RRab",
+}
+
 
 # the folder configuration of the folding rows (see _folding)
 PRESET = "PeriodFolder.from_preset('dekany2020')"
