@@ -156,16 +156,11 @@ def check_lightcurves(X, estimator, columns=(), value_kind=None, *, errors="requ
         raise ValueError(
             f"{name} expects value_kind={value_kind!r} light curves; got {X.value_kind!r}."
         )
-    X = _drop_nonfinite(X, name, [*values, *uncertainties])
+    X = check_finite(X, name, [*values, *uncertainties])
     for column in uncertainties:
         _refuse_zero(X, name, column)
     _warn_jd(X, name)
     return X
-
-
-def _drop_nonfinite(X, name, used):
-    """Drop observations with a NaN or inf in a ``used`` column; count them in meta."""
-    return check_finite(X, name, used)
 
 
 def check_finite(X, estimator, columns, *, drop=True):
