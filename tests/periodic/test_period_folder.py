@@ -707,12 +707,14 @@ def test_periodogram_is_the_searched_one(kw):
         assert freq[0] == pytest.approx(1 / 10.0) and freq[-1] <= 1 / 0.1
 
 
-def _nightly_rrab(n_stars, n_epochs=45, seed=0):
+def _nightly_rrab(n_stars, n_epochs=45, seed=0, n_bright=0):
     """Skewed RRab-like curves observed once a night at the same hour angle (three
-    90-night seasons a year apart, as SDSS Stripe 82): strong sidereal-day aliases."""
+    90-night seasons a year apart, as SDSS Stripe 82): strong sidereal-day aliases.
+    0.02 mag noise; ``n_bright`` measurements per star quote an error five times too
+    small (0.004 mag), as SDSS's bright ones do."""
     rng = np.random.default_rng(seed)
     seasons = np.r_[0:90, 365:455, 730:820, 1095:1185]
-    times, values, periods = [], [], []
+    times, values, errors, periods = [], [], [], []
     for _ in range(n_stars):
         p = rng.uniform(0.45, 0.7)
         nights = np.sort(rng.choice(seasons, n_epochs, replace=False))
@@ -720,10 +722,13 @@ def _nightly_rrab(n_stars, n_epochs=45, seed=0):
         ph = 2 * np.pi * t / p
         m = 17 + sum(a * np.sin(k * ph + 0.7 * k)
                      for k, a in enumerate((0.35, 0.17, 0.11, 0.07, 0.04), start=1))
+        e = np.full(n_epochs, 0.02)
+        if n_bright:
+            e[rng.choice(n_epochs, n_bright, replace=False)] = 0.004
         times.append(t)
         values.append(m + rng.normal(0, 0.02, n_epochs))
+        errors.append(e)
         periods.append(p)
-    errors = [np.full(n_epochs, 0.02)] * n_stars
     return LightCurves.from_arrays(times, values, errors), np.array(periods)
 
 
@@ -746,28 +751,6 @@ def test_daily_aliases_are_checked_on_nightly_sampling():
     assert np.mean(np.abs(no_alias - true) / true < 1e-3) < 0.9
 
 
-def _nightly_rrab_bright_errors(n_stars, n_bright=15, n_epochs=45, seed=1):
-    """As :func:`_nightly_rrab` (0.02 mag noise), but a third of the measurements
-    quote an error five times too small (0.004 mag), as SDSS's bright ones do."""
-    rng = np.random.default_rng(seed)
-    seasons = np.r_[0:90, 365:455, 730:820, 1095:1185]
-    times, values, errors, periods = [], [], [], []
-    for _ in range(n_stars):
-        p = rng.uniform(0.45, 0.7)
-        nights = np.sort(rng.choice(seasons, n_epochs, replace=False))
-        t = 51000 + nights * SIDEREAL_DAY + rng.normal(0, 0.02, n_epochs)
-        ph = 2 * np.pi * t / p
-        m = 17 + sum(a * np.sin(k * ph + 0.7 * k)
-                     for k, a in enumerate((0.35, 0.17, 0.11, 0.07, 0.04), start=1))
-        e = np.full(n_epochs, 0.02)
-        e[rng.choice(n_epochs, n_bright, replace=False)] = 0.004
-        times.append(t)
-        values.append(m + rng.normal(0, 0.02, n_epochs))
-        errors.append(e)
-        periods.append(p)
-    return LightCurves.from_arrays(times, values, errors), np.array(periods)
-
-
 def test_alias_check_allows_for_under_quoted_errors():
     # The alias check compares the true period with its daily aliases by the BIC of the
     # Fourier fit. Trusting the quoted errors, the third of the points whose errors are
@@ -775,7 +758,7 @@ def test_alias_check_allows_for_under_quoted_errors():
     # stars); the BIC that also weighs noise models with an error floor or equal weights
     # keeps the true period. n_peaks=10: the true period is among the candidates, so
     # what is tested is the comparison, not the search.
-    lcs, true = _nightly_rrab_bright_errors(40)
+    lcs, true = _nightly_rrab(40, seed=1, n_bright=15)
     folder = PeriodFolder(period_range=(0.2, 2.0), n_peaks=10, random_state=0)
     found = folder.fit_transform(lcs).meta["period"].to_numpy()
     assert np.mean(np.abs(found - true) / true < 1e-3) >= 0.925
