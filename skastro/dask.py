@@ -33,16 +33,11 @@ __all__ = ["read_partitions", "from_lightcurves", "map_estimator", "partial_fit_
 METHODS = ("transform", "predict", "predict_proba", "score_samples", "decision_function")
 
 #: Dask settings for the worker processes of a cluster that runs skastro; set them
-#: (``dask.config.set(WORKER_CONFIG)``) before the cluster starts. Dask's nanny sets
-#: ``MALLOC_TRIM_THRESHOLD_``, which also turns off glibc's adaptive mmap threshold:
-#: then every large numpy temporary is a fresh ``mmap``, faulted in page by page, and
-#: a dm-dt ``partial_fit`` of a 10^4-curve partition ran 1.5x slower on a worker than
-#: in process. Unsetting it restores glibc's default (freed memory is kept for reuse
-#: rather than returned at once). Single-threaded workers also run numba on one thread.
-WORKER_CONFIG = {
-    "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
-    "distributed.nanny.pre-spawn-environ.NUMBA_NUM_THREADS": 1,
-}
+#: (``dask.config.set(WORKER_CONFIG)``) before the cluster starts: a single-threaded
+#: worker runs numba (the dm-dt kernels) on one thread too, as Dask already sets for
+#: OpenMP and BLAS. The "Scaling out" guide says why Dask's ``MALLOC_TRIM_THRESHOLD_``
+#: is kept although unsetting it is faster.
+WORKER_CONFIG = {"distributed.nanny.pre-spawn-environ.NUMBA_NUM_THREADS": 1}
 
 
 def read_partitions(path):
