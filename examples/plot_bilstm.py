@@ -3,9 +3,10 @@ Classify RR Lyrae with a bidirectional LSTM on dual-folded light curves
 =======================================================================
 
 The RRab classifier of Dékány & Grebel (2020) as one scikit-learn pipeline:
-:class:`~skastro.PeriodFolder` finds each period and folds the light curve,
-:class:`~skastro.periodic.DualFoldSequencer` turns it into a sequence folded at
-P and at 2P, and :class:`~skastro.periodic.BiLSTMClassifier` reads it. Here on
+:class:`~skastro.PeriodFolder` (with the paper's settings) finds each period
+and folds the light curve, :class:`~skastro.periodic.DualFoldSequencer` turns
+it into a sequence folded at P and at 2P, and
+:class:`~skastro.periodic.BiLSTMClassifier` reads it. Here on
 400 simulated VVV-like light curves (RRab against the other periodic
 classes) with a much smaller network and far fewer epochs than the paper's,
 so that it trains in seconds on one core.
@@ -24,7 +25,7 @@ lcs = make_periodic_variables(400, random_state=0)
 y = np.where(lcs.meta["label"] == "RRab", "RRab", "other")
 train, test = train_test_split(np.arange(len(y)), test_size=0.3, stratify=y, random_state=0)
 model = make_pipeline(
-    PeriodFolder(random_state=0),
+    PeriodFolder.from_preset("dekany2020", random_state=0),  # the paper's search: 5x faster here
     DualFoldSequencer(max_length=60),
     BiLSTMClassifier(hidden_sizes=(16, 8), dense_size=16, lr=0.005, batch_size=32,
                      max_epochs=40, validation_fraction=0.15, n_jobs=1, random_state=0),
