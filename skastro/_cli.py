@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from ._batch_cli import add_batch_commands, run as run_batch
-from .reproduce import SECTIONS, Context, compare_key_figures, figure_index, side_by_side
+from .reproduce import SECTIONS, Context, compare_key_figures, figure_index, markdown_table, side_by_side
 from .utils._progress import progress, write
 
 
@@ -22,8 +22,8 @@ def _run_section(module, args, data_dir, out_dir, paper):
 
 
 def _rows_table(rows):
-    return (["| quantity | skastro | paper | note |", "|---|---|---|---|"]
-            + [f"| {r.quantity} | {r.ours} | {r.paper} | {r.note} |" for r in rows])
+    return markdown_table(("quantity", "skastro", "paper", "note"),
+                          [(r.quantity, r.ours, r.paper, r.note) for r in rows])
 
 
 def _reproduce(args):
@@ -49,7 +49,6 @@ def _reproduce(args):
         modules[name] = module
         write(f"== {module.TITLE}")
         ctx, rows, seconds = _run_section(module, args, data_dir, out_root / name, args.paper)
-        table = [f"## {module.TITLE}", "", f"({seconds:.0f} s; figures in `{ctx.out_dir}`)", ""]
         key_figures = getattr(module, "KEY_FIGURES", None)
         if args.paper and key_figures:
             # the second configuration only with --paper: the default run stays one pass;
@@ -58,15 +57,15 @@ def _reproduce(args):
                 write("  again with skastro's defaults, for the side-by-side table")
             base, base_rows, base_seconds = _run_section(module, args, data_dir, ctx.out_dir / "defaults",
                                                          paper=False)
-            table = [f"## {module.TITLE}", "",
-                     f"(paper presets {seconds:.0f} s, figures in `{ctx.out_dir}`; skastro defaults "
-                     f"{base_seconds:.0f} s, figures in `{base.out_dir}`)", "",
-                     "### Key figures: the paper, its preset, skastro's defaults", "",
-                     *side_by_side(compare_key_figures(key_figures, ctx.keys, base.keys)), "",
-                     "### Every row, paper presets", "", *_rows_table(rows), "",
-                     "### Every row, skastro defaults", "", *_rows_table(base_rows)]
+            timing = (f"(paper presets {seconds:.0f} s, figures in `{ctx.out_dir}`; skastro defaults "
+                      f"{base_seconds:.0f} s, figures in `{base.out_dir}`)")
+            body = ["### Key figures: the paper, its preset, skastro's defaults", "",
+                    *side_by_side(compare_key_figures(key_figures, ctx.keys, base.keys)), "",
+                    "### Every row, paper presets", "", *_rows_table(rows), "",
+                    "### Every row, skastro defaults", "", *_rows_table(base_rows)]
         else:
-            table += _rows_table(rows)
+            timing, body = f"({seconds:.0f} s; figures in `{ctx.out_dir}`)", _rows_table(rows)
+        table = [f"## {module.TITLE}", "", timing, "", *body]
         write("\n".join(table[2:]) + "\n")
         lines += table + [""]
     lines += ["## Figure index", "", *figure_index(out_root, modules), ""]

@@ -102,14 +102,14 @@ def figure_index(out_root, sections):
         A table: section | file (relative to ``out_root``) | paper figure. A figure that
         no pattern names is listed as skastro's own, so none goes unindexed.
     """
-    lines = ["| section | file | paper figure |", "|---|---|---|"]
+    rows = []
     for name, module in sections.items():
         patterns = getattr(module, "FIGURES", {})
         for path in sorted((out_root / name).rglob("*.png")):
             figure = next((label for pattern, label in patterns.items()
                            if fnmatch.fnmatch(path.name, pattern)), "none: skastro's own figure")
-            lines.append(f"| {name} | {path.relative_to(out_root).as_posix()} | {figure} |")
-    return lines
+            rows.append((name, path.relative_to(out_root).as_posix(), figure))
+    return markdown_table(("section", "file", "paper figure"), rows)
 
 
 def side_by_side(rows):
@@ -117,6 +117,11 @@ def side_by_side(rows):
 
     ``rows``: tuples (metric, paper, preset, default), e.g. from :func:`compare_key_figures`.
     """
-    lines = ["| metric | paper's reported value | paper preset (this run) | skastro defaults (this run) |",
-             "|---|---|---|---|"]
-    return lines + [f"| {metric} | {paper} | {preset} | {default} |" for metric, paper, preset, default in rows]
+    return markdown_table(("metric", "paper's reported value", "paper preset (this run)",
+                           "skastro defaults (this run)"), rows)
+
+
+def markdown_table(header, rows):
+    """Markdown lines of a table with ``header`` (cell texts) and ``rows`` (tuples of cells)."""
+    return [f"| {' | '.join(header)} |", "|" + "---|" * len(header),
+            *(f"| {' | '.join(map(str, row))} |" for row in rows)]

@@ -433,30 +433,29 @@ def _classifier(ctx, scale=None):
     cv = "CV on the training part" if ctx.paper else "CV"
     note = (f"{s['n_folded_ok']} simulated curves, {s['n_splits']}-fold {cv}, {s['max_epochs']} epochs, "
             f"lr {s['lr']}, batch {s['batch_size']} (paper: 38,252 curves, 300 epochs)")
-    ctx.key(KEY_CV_F1, f"{net['snr>60']['f1']:.3f}")
-    ctx.key(KEY_CV_APR, " / ".join(f"{net['snr>60'][k]:.3f}" for k in ("accuracy", "precision", "recall")))
-    ctx.key(KEY_AUC, f"{net['roc_auc_snr>60']:.3f} / {net['ap_snr>60']:.3f}")
-    ctx.key(KEY_RF, f"{rf['snr>60']['f1']:.3f}")
-    ctx.key(KEY_EB, f"{net['eb_called_rrab']:.3f} / {ablation['eb_called_rrab']:.3f}")
-    ctx.key(KEY_TEST, "no test set (defaults: CV over every curve)")
-    ctx.key(KEY_CLEANING, "not run (defaults)")
+    # each figure formatted once, for its row and its key figure
+    f1, rf_f1 = f"{net['snr>60']['f1']:.3f}", f"{rf['snr>60']['f1']:.3f}"
+    apr = " / ".join(f"{net['snr>60'][k]:.3f}" for k in ("accuracy", "precision", "recall"))
+    auc = f"{net['roc_auc_snr>60']:.3f} / {net['ap_snr>60']:.3f}"
+    eb = f"{net['eb_called_rrab']:.3f} / {ablation['eb_called_rrab']:.3f}"
+    for key, value in ((KEY_CV_F1, f1), (KEY_CV_APR, apr), (KEY_AUC, auc), (KEY_RF, rf_f1), (KEY_EB, eb),
+                       (KEY_TEST, "no test set (defaults: CV over every curve)"),
+                       (KEY_CLEANING, "not run (defaults)")):
+        ctx.key(key, value)
     rows = [
-        Row(f"BiLSTM RRab-vs-rest F1, S/N > 60 ({cv}) [{config}]", f"{net['snr>60']['f1']:.3f}", "0.988", note),
-        Row(f"BiLSTM accuracy / precision / recall, S/N > 60 ({cv}) [{config}]",
-            f"{net['snr>60']['accuracy']:.3f} / {net['snr>60']['precision']:.3f} / {net['snr>60']['recall']:.3f}",
-            "0.990 / 0.985 / 0.992"),
+        Row(f"BiLSTM RRab-vs-rest F1, S/N > 60 ({cv}) [{config}]", f1, "0.988", note),
+        Row(f"BiLSTM accuracy / precision / recall, S/N > 60 ({cv}) [{config}]", apr, "0.990 / 0.985 / 0.992"),
         Row(f"random forest on PeriodFolder features F1, S/N > 60 (same folds) [{config}]",
-            f"{rf['snr>60']['f1']:.3f}", "below the RNN", "baseline"),
-        Row(f"BiLSTM ROC AUC / average precision, S/N > 60 ({cv}) [{config}]",
-            f"{net['roc_auc_snr>60']:.3f} / {net['ap_snr>60']:.3f}", "0.996 / 0.999 (test set)"),
+            rf_f1, "below the RNN", "baseline"),
+        Row(f"BiLSTM ROC AUC / average precision, S/N > 60 ({cv}) [{config}]", auc, "0.996 / 0.999 (test set)"),
         Row(f"eclipsing binaries (EC+ESD) called RRab: with 2P fold / P only ({cv}) [{config}]",
-            f"{net['eb_called_rrab']:.3f} / {ablation['eb_called_rrab']:.3f}", "2P fold removes the confusion",
-            f"P-only F1 (S/N > 60) {ablation['snr>60']['f1']:.3f}"),
+            eb, "2P fold removes the confusion", f"P-only F1 (S/N > 60) {ablation['snr>60']['f1']:.3f}"),
     ]
     if ctx.paper:
         t, c = result["test"], result["cleaning"]
         tn, trf = t["BiLSTM P+2P"], t["RF features"]
-        ctx.key(KEY_TEST, " / ".join(f"{tn['snr>60'][k]:.3f}" for k in ("accuracy", "precision", "recall", "f1")))
+        test_scores = " / ".join(f"{tn['snr>60'][k]:.3f}" for k in ("accuracy", "precision", "recall", "f1"))
+        ctx.key(KEY_TEST, test_scores)
         ctx.key(KEY_CLEANING, f"{c['n_removed']} removed in {c['n_iter']} rounds "
                               f"({c['planted_removed']} of {c['n_planted']} planted wrong labels)")
         rows += [
@@ -467,7 +466,7 @@ def _classifier(ctx, scale=None):
                 f"correct labels removed: {c['correct_labels_removed_by_class'] or 'none'}"),
             Row(f"final BiLSTM on the held-out test set, S/N > 60: accuracy / precision / recall / F1 "
                 f"[{config}]",
-                " / ".join(f"{tn['snr>60'][k]:.3f}" for k in ("accuracy", "precision", "recall", "f1")),
+                test_scores,
                 "0.983 / 0.986 / 0.992 / 0.989 (§3.5, Table 2, test)",
                 f"{s['n_test']} test curves ({tn['snr>60']['n']} at S/N > 60), refit on "
                 f"{s['n_train_kept']} cleaned training curves"),
