@@ -19,6 +19,8 @@ once on padded ``(G, L)`` arrays with batched normal equations;
 ``numpy.linalg.lstsq`` that it is tested against.
 """
 
+import functools
+
 import numpy as np
 
 __all__ = [
@@ -91,23 +93,109 @@ def _masked_system(M, b, order, p):
     return M, np.where(use, b, 0.0)
 
 
+def _harmonics(t, omega, n):
+    """The harmonics ``cos(m x)``, ``sin(m x)``, ``m = 0..n``, of ``x = omega t``.
+
+    By the angle-addition recurrence of :func:`design_matrix` (bit for bit the
+    same values). Its rounding error grows about linearly with ``m``: at most
+    ~2e-15 at ``m = 20`` against ``cos``/``sin`` of the same ``x`` in extended
+    precision, while ``cos(m * x)`` in doubles would be off by ~1e-9 for
+    ``x ~ 1e6`` (MJD times), ``m * x`` being rounded
+    (``tests/periodic/test_fourier_gram.py``).
+
+    Parameters
+    ----------
+    t : ndarray of shape (G, L)
+    omega : ndarray of shape (G,)
+    n : int
+
+    Returns
+    -------
+    H : ndarray of shape (G, 2 n + 2, L)
+        ``H[:, 2 m] = cos(m x)``, ``H[:, 2 m + 1] = sin(m x)`` (``sin 0 = 0``).
+    """
+    x = np.asarray(omega, dtype=np.float64)[:, None] * np.asarray(t, dtype=np.float64)
+    H = np.empty((x.shape[0], 2 * n + 2, x.shape[1]))
+    H[:, 0], H[:, 1] = 1.0, 0.0
+    if n:
+        c1, s1 = np.cos(x), np.sin(x)
+        H[:, 2], H[:, 3] = c1, s1
+        tmp = np.empty_like(x)
+        for m in range(2, n + 1):
+            # real arithmetic, written in place: numpy's complex multiply may fuse
+            # multiply-adds on contiguous data, and the bits would depend on the layout
+            c, s, c_new, s_new = H[:, 2 * m - 2], H[:, 2 * m - 1], H[:, 2 * m], H[:, 2 * m + 1]
+            np.multiply(c, c1, out=c_new)
+            c_new -= np.multiply(s, s1, out=tmp)
+            np.multiply(s, c1, out=s_new)
+            s_new += np.multiply(c, s1, out=tmp)
+    return H
+
+
+@functools.lru_cache(maxsize=None)
+def _product_index(order):
+    """Where the products of two design columns sit among the trig sums.
+
+    With ``x = omega t``, ``cos jx cos kx = [cos (j-k)x + cos (j+k)x] / 2``,
+    ``sin jx sin kx = [cos (j-k)x - cos (j+k)x] / 2`` and
+    ``cos jx sin kx = [sin (j+k)x + sin (k-j)x] / 2``, so every entry of
+    ``A' W A`` is half a signed sum of two of the weighted trig sums
+    ``C_m = sum w cos mx``, ``S_m = sum w sin mx``, ``m <= 2 order``
+    (VanderPlas & Ivezic 2015; astropy's ``fastchi2``), laid out as
+    :func:`_harmonics` (``C_m`` at ``2 m``, ``S_m`` at ``2 m + 1``).
+
+    Returns
+    -------
+    first, sign_first, second, sign_second : ndarray of shape (p, p)
+        ``M[i, j] = (sign_first * sums[first] + sign_second * sums[second]) / 2``.
+    cols : ndarray of shape (p,)
+        The trig sums that are the design columns (``b = sums_y[cols]``).
+    """
+    p = 2 * order + 1
+    k = np.r_[0, np.repeat(np.arange(1, order + 1), 2)]   # harmonic of each column
+    is_sin = np.r_[False, np.tile([False, True], order)]
+    j, k = k[:, None], k[None, :]
+    si, sk = is_sin[:, None], is_sin[None, :]
+    diff, add = np.abs(j - k), j + k
+    first = np.where(si == sk, 2 * diff, 2 * add + 1)
+    sign_first = np.ones((p, p))
+    second = np.where(si == sk, 2 * add, 2 * diff + 1)
+    # sin-sin: minus the sum harmonic; cos j sin k: sin (k - j)x = sign(k - j) S_|k-j|
+    sign_second = np.where(si & sk, -1.0,
+                           np.where(si == sk, 1.0, np.sign(np.where(sk, k - j, j - k))))
+    cols = np.r_[0, np.arange(2, p + 1)]
+    return first, sign_first, second, sign_second.astype(np.float64), cols
+
+
 # the normal equations and predictions run over blocks of measurements of at most this
-# many design elements (16 MiB), so their temporaries are bounded
-_GRAM_BLOCK = 1 << 21
-# the design matrix is kept whole up to this many elements (64 MiB); a larger one (a huge
-# light curve) is recomputed block by block where it is used: a fixed working set instead
-# of (measurements x 2K+1) doubles, for a few more sines and cosines
+# many design elements (measurements x (2K + 1)); the harmonics of a block are twice as
+# many doubles (16 MiB), so the temporaries are bounded
+_GRAM_BLOCK = 1 << 20
+# the harmonics are kept whole up to this many doubles (64 MiB); larger ones (a huge
+# light curve) are recomputed block by block where they are used: a fixed working set
+# instead of (measurements x 2 (2K+1)) doubles, for a few more sines and cosines
 _DESIGN_CACHE = 1 << 23
 
 
 class Design:
-    """The design matrix (:func:`design_matrix`) of ``(G, L)`` times, by blocks of measurements.
+    """A truncated Fourier series of order ``order`` at ``(G, L)`` times: its normal
+    equations (:func:`_gram`) and predictions, by blocks of measurements.
+
+    It holds the harmonics ``0..2 order`` (:func:`_harmonics`), not the design
+    matrix (:func:`design_matrix`, its columns ``cos kx``, ``sin kx``,
+    ``k <= order``, being among them): ``A' W A`` is a sum of those harmonics
+    (:func:`_product_index`).
 
     Parameters
     ----------
     t : ndarray of shape (G, L)
     omega : ndarray of shape (G,)
     order : int
+
+    Attributes
+    ----------
+    A : ndarray of shape (G, 4 order + 2, L) or None
+        The harmonics, None where they are recomputed block by block.
     """
 
     def __init__(self, t, omega, order):
@@ -118,36 +206,66 @@ class Design:
         p = 2 * order + 1
         self.shape = (G, L, p)
         self.step = max(1, _GRAM_BLOCK // max(G * p, 1))
-        self.A = design_matrix(self.t, self.omega, order) if G * L * p <= _DESIGN_CACHE else None
+        self.A = _harmonics(self.t, self.omega, 2 * order) if G * L * 2 * p <= _DESIGN_CACHE \
+            else None
 
     def blocks(self):
-        """Yield ``(slice, A[:, slice])`` over the measurements."""
+        """Yield ``(slice, harmonics[:, :, slice])`` over the measurements."""
         for lo in range(0, self.shape[1], self.step):
             sl = slice(lo, lo + self.step)
-            a = self.A[:, sl] if self.A is not None else design_matrix(self.t[:, sl],
-                                                                        self.omega, self.order)
-            yield sl, a
+            h = self.A[:, :, sl] if self.A is not None else _harmonics(self.t[:, sl], self.omega,
+                                                                        2 * self.order)
+            yield sl, h
 
     def predict(self, coef):
         """The model ``A @ coef`` of every row, shape ``(G, L)``."""
-        if self.A is not None:
-            return np.matmul(self.A, coef[..., None])[..., 0]
-        out = np.empty(self.shape[:2])
-        for sl, a in self.blocks():
-            out[:, sl] = np.matmul(a, coef[..., None])[..., 0]
+        G, L, p = self.shape
+        # coefficients in the layout of the harmonics (0 for sin 0x)
+        c = np.zeros((G, 1, p + 1))
+        c[:, 0, 0], c[:, 0, 2:] = coef[:, 0], coef[:, 1:]
+        out = np.empty((G, L))
+        for sl, h in self.blocks():
+            out[:, sl] = np.matmul(c, h[:, :p + 1])[:, 0]
         return out
 
 
-def _gram(D, y, w):
-    """Normal equations ``M = A' W A`` and ``b = A' W y`` of every row (a :class:`Design`,
-    ``(G, L)`` values and weights), summed over blocks of measurements."""
+def _gram(D, y, w, fold=None, n_folds=0):
+    """Normal equations ``M = A' W A`` and ``b = A' W y`` of every row, from trig sums.
+
+    Parameters
+    ----------
+    D : Design
+    y : ndarray of shape (G, L) or (G, R, L)
+    w : ndarray of shape (G, L) or (G, R, L)
+        Weights; ``(G, R, L)``: ``R`` weightings (and values) at once.
+    fold, n_folds : ndarray of int of shape (G, L), int
+        If given, the normal equations of the measurements of each fold
+        ``0..n_folds - 1`` separately (the weightings ``w * (fold == f)``).
+
+    Returns
+    -------
+    M : ndarray of shape (G, p, p), or (G, R, p, p) (``R = n_folds`` with ``fold``)
+    b : ndarray of shape (G, p), or (G, R, p)
+    """
     G, L, p = D.shape
-    M, b = np.zeros((G, p, p)), np.zeros((G, p))
-    for sl, a in D.blocks():
-        aw = a * w[:, sl, None]
-        M += np.matmul(aw.transpose(0, 2, 1), a)
-        b += np.einsum("glp,gl->gp", aw, y[:, sl])
-    return M, b
+    stacked = fold is not None or w.ndim == 3
+    R = n_folds if fold is not None else (w.shape[1] if w.ndim == 3 else 1)
+    sums = np.zeros((G, R, 2 * p))        # C_m, S_m, m <= 2K: sum w cos mx, sum w sin mx
+    sums_y = np.zeros((G, R, p + 1))      # sum w y cos kx, sum w y sin kx, k <= K
+    for sl, h in D.blocks():
+        wb = w[..., sl]
+        if fold is not None:  # one pass for all folds: weights of each fold's measurements
+            wb = np.where(fold[:, None, sl] == np.arange(n_folds)[:, None], wb[:, None, :], 0.0)
+        elif wb.ndim == 2:
+            wb = wb[:, None, :]
+        yb = y[..., sl]
+        wyb = wb * (yb if yb.ndim == 3 else yb[:, None, :])
+        sums += np.matmul(wb, h.transpose(0, 2, 1))
+        sums_y += np.matmul(wyb, h[:, :p + 1].transpose(0, 2, 1))
+    first, sign_first, second, sign_second, cols = _product_index(D.order)
+    M = 0.5 * (sign_first * sums[..., first] + sign_second * sums[..., second])
+    b = sums_y[..., cols]
+    return (M, b) if stacked else (M[:, 0], b[:, 0])
 
 
 def _fit_orders(D, y, w, order):
@@ -162,21 +280,30 @@ def _cv_choose(D, y, w, fold, n_folds, min_order, max_order, order_cap):
     G = D.shape[0]
     orders = np.arange(min_order, max_order + 1)
     tot, totb = _gram(D, y, w)
+    fold_M, fold_b = _gram(D, y, w, fold, n_folds)  # every fold's from one pass
     sse = np.zeros((G, orders.size))
     wsum = np.zeros(G)
+    folds, yy = [], []
     for f in range(n_folds):
         wm = np.where(fold == f, w, 0.0)
         if not wm.any():
             continue
+        folds.append(f)
         wsum += wm.sum(axis=1)
-        Mf, bf = _gram(D, y, wm)
-        yyf = np.sum(wm * y * y, axis=1)
-        for j, k in enumerate(orders):
-            P = 2 * k + 1
-            coef = _solve(tot[:, :P, :P] - Mf[:, :P, :P], totb[:, :P] - bf[:, :P])
-            # held-out weighted SSE as a quadratic form: y'Wy - 2 c'b + c'Mc
-            quad = np.einsum("gp,gpq,gq->g", coef, Mf[:, :P, :P], coef)
-            sse[:, j] += np.maximum(yyf - 2 * np.einsum("gp,gp->g", coef, bf[:, :P]) + quad, 0.0)
+        yy.append(np.sum(wm * y * y, axis=1))
+    Mf, bf = fold_M[:, folds], fold_b[:, folds]
+    yyf = np.stack(yy, axis=1) if yy else np.zeros((G, 0))
+    # orders above every row's cap are never chosen: no need to fit them
+    top = np.max(np.maximum(order_cap, min_order), initial=min_order)
+    for j, k in enumerate(orders[orders <= top]):
+        P = 2 * k + 1
+        # every fold's training fit at once (a batch of solves)
+        coef = _solve(tot[:, None, :P, :P] - Mf[..., :P, :P], totb[:, None, :P] - bf[..., :P])
+        # held-out weighted SSE as a quadratic form: y'Wy - 2 c'b + c'Mc
+        quad = np.einsum("gfp,gfpq,gfq->gf", coef, Mf[..., :P, :P], coef)
+        held = np.maximum(yyf - 2 * np.einsum("gfp,gfp->gf", coef, bf[..., :P]) + quad, 0.0)
+        for i in range(len(folds)):  # summed fold by fold, in order
+            sse[:, j] += held[:, i]
     bad = orders[None, :] > np.maximum(order_cap, min_order)[:, None]
     sse = np.where(bad, np.inf, sse)
     best = np.argmin(sse, axis=1)
