@@ -97,10 +97,10 @@ def _harmonics(t, omega, n):
     """The harmonics ``cos(m x)``, ``sin(m x)``, ``m = 0..n``, of ``x = omega t``.
 
     By the angle-addition recurrence of :func:`design_matrix` (bit for bit the
-    same values). Its rounding error grows about linearly with ``m``: at most
-    ~2e-15 at ``m = 20`` against ``cos``/``sin`` of the same ``x`` in extended
-    precision, while ``cos(m * x)`` in doubles would be off by ~1e-9 for
-    ``x ~ 1e6`` (MJD times), ``m * x`` being rounded
+    same values). Its rounding error grows about linearly with ``m``: ~1e-15 at
+    ``m = 10``, ~2e-15 at ``m = 20`` against ``cos``/``sin`` of the same ``x``
+    in extended precision, while ``cos(m * x)`` in doubles would be off by
+    ~1e-9 for ``x ~ 1e6`` (MJD times: ``m * x`` is rounded)
     (``tests/periodic/test_fourier_gram.py``).
 
     Parameters
@@ -168,12 +168,12 @@ def _product_index(order):
 
 
 # the normal equations and predictions run over blocks of measurements of at most this
-# many design elements (measurements x (2K + 1)); the harmonics of a block are twice as
-# many doubles (16 MiB), so the temporaries are bounded
-_GRAM_BLOCK = 1 << 20
-# the harmonics are kept whole up to this many doubles (64 MiB); larger ones (a huge
-# light curve) are recomputed block by block where they are used: a fixed working set
-# instead of (measurements x 2 (2K+1)) doubles, for a few more sines and cosines
+# many design elements (16 MiB), so their temporaries are bounded
+_GRAM_BLOCK = 1 << 21
+# the harmonics (as many as the design matrix's elements, plus the sin 0x row) are kept
+# whole up to this many elements (64 MiB); larger ones (a huge light curve) are
+# recomputed block by block where they are used: a fixed working set instead of
+# (measurements x 2K+2) doubles, for a few more sines and cosines
 _DESIGN_CACHE = 1 << 23
 
 
@@ -181,10 +181,9 @@ class Design:
     """A truncated Fourier series of order ``order`` at ``(G, L)`` times: its normal
     equations (:func:`_gram`) and predictions, by blocks of measurements.
 
-    It holds the harmonics ``0..2 order`` (:func:`_harmonics`), not the design
-    matrix (:func:`design_matrix`, its columns ``cos kx``, ``sin kx``,
-    ``k <= order``, being among them): ``A' W A`` is a sum of those harmonics
-    (:func:`_product_index`).
+    It holds the harmonics ``cos kx``, ``sin kx``, ``k <= order``
+    (:func:`_harmonics`: the columns of :func:`design_matrix` and a row of
+    ``sin 0x = 0``), from which :func:`_gram` gets ``A' W A`` as trig sums.
 
     Parameters
     ----------
@@ -194,7 +193,7 @@ class Design:
 
     Attributes
     ----------
-    A : ndarray of shape (G, 4 order + 2, L) or None
+    A : ndarray of shape (G, 2 order + 2, L) or None
         The harmonics, None where they are recomputed block by block.
     """
 
@@ -206,15 +205,14 @@ class Design:
         p = 2 * order + 1
         self.shape = (G, L, p)
         self.step = max(1, _GRAM_BLOCK // max(G * p, 1))
-        self.A = _harmonics(self.t, self.omega, 2 * order) if G * L * 2 * p <= _DESIGN_CACHE \
-            else None
+        self.A = _harmonics(self.t, self.omega, order) if G * L * p <= _DESIGN_CACHE else None
 
     def blocks(self):
         """Yield ``(slice, harmonics[:, :, slice])`` over the measurements."""
         for lo in range(0, self.shape[1], self.step):
             sl = slice(lo, lo + self.step)
             h = self.A[:, :, sl] if self.A is not None else _harmonics(self.t[:, sl], self.omega,
-                                                                        2 * self.order)
+                                                                        self.order)
             yield sl, h
 
     def predict(self, coef):
@@ -225,7 +223,7 @@ class Design:
         c[:, 0, 0], c[:, 0, 2:] = coef[:, 0], coef[:, 1:]
         out = np.empty((G, L))
         for sl, h in self.blocks():
-            out[:, sl] = np.matmul(c, h[:, :p + 1])[:, 0]
+            out[:, sl] = np.matmul(c, h)[:, 0]
         return out
 
 
@@ -248,23 +246,30 @@ def _gram(D, y, w, fold=None, n_folds=0):
     b : ndarray of shape (G, p), or (G, R, p)
     """
     G, L, p = D.shape
+    K = D.order
     stacked = fold is not None or w.ndim == 3
     R = n_folds if fold is not None else (w.shape[1] if w.ndim == 3 else 1)
-    sums = np.zeros((G, R, 2 * p))        # C_m, S_m, m <= 2K: sum w cos mx, sum w sin mx
-    sums_y = np.zeros((G, R, p + 1))      # sum w y cos kx, sum w y sin kx, k <= K
+    # per weighting, the sums over the measurements of [w, w cos Kx, w sin Kx, w y] times
+    # the harmonics k <= K; the first give C_k, S_k = sum w cos kx, sum w sin kx, k <= K,
+    # the next two C_{K+j}, S_{K+j} by angle addition, the last b
+    sums = np.zeros((G, 4 * R, p + 1))
     for sl, h in D.blocks():
-        wb = w[..., sl]
-        if fold is not None:  # one pass for all folds: weights of each fold's measurements
-            wb = np.where(fold[:, None, sl] == np.arange(n_folds)[:, None], wb[:, None, :], 0.0)
-        elif wb.ndim == 2:
-            wb = wb[:, None, :]
-        yb = y[..., sl]
-        wyb = wb * (yb if yb.ndim == 3 else yb[:, None, :])
-        sums += np.matmul(wb, h.transpose(0, 2, 1))
-        sums_y += np.matmul(wyb, h[:, :p + 1].transpose(0, 2, 1))
-    first, sign_first, second, sign_second, cols = _product_index(D.order)
-    M = 0.5 * (sign_first * sums[..., first] + sign_second * sums[..., second])
-    b = sums_y[..., cols]
+        wb, yb = w[..., sl], y[..., sl]
+        wb, yb = (wb[:, None] if wb.ndim == 2 else wb), (yb[:, None] if yb.ndim == 2 else yb)
+        rows = np.concatenate([wb, wb * h[:, None, p - 1], wb * h[:, None, p], wb * yb], axis=1)
+        if fold is not None:  # one pass for all folds: each measurement's terms in its fold's rows
+            in_fold = fold[:, None, sl] == np.arange(n_folds)[:, None]
+            rows = (in_fold[:, None] * rows[:, :, None]).reshape(G, 4 * R, -1)
+        sums += np.matmul(rows, h.transpose(0, 2, 1))
+    w_h, wc_h, ws_h, b = sums[:, :R], sums[:, R:2 * R], sums[:, 2 * R:3 * R], sums[:, 3 * R:]
+    trig = np.empty((G, R, 4 * K + 2))  # C_m at 2 m, S_m at 2 m + 1, m <= 2K
+    trig[..., :p + 1] = w_h
+    # cos (K+j)x = cos Kx cos jx - sin Kx sin jx, sin (K+j)x = sin Kx cos jx + cos Kx sin jx
+    trig[..., p + 1::2] = wc_h[..., 2::2] - ws_h[..., 3::2]
+    trig[..., p + 2::2] = ws_h[..., 2::2] + wc_h[..., 3::2]
+    first, sign_first, second, sign_second, cols = _product_index(K)
+    M = 0.5 * (sign_first * trig[..., first] + sign_second * trig[..., second])
+    b = b[..., cols]
     return (M, b) if stacked else (M[:, 0], b[:, 0])
 
 
