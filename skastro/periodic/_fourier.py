@@ -177,9 +177,38 @@ _GRAM_BLOCK = 1 << 21
 _DESIGN_CACHE = 1 << 23
 
 
+# rows of a tile are within this factor of the tile's shortest (padding skipped: see Design)
+_TILE_RATIO = 1.5
+
+
+def _row_tiles(lengths):
+    """Rows in tiles of similar length: ``[(rows, length), ...]``.
+
+    Rows sorted by length; each tile holds the rows up to ``_TILE_RATIO`` times as
+    long as its shortest, and ``length`` is its longest (rows of length 0 are left
+    out). A chunk of light curves is padded to its longest curve; by tiles the padding
+    worked through stays below ~50 % instead of, e.g., 160 % for simulated VVV curves
+    (lengths 99 to 928, mean 356).
+    """
+    order = np.argsort(lengths, kind="stable")
+    ends = np.asarray(lengths)[order]
+    tiles, i = [], np.searchsorted(ends, 1, side="left")  # skip the empty rows
+    while i < ends.size:
+        j = max(np.searchsorted(ends, _TILE_RATIO * ends[i], side="right"), i + 1)
+        tiles.append((order[i:j], int(ends[j - 1])))
+        i = j
+    return tiles
+
+
+def used_length(w):
+    """Per row, one past the last measurement of weight > 0 (0 for a row without)."""
+    positive = np.asarray(w) > 0
+    return np.where(positive.any(axis=-1), positive.shape[-1] - np.argmax(positive[..., ::-1], axis=-1), 0)
+
+
 class Design:
     """A truncated Fourier series of order ``order`` at ``(G, L)`` times: its normal
-    equations (:func:`_gram`) and predictions, by blocks of measurements.
+    equations (:func:`_gram`) and predictions, by tiles of rows and blocks of measurements.
 
     It holds the harmonics ``cos kx``, ``sin kx``, ``k <= order``
     (:func:`_harmonics`: the columns of :func:`design_matrix` and a row of
@@ -190,41 +219,57 @@ class Design:
     t : ndarray of shape (G, L)
     omega : ndarray of shape (G,)
     order : int
+    lengths : ndarray of int of shape (G,), default=None
+        Measurements of each row that are used: the rest is padding, of weight 0
+        wherever the design is used, and skipped (rows of similar length are
+        worked through together, :func:`_row_tiles`). None: all ``L``.
 
     Attributes
     ----------
-    A : ndarray of shape (G, 2 order + 2, L) or None
-        The harmonics, None where they are recomputed block by block.
+    A : list of ndarray of shape (rows, 2 order + 2, length), or None
+        The harmonics of every tile, None where they are recomputed block by block.
     """
 
-    def __init__(self, t, omega, order):
+    def __init__(self, t, omega, order, lengths=None):
         self.t = np.asarray(t, dtype=np.float64)
         self.omega = np.asarray(omega, dtype=np.float64)
         self.order = order
         G, L = self.t.shape
         p = 2 * order + 1
         self.shape = (G, L, p)
-        self.step = max(1, _GRAM_BLOCK // max(G * p, 1))
-        self.A = _harmonics(self.t, self.omega, order) if G * L * p <= _DESIGN_CACHE else None
+        self.tiles = [(slice(None), L)] if lengths is None else _row_tiles(lengths)
+        size = sum(_n_rows(rows, G) * length for rows, length in self.tiles)
+        self.A = None
+        if size * p <= _DESIGN_CACHE:
+            self.A = [_harmonics(self.t[rows, :length], self.omega[rows], order)
+                      for rows, length in self.tiles]
 
     def blocks(self):
-        """Yield ``(slice, harmonics[:, :, slice])`` over the measurements."""
-        for lo in range(0, self.shape[1], self.step):
-            sl = slice(lo, lo + self.step)
-            h = self.A[:, :, sl] if self.A is not None else _harmonics(self.t[:, sl], self.omega,
-                                                                        self.order)
-            yield sl, h
+        """Yield ``(rows, slice, harmonics[rows, :, slice])`` over the tiles and
+        measurements (blocks of at most ``_GRAM_BLOCK`` design elements)."""
+        p = self.shape[2]
+        for i, (rows, length) in enumerate(self.tiles):
+            step = max(1, _GRAM_BLOCK // max(_n_rows(rows, self.shape[0]) * p, 1))
+            for lo in range(0, length, step):
+                sl = slice(lo, min(lo + step, length))
+                h = self.A[i][:, :, sl] if self.A is not None else _harmonics(
+                    self.t[rows, sl], self.omega[rows], self.order)
+                yield rows, sl, h
 
     def predict(self, coef):
-        """The model ``A @ coef`` of every row, shape ``(G, L)``."""
+        """The model ``A @ coef`` of every row, shape ``(G, L)`` (0 or the model on the padding)."""
         G, L, p = self.shape
         # coefficients in the layout of the harmonics (0 for sin 0x)
         c = np.zeros((G, 1, p + 1))
         c[:, 0, 0], c[:, 0, 2:] = coef[:, 0], coef[:, 1:]
-        out = np.empty((G, L))
-        for sl, h in self.blocks():
-            out[:, sl] = np.matmul(c, h)[:, 0]
+        out = np.zeros((G, L))
+        for rows, sl, h in self.blocks():
+            out[rows, sl] = np.matmul(c[rows], h)[:, 0]
         return out
+
+
+def _n_rows(rows, G):
+    return G if isinstance(rows, slice) else rows.size
 
 
 def _gram(D, y, w, fold=None, n_folds=0):
@@ -253,14 +298,14 @@ def _gram(D, y, w, fold=None, n_folds=0):
     # the harmonics k <= K; the first give C_k, S_k = sum w cos kx, sum w sin kx, k <= K,
     # the next two C_{K+j}, S_{K+j} by angle addition, the last b
     sums = np.zeros((G, 4 * R, p + 1))
-    for sl, h in D.blocks():
-        wb, yb = w[..., sl], y[..., sl]
+    for rows, sl, h in D.blocks():
+        wb, yb = w[rows, ..., sl], y[rows, ..., sl]
         wb, yb = (wb[:, None] if wb.ndim == 2 else wb), (yb[:, None] if yb.ndim == 2 else yb)
-        rows = np.concatenate([wb, wb * h[:, None, p - 1], wb * h[:, None, p], wb * yb], axis=1)
+        rows_w = np.concatenate([wb, wb * h[:, None, p - 1], wb * h[:, None, p], wb * yb], axis=1)
         if fold is not None:  # one pass for all folds: each measurement's terms in its fold's rows
-            in_fold = fold[:, None, sl] == np.arange(n_folds)[:, None]
-            rows = (in_fold[:, None] * rows[:, :, None]).reshape(G, 4 * R, -1)
-        sums += np.matmul(rows, h.transpose(0, 2, 1))
+            in_fold = fold[rows, sl][:, None] == np.arange(n_folds)[:, None]
+            rows_w = (in_fold[:, None] * rows_w[:, :, None]).reshape(h.shape[0], 4 * R, -1)
+        sums[rows] += np.matmul(rows_w, h.transpose(0, 2, 1))
     w_h, wc_h, ws_h, b = sums[:, :R], sums[:, R:2 * R], sums[:, 2 * R:3 * R], sums[:, 3 * R:]
     trig = np.empty((G, R, 4 * K + 2))  # C_m at 2 m, S_m at 2 m + 1, m <= 2K
     trig[..., :p + 1] = w_h
@@ -348,7 +393,7 @@ def robust_fit_batched(t, y, w, omega, fold, n_epochs, *, min_order=1, max_order
     # centre each row on its weighted mean (better conditioned normal equations)
     ybar = np.sum(w * y, axis=1) / np.maximum(np.sum(w, axis=1), 1e-300)
     y = y - ybar[:, None]
-    A = Design(t, omega, max_order)
+    A = Design(t, omega, max_order, used_length(w))  # the padding is skipped
     cap = max_valid_order(n_epochs, n_folds, max_order)
     inlier = w > 0
     wi = w

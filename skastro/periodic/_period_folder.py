@@ -1135,7 +1135,7 @@ def _bic_score(c, y_pad, noise, period, s, mix=None):
     object's groups. Lower is better; only differences between periods of one object
     matter. Returns ``(score per object, order per group, model per group)``.
     """
-    A = Design(c.t_pad, 2 * np.pi / period[c.g_obj], s.max_order)
+    A = Design(c.t_pad, 2 * np.pi / period[c.g_obj], s.max_order, c.g_len)
     cap = np.maximum(max_valid_order(c.g_nep, s.n_folds, s.max_order), s.min_order)
     weights, log_det = noise
     best = np.full(c.G, np.inf)
@@ -1225,7 +1225,7 @@ def _refine(c, y_pad, w_in, period, order_g, df_o, s):
     for _ in range(3):
         chis = []
         for sgn in (-1.0, 0.0, 1.0):
-            A = Design(c.t_pad, 2 * np.pi * (f + sgn * h)[c.g_obj], s.max_order)
+            A = Design(c.t_pad, 2 * np.pi * (f + sgn * h)[c.g_obj], s.max_order, c.g_len)
             coef = _fit_orders(A, y_pad, w_in, order_g)
             r = y_pad - A.predict(coef)
             chis.append(np.bincount(c.g_obj, weights=np.sum(w_in * r**2, axis=1), minlength=c.n))
@@ -1265,7 +1265,7 @@ def _metrics(c, y_pad, w_in, period, order_g, epochs, g_mean, ok, s, flux):
     per object that describes it) and the per-epoch output columns.
     """
     G, g_obj, e_group, max_order = c.G, c.g_obj, c.e_group, s.max_order
-    A = Design(c.t_pad, 2 * np.pi / period[g_obj], max_order)
+    A = Design(c.t_pad, 2 * np.pi / period[g_obj], max_order, c.g_len)
     coef = _fit_orders(A, y_pad, w_in, order_g)
     r = y_pad - A.predict(coef)
     del A

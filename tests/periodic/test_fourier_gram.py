@@ -102,3 +102,40 @@ def test_harmonics_recurrence_stays_accurate_to_twice_the_order():
     # the same values as the design matrix (bit for bit: same recurrence)
     cols = np.r_[0, 2:42]
     np.testing.assert_array_equal(H[:, cols].transpose(0, 2, 1), design_matrix(t, omega, 20))
+
+
+@pytest.mark.parametrize("blocked", [False, True])
+def test_rows_of_different_lengths_skip_their_padding(monkeypatch, blocked):
+    # rows in tiles of similar length, each worked through only up to its length
+    rng = np.random.default_rng(5)
+    G, L, order = 12, 80, 4
+    lengths = np.array([0, 3, 80, 7, 40, 41, 10, 79, 1, 20, 60, 15])
+    t = 55000.0 + rng.uniform(0, 3000, (G, L))
+    omega = 2 * np.pi / rng.uniform(0.25, 1.2, G)
+    w = np.where(np.arange(L) < lengths[:, None], rng.uniform(0.1, 3.0, (G, L)), 0.0)
+    y = 15.0 + rng.normal(0, 0.3, (G, L))
+    fold = rng.integers(0, 3, (G, L))
+    coef = rng.normal(size=(G, 2 * order + 1))
+    if blocked:
+        monkeypatch.setattr(_fourier, "_DESIGN_CACHE", 0)
+        monkeypatch.setattr(_fourier, "_GRAM_BLOCK", 9 * 5)  # a few measurements a block
+    D = Design(t, omega, order, lengths)
+    assert (D.A is None) == blocked
+    tiles = _fourier._row_tiles(lengths)
+    covered = np.concatenate([rows for rows, _ in tiles])
+    assert np.array_equal(np.sort(covered), np.flatnonzero(lengths > 0))
+    for rows, length in tiles:
+        assert length == lengths[rows].max() <= 1.5 * lengths[rows].min()
+    M, b = _gram(D, y, w)
+    M0, b0 = _explicit(t, omega, order, w, y)
+    _assert_close(M, M0, np.maximum(w.sum(axis=1), 1e-300))
+    _assert_close(b, b0, np.maximum(np.sum(w * np.abs(y), axis=1), 1e-300))
+    Mf, bf = _gram(D, y, w, fold, 3)
+    for f in range(3):
+        M0, _ = _explicit(t, omega, order, np.where(fold == f, w, 0.0), y)
+        _assert_close(Mf[:, f], M0, np.maximum(w.sum(axis=1), 1e-300))
+    used = np.arange(L) < lengths[:, None]
+    model = np.einsum("glp,gp->gl", design_matrix(t, omega, order), coef)
+    np.testing.assert_allclose(D.predict(coef)[used], model[used], rtol=0, atol=1e-12)
+    assert np.all(np.isfinite(D.predict(coef)))  # the padding: 0 or the model, of weight 0
+    np.testing.assert_array_equal(_fourier.used_length(w), lengths)
