@@ -141,15 +141,15 @@ def _product_index(order):
     ``cos jx sin kx = [sin (j+k)x + sin (k-j)x] / 2``, so every entry of
     ``A' W A`` is half a signed sum of two of the weighted trig sums
     ``C_m = sum w cos mx``, ``S_m = sum w sin mx``, ``m <= 2 order``
-    (VanderPlas & Ivezic 2015; astropy's ``fastchi2``), laid out as
-    :func:`_harmonics` (``C_m`` at ``2 m``, ``S_m`` at ``2 m + 1``).
+    (VanderPlas & Ivezic 2015; astropy's ``fastchi2``), laid out as the rows
+    of :func:`_harmonics` (``C_m`` at ``2 m``, ``S_m`` at ``2 m + 1``).
 
     Returns
     -------
-    first, sign_first, second, sign_second : ndarray of shape (p, p)
-        ``M[i, j] = (sign_first * sums[first] + sign_second * sums[second]) / 2``.
+    first, second, sign : ndarray of shape (p, p)
+        ``M[i, j] = (sums[first] + sign * sums[second]) / 2``.
     cols : ndarray of shape (p,)
-        The trig sums that are the design columns (``b = sums_y[cols]``).
+        Where the design columns sit among the harmonics (``b = sums_y[cols]``).
     """
     p = 2 * order + 1
     k = np.r_[0, np.repeat(np.arange(1, order + 1), 2)]   # harmonic of each column
@@ -158,13 +158,11 @@ def _product_index(order):
     si, sk = is_sin[:, None], is_sin[None, :]
     diff, add = np.abs(j - k), j + k
     first = np.where(si == sk, 2 * diff, 2 * add + 1)
-    sign_first = np.ones((p, p))
     second = np.where(si == sk, 2 * add, 2 * diff + 1)
     # sin-sin: minus the sum harmonic; cos j sin k: sin (k - j)x = sign(k - j) S_|k-j|
-    sign_second = np.where(si & sk, -1.0,
-                           np.where(si == sk, 1.0, np.sign(np.where(sk, k - j, j - k))))
+    sign = np.where(si & sk, -1.0, np.where(si == sk, 1.0, np.sign(np.where(sk, k - j, j - k))))
     cols = np.r_[0, np.arange(2, p + 1)]
-    return first, sign_first, second, sign_second.astype(np.float64), cols
+    return first, second, sign.astype(np.float64), cols
 
 
 # the normal equations and predictions run over blocks of measurements of at most this
@@ -203,7 +201,13 @@ def _row_tiles(lengths):
 def used_length(w):
     """Per row, one past the last measurement of weight > 0 (0 for a row without)."""
     positive = np.asarray(w) > 0
-    return np.where(positive.any(axis=-1), positive.shape[-1] - np.argmax(positive[..., ::-1], axis=-1), 0)
+    last_from_end = np.argmax(positive[..., ::-1], axis=-1)
+    return np.where(positive.any(axis=-1), positive.shape[-1] - last_from_end, 0)
+
+
+def _n_rows(rows, G):
+    """Rows in a tile (a slice of all ``G`` or an index array)."""
+    return G if isinstance(rows, slice) else rows.size
 
 
 class Design:
@@ -257,7 +261,8 @@ class Design:
                 yield rows, sl, h
 
     def predict(self, coef):
-        """The model ``A @ coef`` of every row, shape ``(G, L)`` (0 or the model on the padding)."""
+        """The model ``A @ coef`` of every row, shape ``(G, L)`` (on the padding: 0 or
+        the model)."""
         G, L, p = self.shape
         # coefficients in the layout of the harmonics (0 for sin 0x)
         c = np.zeros((G, 1, p + 1))
@@ -266,10 +271,6 @@ class Design:
         for rows, sl, h in self.blocks():
             out[rows, sl] = np.matmul(c[rows], h)[:, 0]
         return out
-
-
-def _n_rows(rows, G):
-    return G if isinstance(rows, slice) else rows.size
 
 
 def _gram(D, y, w, fold=None, n_folds=0):
@@ -301,19 +302,19 @@ def _gram(D, y, w, fold=None, n_folds=0):
     for rows, sl, h in D.blocks():
         wb, yb = w[rows, ..., sl], y[rows, ..., sl]
         wb, yb = (wb[:, None] if wb.ndim == 2 else wb), (yb[:, None] if yb.ndim == 2 else yb)
-        rows_w = np.concatenate([wb, wb * h[:, None, p - 1], wb * h[:, None, p], wb * yb], axis=1)
-        if fold is not None:  # one pass for all folds: each measurement's terms in its fold's rows
+        terms = np.concatenate([wb, wb * h[:, None, p - 1], wb * h[:, None, p], wb * yb], axis=1)
+        if fold is not None:  # one pass for all folds: each measurement's terms in its fold's
             in_fold = fold[rows, sl][:, None] == np.arange(n_folds)[:, None]
-            rows_w = (in_fold[:, None] * rows_w[:, :, None]).reshape(h.shape[0], 4 * R, -1)
-        sums[rows] += np.matmul(rows_w, h.transpose(0, 2, 1))
+            terms = (in_fold[:, None] * terms[:, :, None]).reshape(h.shape[0], 4 * R, -1)
+        sums[rows] += np.matmul(terms, h.transpose(0, 2, 1))
     w_h, wc_h, ws_h, b = sums[:, :R], sums[:, R:2 * R], sums[:, 2 * R:3 * R], sums[:, 3 * R:]
     trig = np.empty((G, R, 4 * K + 2))  # C_m at 2 m, S_m at 2 m + 1, m <= 2K
     trig[..., :p + 1] = w_h
     # cos (K+j)x = cos Kx cos jx - sin Kx sin jx, sin (K+j)x = sin Kx cos jx + cos Kx sin jx
     trig[..., p + 1::2] = wc_h[..., 2::2] - ws_h[..., 3::2]
     trig[..., p + 2::2] = ws_h[..., 2::2] + wc_h[..., 3::2]
-    first, sign_first, second, sign_second, cols = _product_index(K)
-    M = 0.5 * (sign_first * trig[..., first] + sign_second * trig[..., second])
+    first, second, sign, cols = _product_index(K)
+    M = 0.5 * (trig[..., first] + sign * trig[..., second])
     b = b[..., cols]
     return (M, b) if stacked else (M[:, 0], b[:, 0])
 
