@@ -248,12 +248,13 @@ class Design:
             self.A = [_harmonics(self.t[rows, :length], self.omega[rows], order)
                       for rows, length in self.tiles]
 
-    def blocks(self):
+    def blocks(self, width=0):
         """Yield ``(rows, slice, harmonics[rows, :, slice])`` over the tiles and
-        measurements (blocks of at most ``_GRAM_BLOCK`` design elements)."""
-        p = self.shape[2]
+        measurements, in blocks of at most ``_GRAM_BLOCK`` design elements (or
+        values, for a caller that makes ``width > 2 order + 1`` per measurement)."""
+        width = max(self.shape[2], width)
         for i, (rows, length) in enumerate(self.tiles):
-            step = max(1, _GRAM_BLOCK // max(_n_rows(rows, self.shape[0]) * p, 1))
+            step = max(1, _GRAM_BLOCK // max(_n_rows(rows, self.shape[0]) * width, 1))
             for lo in range(0, length, step):
                 sl = slice(lo, min(lo + step, length))
                 h = self.A[i][:, :, sl] if self.A is not None else _harmonics(
@@ -273,8 +274,8 @@ class Design:
         return out
 
 
-def _gram(D, y, w, fold=None, n_folds=0):
-    """Normal equations ``M = A' W A`` and ``b = A' W y`` of every row, from trig sums.
+def _trig_sums(D, y, w, fold=None, n_folds=0):
+    """The weighted trig sums that the normal equations are made of (:func:`_gram`).
 
     Parameters
     ----------
@@ -283,23 +284,26 @@ def _gram(D, y, w, fold=None, n_folds=0):
     w : ndarray of shape (G, L) or (G, R, L)
         Weights; ``(G, R, L)``: ``R`` weightings (and values) at once.
     fold, n_folds : ndarray of int of shape (G, L), int
-        If given, the normal equations of the measurements of each fold
-        ``0..n_folds - 1`` separately (the weightings ``w * (fold == f)``).
+        If given, the sums of the measurements of each fold ``0..n_folds - 1``
+        separately (``R = n_folds`` weightings ``w * (fold == f)``).
 
     Returns
     -------
-    M : ndarray of shape (G, p, p), or (G, R, p, p) (``R = n_folds`` with ``fold``)
-    b : ndarray of shape (G, p), or (G, R, p)
+    trig : ndarray of shape (G, R, 4K + 2)
+        ``C_m = sum w cos mx`` at ``2 m`` and ``S_m = sum w sin mx`` at
+        ``2 m + 1``, ``m <= 2K``.
+    b : ndarray of shape (G, R, 2K + 1)
+        ``A' W y``.
     """
     G, L, p = D.shape
     K = D.order
-    stacked = fold is not None or w.ndim == 3
     R = n_folds if fold is not None else (w.shape[1] if w.ndim == 3 else 1)
     # per weighting, the sums over the measurements of [w, w cos Kx, w sin Kx, w y] times
-    # the harmonics k <= K; the first give C_k, S_k = sum w cos kx, sum w sin kx, k <= K,
-    # the next two C_{K+j}, S_{K+j} by angle addition, the last b
+    # the harmonics k <= K; the first give C_k, S_k, k <= K, the next two C_{K+j},
+    # S_{K+j} by angle addition (no harmonics above K to compute), the last b
     sums = np.zeros((G, 4 * R, p + 1))
-    for rows, sl, h in D.blocks():
+    width = 4 * R  # terms per measurement
+    for rows, sl, h in D.blocks(width):
         wb, yb = w[rows, ..., sl], y[rows, ..., sl]
         wb, yb = (wb[:, None] if wb.ndim == 2 else wb), (yb[:, None] if yb.ndim == 2 else yb)
         terms = np.concatenate([wb, wb * h[:, None, p - 1], wb * h[:, None, p], wb * yb], axis=1)
@@ -308,15 +312,29 @@ def _gram(D, y, w, fold=None, n_folds=0):
             terms = (in_fold[:, None] * terms[:, :, None]).reshape(h.shape[0], 4 * R, -1)
         sums[rows] += np.matmul(terms, h.transpose(0, 2, 1))
     w_h, wc_h, ws_h, b = sums[:, :R], sums[:, R:2 * R], sums[:, 2 * R:3 * R], sums[:, 3 * R:]
-    trig = np.empty((G, R, 4 * K + 2))  # C_m at 2 m, S_m at 2 m + 1, m <= 2K
+    trig = np.empty((G, R, 4 * K + 2))
     trig[..., :p + 1] = w_h
     # cos (K+j)x = cos Kx cos jx - sin Kx sin jx, sin (K+j)x = sin Kx cos jx + cos Kx sin jx
     trig[..., p + 1::2] = wc_h[..., 2::2] - ws_h[..., 3::2]
     trig[..., p + 2::2] = ws_h[..., 2::2] + wc_h[..., 3::2]
-    first, second, sign, cols = _product_index(K)
-    M = 0.5 * (trig[..., first] + sign * trig[..., second])
-    b = b[..., cols]
-    return (M, b) if stacked else (M[:, 0], b[:, 0])
+    return trig, b[..., _product_index(K)[3]]
+
+
+def _normal_matrix(trig, order):
+    """``A' W A`` (..., p, p) from the trig sums of :func:`_trig_sums` (..., 4K + 2)."""
+    first, second, sign, _ = _product_index(order)
+    return 0.5 * (trig[..., first] + sign * trig[..., second])
+
+
+def _gram(D, y, w):
+    """Normal equations ``M = A' W A`` and ``b = A' W y`` of every row, from trig sums.
+
+    ``y`` and ``w`` as in :func:`_trig_sums`; ``M`` of shape (G, p, p), or
+    (G, R, p, p) for ``R`` weightings, ``b`` (G, p) or (G, R, p).
+    """
+    trig, b = _trig_sums(D, y, w)
+    M = _normal_matrix(trig, D.order)
+    return (M, b) if w.ndim == 3 else (M[:, 0], b[:, 0])
 
 
 def _fit_orders(D, y, w, order):
@@ -331,30 +349,24 @@ def _cv_choose(D, y, w, fold, n_folds, min_order, max_order, order_cap):
     G = D.shape[0]
     orders = np.arange(min_order, max_order + 1)
     tot, totb = _gram(D, y, w)
-    fold_M, fold_b = _gram(D, y, w, fold, n_folds)  # every fold's from one pass
+    fold_trig, fold_b = _trig_sums(D, y, w, fold, n_folds)  # every fold's in one pass
     sse = np.zeros((G, orders.size))
     wsum = np.zeros(G)
-    folds, yy = [], []
+    # orders above every row's cap are never chosen: no need to fit them
+    top = np.max(np.maximum(order_cap, min_order), initial=min_order)
     for f in range(n_folds):
         wm = np.where(fold == f, w, 0.0)
         if not wm.any():
             continue
-        folds.append(f)
         wsum += wm.sum(axis=1)
-        yy.append(np.sum(wm * y * y, axis=1))
-    Mf, bf = fold_M[:, folds], fold_b[:, folds]
-    yyf = np.stack(yy, axis=1) if yy else np.zeros((G, 0))
-    # orders above every row's cap are never chosen: no need to fit them
-    top = np.max(np.maximum(order_cap, min_order), initial=min_order)
-    for j, k in enumerate(orders[orders <= top]):
-        P = 2 * k + 1
-        # every fold's training fit at once (a batch of solves)
-        coef = _solve(tot[:, None, :P, :P] - Mf[..., :P, :P], totb[:, None, :P] - bf[..., :P])
-        # held-out weighted SSE as a quadratic form: y'Wy - 2 c'b + c'Mc
-        quad = np.einsum("gfp,gfpq,gfq->gf", coef, Mf[..., :P, :P], coef)
-        held = np.maximum(yyf - 2 * np.einsum("gfp,gfp->gf", coef, bf[..., :P]) + quad, 0.0)
-        for i in range(len(folds)):  # summed fold by fold, in order
-            sse[:, j] += held[:, i]
+        Mf, bf = _normal_matrix(fold_trig[:, f], D.order), fold_b[:, f]
+        yyf = np.sum(wm * y * y, axis=1)
+        for j, k in enumerate(orders[orders <= top]):
+            P = 2 * k + 1
+            coef = _solve(tot[:, :P, :P] - Mf[:, :P, :P], totb[:, :P] - bf[:, :P])
+            # held-out weighted SSE as a quadratic form: y'Wy - 2 c'b + c'Mc
+            quad = np.einsum("gp,gpq,gq->g", coef, Mf[:, :P, :P], coef)
+            sse[:, j] += np.maximum(yyf - 2 * np.einsum("gp,gp->g", coef, bf[:, :P]) + quad, 0.0)
     bad = orders[None, :] > np.maximum(order_cap, min_order)[:, None]
     sse = np.where(bad, np.inf, sse)
     best = np.argmin(sse, axis=1)

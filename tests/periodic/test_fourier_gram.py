@@ -11,7 +11,13 @@ import numpy as np
 import pytest
 
 from skastro.periodic import _fourier
-from skastro.periodic._fourier import Design, _gram, _harmonics, design_matrix
+from skastro.periodic._fourier import (Design, _gram, _harmonics, _normal_matrix, _trig_sums,
+                                       design_matrix)
+
+
+def _fold_gram(D, y, w, fold, n_folds):
+    trig, b = _trig_sums(D, y, w, fold, n_folds)
+    return _normal_matrix(trig, D.order), b
 
 
 def _problem(seed, G=4, L=60, n_pad=9):
@@ -52,7 +58,7 @@ def test_gram_per_fold_and_per_weighting():
     rng, t, omega, w, y, fold = _problem(7)
     order = 6
     D = Design(t, omega, order)
-    M, b = _gram(D, y, w, fold, 5)
+    M, b = _fold_gram(D, y, w, fold, 5)
     assert M.shape == (4, 5, 13, 13) and b.shape == (4, 5, 13)
     for f in range(5):
         wf = np.where(fold == f, w, 0.0)
@@ -74,12 +80,12 @@ def test_blocked_harmonics_give_the_same_gram_and_model(monkeypatch):
     coef = np.random.default_rng(0).normal(size=(4, 21))
     whole = Design(t, omega, 10)
     assert whole.A is not None
-    want = _gram(whole, y, w, fold, 5), whole.predict(coef)
+    want = _fold_gram(whole, y, w, fold, 5), whole.predict(coef)
     monkeypatch.setattr(_fourier, "_DESIGN_CACHE", 0)
     monkeypatch.setattr(_fourier, "_GRAM_BLOCK", 4 * 21 * 7)  # 7 measurements a block
     blocked = Design(t, omega, 10)
     assert blocked.A is None and len(list(blocked.blocks())) == 9
-    (M, b), model = _gram(blocked, y, w, fold, 5), blocked.predict(coef)
+    (M, b), model = _fold_gram(blocked, y, w, fold, 5), blocked.predict(coef)
     np.testing.assert_allclose(M, want[0][0], rtol=0, atol=1e-12 * w.sum())
     np.testing.assert_allclose(b, want[0][1], rtol=0, atol=1e-12 * np.abs(w * y).sum())
     np.testing.assert_allclose(model, want[1], rtol=0, atol=1e-13)
@@ -130,7 +136,7 @@ def test_rows_of_different_lengths_skip_their_padding(monkeypatch, blocked):
     M0, b0 = _explicit(t, omega, order, w, y)
     _assert_close(M, M0, np.maximum(w.sum(axis=1), 1e-300))
     _assert_close(b, b0, np.maximum(np.sum(w * np.abs(y), axis=1), 1e-300))
-    Mf, bf = _gram(D, y, w, fold, 3)
+    Mf, bf = _fold_gram(D, y, w, fold, 3)
     for f in range(3):
         M0, _ = _explicit(t, omega, order, np.where(fold == f, w, 0.0), y)
         _assert_close(Mf[:, f], M0, np.maximum(w.sum(axis=1), 1e-300))
