@@ -198,7 +198,7 @@ def _row_tiles(lengths):
     return tiles
 
 
-def used_length(w):
+def _used_length(w):
     """Per row, one past the last measurement of weight > 0 (0 for a row without)."""
     positive = np.asarray(w) > 0
     last_from_end = np.argmax(positive[..., ::-1], axis=-1)
@@ -406,7 +406,7 @@ def robust_fit_batched(t, y, w, omega, fold, n_epochs, *, min_order=1, max_order
     # centre each row on its weighted mean (better conditioned normal equations)
     ybar = np.sum(w * y, axis=1) / np.maximum(np.sum(w, axis=1), 1e-300)
     y = y - ybar[:, None]
-    A = Design(t, omega, max_order, used_length(w))  # the padding is skipped
+    A = Design(t, omega, max_order, _used_length(w))  # the padding is skipped
     cap = max_valid_order(n_epochs, n_folds, max_order)
     inlier = w > 0
     wi = w

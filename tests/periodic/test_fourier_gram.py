@@ -144,4 +144,4 @@ def test_rows_of_different_lengths_skip_their_padding(monkeypatch, blocked):
     model = np.einsum("glp,gp->gl", design_matrix(t, omega, order), coef)
     np.testing.assert_allclose(D.predict(coef)[used], model[used], rtol=0, atol=1e-12)
     assert np.all(np.isfinite(D.predict(coef)))  # the padding: 0 or the model, of weight 0
-    np.testing.assert_array_equal(_fourier.used_length(w), lengths)
+    np.testing.assert_array_equal(_fourier._used_length(w), lengths)
