@@ -14,7 +14,9 @@ over *epochs* (measurements of one epoch share a fold, so near-duplicate
 pawprint measurements never leak between training and validation).
 
 :func:`robust_fit_batched` does this for a whole chunk of light curves at
-once on padded ``(G, L)`` arrays with batched normal equations;
+once on padded ``(G, L)`` arrays with batched normal equations, made of
+weighted trig sums (:func:`_trig_sums`: no design-matrix products; every
+CV fold in one pass; the padding skipped);
 :func:`robust_fit_reference` is the plain per-curve loop with
 ``numpy.linalg.lstsq`` that it is tested against.
 """
