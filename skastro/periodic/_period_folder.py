@@ -1103,10 +1103,11 @@ def _noise_models(w):
 
     Returns
     -------
-    noise : list of (weights (G, L), log_det (G,))
-        Per model, the weights ``1 / ((1 - lam) v + lam)`` (0 where ``w`` is) and
-        ``sum_i ln((1 - lam) v_i + lam)`` of each group (the normalisation term of
-        the Gaussian likelihood; a period does not change it, a noise model does).
+    weights : ndarray of shape (G, n_models, L)
+        Per model, the weights ``1 / ((1 - lam) v + lam)`` (0 where ``w`` is).
+    log_det : ndarray of shape (G, n_models)
+        ``sum_i ln((1 - lam) v_i + lam)`` of each group and model (the normalisation
+        term of the Gaussian likelihood; a period does not change it, a noise model does).
     """
     used = w > 0
     v = np.where(used, 1.0 / np.where(used, w, 1.0), np.nan)
@@ -1114,12 +1115,13 @@ def _noise_models(w):
     med = np.ones(w.shape[0])
     med[any_used] = np.nanmedian(v[any_used], axis=1)  # (an all-NaN row would warn)
     v = np.where(used, v / med[:, None], 1.0)
-    noise = []
-    for lam in _NOISE_MIX:
+    weights = np.empty((w.shape[0], len(_NOISE_MIX), w.shape[1]))
+    log_det = np.empty((w.shape[0], len(_NOISE_MIX)))
+    for k, lam in enumerate(_NOISE_MIX):
         var = (1.0 - lam) * v + lam
-        noise.append((np.where(used, 1.0 / var, 0.0),
-                      np.sum(np.where(used, np.log(var), 0.0), axis=1)))
-    return noise
+        weights[:, k] = np.where(used, 1.0 / var, 0.0)
+        log_det[:, k] = np.sum(np.where(used, np.log(var), 0.0), axis=1)
+    return weights, log_det
 
 
 def _bic_score(c, y_pad, noise, period, s, mix=None):
@@ -1133,49 +1135,52 @@ def _bic_score(c, y_pad, noise, period, s, mix=None):
     object's groups. Lower is better; only differences between periods of one object
     matter. Returns ``(score per object, order per group, model per group)``.
     """
-    A = Design(c.t_pad, 2 * np.pi / period[c.g_obj], s.max_order)
+    A = Design(c.t_pad, 2 * np.pi / period[c.g_obj], s.max_order, c.g_len)
     cap = np.maximum(max_valid_order(c.g_nep, s.n_folds, s.max_order), s.min_order)
+    weights, log_det = noise
     best = np.full(c.G, np.inf)
     order = np.full(c.G, s.min_order)
     model = np.zeros(c.G, np.int64)
-    for k, (w, log_det) in enumerate(noise):
-        if mix is not None and not np.any(mix == k):
-            continue
-        sc, ordk = _bic_one(A, y_pad, w, c.G, cap, s)
-        sc = sc + log_det
+    models = np.arange(weights.shape[1])
+    if mix is not None:
+        models = models[np.isin(models, mix)]
+        weights = weights[:, models]
+    scores, orders = _bic_one(A, y_pad, weights, cap, s)  # all models in one pass
+    for j, k in enumerate(models):
+        sc, ordk = scores[:, j] + log_det[:, k], orders[:, j]
         better = (sc < best) if mix is None else (mix == k)
         best = np.where(better, sc, best)
         order, model = np.where(better, ordk, order), np.where(better, k, model)
     return np.bincount(c.g_obj, weights=best, minlength=c.n), order, model
 
 
-def _bic_one(A, y_pad, w, G, cap, s):
-    """``min_K n ln(chi2_K / n) + (2 K + 1) ln n`` per group for weights ``w``, and
-    the ``K``; ``A`` the design matrix at the period."""
-    wsum = np.sum(w, axis=1)
-    ybar = np.sum(w * y_pad, axis=1) / np.maximum(wsum, 1e-300)
-    y = y_pad - ybar[:, None]
+def _bic_one(A, y_pad, w, cap, s):
+    """``min_K n ln(chi2_K / n) + (2 K + 1) ln n`` per group for each of the weightings
+    ``w`` (G, R, L), and the ``K``, both (G, R); ``A`` the :class:`Design` at the period."""
+    wsum = np.sum(w, axis=-1)
+    ybar = np.sum(w * y_pad[:, None], axis=-1) / np.maximum(wsum, 1e-300)
+    y = y_pad[:, None] - ybar[..., None]
     M, b = _gram(A, y, w)
-    yy = np.sum(w * y * y, axis=1)
-    n_g = np.maximum(np.sum(w > 0, axis=1), 2)
+    yy = np.sum(w * y * y, axis=-1)
+    n_g = np.maximum(np.sum(w > 0, axis=-1), 2)
     # nested orders from one Cholesky factor M = R'R: with z = R'^-1 b, the fit of the
     # first p columns leaves chi2_p = y'Wy - |z[:p]|^2
     P = M.shape[-1]
     diag = np.einsum("...ii->...i", M)
-    M = M + (1e-9 * diag.mean(axis=-1) + 1e-300)[:, None, None] * np.eye(P)
+    M = M + (1e-9 * diag.mean(axis=-1) + 1e-300)[..., None, None] * np.eye(P)
     try:
         R = np.linalg.cholesky(M)
-        z2 = np.cumsum(np.linalg.solve(R, b[..., None])[..., 0] ** 2, axis=1)
+        z2 = np.cumsum(np.linalg.solve(R, b[..., None])[..., 0] ** 2, axis=-1)
     except np.linalg.LinAlgError:  # not expected with the ridge; the slow way
-        z2 = np.stack([np.einsum("gp,gp->g", _solve(M[:, :p, :p], b[:, :p]), b[:, :p])
-                       for p in range(1, P + 1)], axis=1)
-    best = np.full(G, np.inf)
-    order = np.full(G, s.min_order)
+        z2 = np.stack([np.einsum("...p,...p->...", _solve(M[..., :p, :p], b[..., :p]),
+                                 b[..., :p]) for p in range(1, P + 1)], axis=-1)
+    best = np.full(yy.shape, np.inf)
+    order = np.full(yy.shape, s.min_order)
     for k in range(s.min_order, s.max_order + 1):
         p = 2 * k + 1
-        chi2 = np.maximum(yy - z2[:, p - 1], 1e-12 * yy + 1e-300)
+        chi2 = np.maximum(yy - z2[..., p - 1], 1e-12 * yy + 1e-300)
         score = n_g * np.log(chi2 / n_g) + p * np.log(n_g)
-        better = (k <= cap) & (score < best)
+        better = (k <= cap[:, None]) & (score < best)
         best, order = np.where(better, score, best), np.where(better, k, order)
     return best, order
 
@@ -1220,7 +1225,7 @@ def _refine(c, y_pad, w_in, period, order_g, df_o, s):
     for _ in range(3):
         chis = []
         for sgn in (-1.0, 0.0, 1.0):
-            A = Design(c.t_pad, 2 * np.pi * (f + sgn * h)[c.g_obj], s.max_order)
+            A = Design(c.t_pad, 2 * np.pi * (f + sgn * h)[c.g_obj], s.max_order, c.g_len)
             coef = _fit_orders(A, y_pad, w_in, order_g)
             r = y_pad - A.predict(coef)
             chis.append(np.bincount(c.g_obj, weights=np.sum(w_in * r**2, axis=1), minlength=c.n))
@@ -1260,7 +1265,7 @@ def _metrics(c, y_pad, w_in, period, order_g, epochs, g_mean, ok, s, flux):
     per object that describes it) and the per-epoch output columns.
     """
     G, g_obj, e_group, max_order = c.G, c.g_obj, c.e_group, s.max_order
-    A = Design(c.t_pad, 2 * np.pi / period[g_obj], max_order)
+    A = Design(c.t_pad, 2 * np.pi / period[g_obj], max_order, c.g_len)
     coef = _fit_orders(A, y_pad, w_in, order_g)
     r = y_pad - A.predict(coef)
     del A
