@@ -33,8 +33,12 @@ def make_periodic_variables(n_objects=1000, *, classes=None, n_epochs=(30, 300),
     The classes are the ones an RRab search in the period range 0.28-0.98 d
     meets (Dékány & Grebel 2020, §2-3):
 
-    - ``"RRab"``: fundamental-mode RR Lyrae, periods 0.28-0.98 d (log-normal
-      around 0.55 d), Ks peak-to-valley amplitudes 0.15-0.45 mag. The Ks
+    - ``"RRab"``: fundamental-mode RR Lyrae, Ks peak-to-valley amplitudes
+      0.15-0.45 mag, periods 0.28-0.98 d (median ~0.56 d) on the Bailey
+      diagram: the period follows from the amplitude and [Fe/H] by the
+      period-amplitude-metallicity relation of Sarajedini et al. (2006), so
+      low-amplitude stars have long periods, and the harmonic content grows
+      with the amplitude (low-amplitude RRab are nearly sinusoidal). The Ks
       shape is dominated by the radius variation, not the temperature
       (Madore et al. 2013; Braga et al. 2019): a temperature term with the
       optical Fourier parameters plus a radius term, the integral of the
@@ -112,6 +116,14 @@ def make_periodic_variables(n_objects=1000, *, classes=None, n_epochs=(30, 300),
     Jurcsik, J. & Kovács, G. 1996, "Determination of [Fe/H] from the light
     curves of RR Lyrae stars", A&A 312, 111.
 
+    Sarajedini, A. et al. 2006, "The metallicity distribution of RR Lyrae
+    stars in the M31 halo" (period-amplitude-metallicity relation of field
+    RRab), AJ 132, 1361.
+
+    Braga, V. F. et al. 2018, "On the RR Lyrae stars in globulars. V. The
+    complete near-infrared (JHKs) census of omega Centauri RR Lyrae
+    variables", AJ 155, 137 (Ks/V amplitude ratios).
+
     Examples
     --------
     >>> from skastro.datasets import make_periodic_variables
@@ -136,16 +148,17 @@ def make_periodic_variables(n_objects=1000, *, classes=None, n_epochs=(30, 300),
     if baseline <= 0:
         raise ValueError(f"baseline must be positive; got {baseline}.")
 
+    # Amplitudes first: an RRab's period and shape follow from its amplitude (Bailey diagram).
+    amplitude = _amplitudes(labels, rng)
     templates = np.empty((n_objects, _N_PHASE))
     periods = np.empty(n_objects)
     for kind in PERIODIC_CLASSES:
         idx = np.flatnonzero(labels == kind)
         if idx.size:
-            periods[idx], templates[idx] = _SHAPES[kind](idx.size, rng)
+            periods[idx], templates[idx] = _SHAPES[kind](amplitude[idx], rng)
     # Normalised shapes: 0 at maximum light, 1 at minimum (magnitudes grow downwards).
     templates -= templates.min(axis=1, keepdims=True)
     templates /= templates.max(axis=1, keepdims=True)
-    amplitude = _amplitudes(labels, rng)
     mean_mag = rng.uniform(11.5, 16.5, n_objects)
     phase0 = rng.uniform(0, 1, n_objects)
 
@@ -288,7 +301,29 @@ def _smooth(shape, order):
     return np.fft.irfft(spec, n=_N_PHASE, axis=1)
 
 
-def _rrab(n, rng):
+# Ks/V amplitude ratio of RRab: ~0.3 (Braga et al. 2018, omega Cen); the band table's.
+_RRAB_KS_OVER_V = _PULSATOR_AMPLITUDE_RATIO["Ks"] / _PULSATOR_AMPLITUDE_RATIO["V"]
+
+
+def _rrab_periods(amplitude_v, feh_jk, rng):
+    """Periods on the Bailey diagram: the period-amplitude-metallicity relation.
+
+    Sarajedini et al. (2006), from Galactic field RRab (Zinn & West scale):
+    [Fe/H] = -1.453 A_V - 7.990 log P - 2.145. Solved for log P: at fixed
+    metallicity the period grows as the amplitude falls (the Bailey diagram,
+    with OoII-like metal-poor stars on the long-period side), and metal-rich
+    stars have shorter periods at a given amplitude (the Sandage period
+    shift). Stars scatter about the relation by ~0.3 dex in [Fe/H] (Alcock et
+    al. 2000 quote 0.31 dex for theirs; Bono et al. 2007 find +-0.5 dex at a
+    fixed period-amplitude), i.e. ~0.04 dex in log P.
+    """
+    feh_zw = (feh_jk - 0.88) / 1.431  # Jurcsik (1995): [Fe/H]_JK = 1.431 [Fe/H]_ZW + 0.88
+    feh_zw = feh_zw + rng.normal(0, 0.3, feh_jk.size)
+    log_p = -(feh_zw + 1.453 * amplitude_v + 2.145) / 7.990
+    return np.clip(10 ** log_p, 0.28, 0.98)
+
+
+def _rrab(amplitude, rng):
     """Ks-band RRab shapes: a temperature term plus a dominant radius term.
 
     The optical (V) light curve of an RRab star is set by its temperature and
@@ -303,16 +338,36 @@ def _rrab(n, rng):
     ~15 %) and have phi21 ~ phi21(V) + pi/2 ~ 4 rather than the sawtooth's pi.
     The temperature term keeps 20-50 % of the Ks variation: the radius
     dominates at 2.2 micron, but the temperature still contributes.
+
+    Period, amplitude and shape are coupled as in real RRab (the Bailey
+    diagram) rather than drawn independently:
+
+    - the period follows from the amplitude (V amplitude = Ks amplitude / 0.3)
+      and [Fe/H] by the period-amplitude-metallicity relation
+      (:func:`_rrab_periods`). With the Ks amplitudes and bulge metallicities
+      here it gives a median period of 0.56 d, close to the mean of the OGLE
+      bulge RRab (Soszyński et al. 2011, 2014), which was imposed before;
+    - the harmonic content grows with the amplitude: a low-amplitude RRab is
+      nearly sinusoidal, a high-amplitude one a sawtooth. In a weakly
+      nonlinear pulsation the k-th harmonic scales as the (k)th power of the
+      first (Buchler & Goupil 1984; Klapp, Goupil & Buchler 1985), so
+      R_k1 ~ A^(k-1). The optical ratios are scaled that way from those of a
+      typical RRab (R21 0.48, R31 0.32 at A_V = 1 mag; Simon & Teays 1982)
+      and capped near the largest observed (R21 ~ 0.55).
     """
-    period = np.clip(np.exp(rng.normal(np.log(0.56), 0.17, n)), 0.28, 0.98)
-    feh = np.clip(rng.normal(-1.1, 0.4, n), -2.5, 0.0)  # bulge RRab metallicities
+    n = amplitude.size
+    amplitude_v = amplitude / _RRAB_KS_OVER_V
+    feh = np.clip(rng.normal(-1.1, 0.4, n), -2.5, 0.0)  # bulge RRab metallicities (JK scale)
+    period = _rrab_periods(amplitude_v, feh, rng)
     phi21 = rng.uniform(2.2, 2.6, n)
     phi31 = (feh + 5.038 + 5.394 * period) / 1.345  # Jurcsik & Kovács (1996), Eq. 3
-    r21, r31 = rng.uniform(0.40, 0.55, n), rng.uniform(0.25, 0.38, n)
+    # Harmonic content relative to a typical RRab (A_V = 1 mag), with a 10 % star-to-star spread.
+    nonlinearity = np.minimum(amplitude_v / 1.0, 1.15)[:, None] * rng.uniform(0.9, 1.1, (n, 1))
     k = np.arange(1, 7)[None, :]
     # Higher harmonics continue the V-band progressions (amplitudes fall by ~0.65
     # per order, phase differences grow by phi31 - phi21 per order).
-    ratio = np.column_stack([np.ones(n), r21, r31] + [r31 * 0.65 ** j for j in (1, 2, 3)])
+    typical = np.array([1.0, 0.48, 0.32, 0.32 * 0.65, 0.32 * 0.65 ** 2, 0.32 * 0.65 ** 3])[None, :]
+    ratio = typical * nonlinearity ** (k - 1)
     step = (phi31 - phi21)[:, None]
     phase = np.column_stack([np.zeros(n), phi21, phi31, phi31[:, None] + step * np.arange(1, 4)[None, :]])
     x = 2 * np.pi * k[:, :, None] * _GRID[None, None, :]
@@ -329,7 +384,8 @@ def _unit_range(shape):
     return shape / np.ptp(shape, axis=1, keepdims=True)
 
 
-def _rrc(n, rng):
+def _rrc(amplitude, rng):
+    n = amplitude.size
     period = rng.uniform(0.28, 0.45, n)
     g = 2 * np.pi * _GRID[None, :]
     a2 = rng.uniform(0.0, 0.15, n)[:, None]
@@ -342,7 +398,8 @@ def _binary_periods(n, rng):
     return np.exp(rng.uniform(np.log(0.56), np.log(1.96), n))
 
 
-def _ec(n, rng):
+def _ec(amplitude, rng):
+    n = amplitude.size
     period = _binary_periods(n, rng)
     g = 2 * np.pi * _GRID[None, :]
     depth_ratio = rng.uniform(0.8, 1.0, n)[:, None]  # secondary/primary depth
@@ -353,7 +410,8 @@ def _ec(n, rng):
     return period, shape
 
 
-def _esd(n, rng):
+def _esd(amplitude, rng):
+    n = amplitude.size
     period = _binary_periods(n, rng)
     g = _GRID[None, :]
     width = rng.uniform(0.06, 0.14, n)[:, None]
@@ -368,7 +426,8 @@ def _esd(n, rng):
     return period, _smooth(shape, 24)
 
 
-def _other(n, rng):
+def _other(amplitude, rng):
+    n = amplitude.size
     period = np.exp(rng.uniform(np.log(0.28), np.log(0.98), n))
     g = _GRID[None, :]
     kind = rng.randint(3, size=n)[:, None]

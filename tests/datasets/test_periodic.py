@@ -120,3 +120,20 @@ def test_bad_parameters(kwargs, match):
 
 def test_all_classes_known():
     assert set(make_periodic_variables(100, random_state=0).meta.label) == set(PERIODIC_CLASSES)
+
+
+def test_rrab_follow_the_bailey_diagram():
+    # Real RRab: the period grows as the amplitude falls (Sarajedini et al. 2006), and
+    # low-amplitude stars are more sinusoidal (smaller R21). An independent draw of
+    # period, amplitude and shape gives rank correlations near 0.
+    from scipy.stats import spearmanr
+
+    lcs = make_periodic_variables(60, classes={"RRab": 1}, n_epochs=(300, 300),
+                                  measurements_per_epoch=(1, 1), outlier_fraction=0,
+                                  random_state=0)
+    meta = lcs.meta
+    assert spearmanr(meta["period"], meta["amplitude"])[0] < -0.3
+    r21 = np.array([_fourier_phi21_r21(t, m, p)[1] for t, m, p in
+                    zip(lcs.split("time"), lcs.split("value"), meta["period"])])
+    assert spearmanr(meta["amplitude"], r21)[0] > 0.3
+    assert 0.5 < meta["period"].median() < 0.62  # bulge RRab: ~0.56 d (OGLE)

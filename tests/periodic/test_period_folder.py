@@ -469,8 +469,9 @@ def test_aperture_criterion_decides_between_binned_scatter_and_regression_loss()
 
 def test_top_peaks_check_helps_on_sparse_rr_lyrae():
     # ~50 epochs over 8 years (real-survey-like): checking the top peaks with the
-    # multi-harmonic fit beats trusting the GLS peak.
-    lcs = make_periodic_variables(80, n_epochs=50, baseline=2920.0, classes={"RRab": 1},
+    # multi-harmonic fit beats trusting the GLS peak. 160 curves: the gain is ~1 %
+    # (925 vs 919 of 960 over 12 seeds of 80), so with 80 one star decides the sign.
+    lcs = make_periodic_variables(160, n_epochs=50, baseline=2920.0, classes={"RRab": 1},
                                   measurements_per_epoch=(1, 1), random_state=8)
     # (the search after clipping is off in both: this compares the peak check alone)
     kw = dict(search_after_clipping=False, random_state=0)
@@ -703,7 +704,15 @@ def test_periodogram_is_the_searched_one(kw):
     assert len(grams) == len(lcs)
     for (freq, power), period in zip(grams, meta["period"]):
         assert freq.shape == power.shape and np.all(np.diff(freq) > 0)
-        assert 1 / freq[np.argmax(power)] == pytest.approx(period, rel=1e-9)
+        chosen = np.argmin(np.abs(freq - 1 / period))
+        assert 1 / freq[chosen] == pytest.approx(period, rel=1e-9)  # a frequency of this grid
+        if kw.get("nterms", 1) == 1:
+            assert chosen == np.argmax(power)
+        else:
+            # With 2+ terms the model at 2P contains the one at P, so a nearly
+            # sinusoidal RRab has two near-equal peaks; the (coarsened) search may
+            # take either.
+            assert power[chosen] == pytest.approx(power.max(), rel=0.01)
         assert freq[0] == pytest.approx(1 / 10.0) and freq[-1] <= 1 / 0.1
 
 
