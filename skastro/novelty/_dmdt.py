@@ -134,7 +134,8 @@ class DmDtNoveltyDetector(OutlierMixin, TransformerMixin, BaseEstimator):
     calibration_sample_ : dict of ndarray
         The calibration light curves (see ``calibration_size``): ``keys``
         (uint64 content hashes, increasing), ``offsets``, and the flat
-        columns ``time``, ``value`` and ``band`` (index into ``bands_``).
+        columns ``time``, ``value`` and ``band`` (index into ``bands_``, as
+        uint8 up to 256 bands: the sample travels with every fitted state).
     zscore_calibration_ : ndarray of shape (n_channels,)
         ``beta_f`` of each channel's calibrated ``Var(S_f) = V_f + beta_f V_f**2``.
     offset_ : float
