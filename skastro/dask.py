@@ -206,6 +206,13 @@ def _apply(lcs, estimator, method, file=None):
     return file
 
 
+def _read_apply(item, estimator, method):
+    """:func:`_apply` on a partition file read here; ``item`` is its path, or a pair
+    (path, output file)."""
+    path, file = (item, None) if isinstance(item, str) else item
+    return _apply(LightCurves.read_parquet(path), estimator, method, file)
+
+
 def _concat(parts):
     if all(isinstance(p, LightCurves) for p in parts):
         return LightCurves.concat(parts)
@@ -277,13 +284,20 @@ def map_estimator(estimator, collection, method="transform", *, output=None, ove
     check_is_fitted(estimator)
     bag = _as_bag(collection)
     shipped = _ship(estimator, bag)
-    if output is None:
-        results = bag.map(_apply, shipped, method)
-    else:
+    if output is not None:
         output = _prepare_directory(output, overwrite, name="output")
         files = [str(output / _PATTERN.format(i)) for i in range(bag.npartitions)]
-        file_bag = db.from_sequence(files, npartitions=len(files))
-        results = bag.map(_apply, shipped, method, file_bag)
+    inputs = getattr(bag, "_skastro_partition_files", None)
+    if inputs is not None:
+        # one task a partition that reads, applies and writes: as a task of its own, the
+        # read would be computed whenever Dask likes (ahead, on another worker)
+        items = inputs if output is None else list(zip(inputs, files))
+        results = db.from_sequence(items, npartitions=len(items)).map(_read_apply, shipped,
+                                                                      method)
+    elif output is None:
+        results = bag.map(_apply, shipped, method)
+    else:
+        results = bag.map(_apply, shipped, method, db.from_sequence(files, npartitions=len(files)))
     if not compute:
         return results
     parts = _compute(results, verbose)

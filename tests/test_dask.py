@@ -251,6 +251,20 @@ def test_partial_fit_merge_reads_each_partition_inside_its_fit_task(transients, 
                                       DmDtNoveltyDetector().fit(transients).counts_)
 
 
+def test_map_estimator_reads_each_partition_inside_its_task(client, transients, detector,
+                                                            tmp_path):
+    write_partitions(transients, tmp_path / "in", partition_size=20)
+    for output in (None, tmp_path / "out"):
+        lazy = sd.map_estimator(detector, tmp_path / "in", "score_samples", output=output,
+                                compute=False)
+        names = [str(k) for k in dict(lazy.__dask_graph__())]
+        assert sum("_read_apply" in k for k in names) == 4
+        assert not any("read_parquet" in k for k in names)  # no read task of its own
+    np.testing.assert_array_equal(np.concatenate(
+        sd.map_estimator(detector, tmp_path / "in", "score_samples", compute=False).compute()),
+        detector.score_samples(transients))
+
+
 def test_scaling_guide_example_runs():
     import doctest
     from pathlib import Path
