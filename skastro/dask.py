@@ -417,4 +417,9 @@ def partial_fit_merge(estimator, collection, *, n_chains=None, compute=True, ver
         chains[i % n_chains] = dask.delayed(_fit_step)(chains[i % n_chains], template,
                                                         partition)
     merged = dask.delayed(_merge_chains)(chains)
-    return _compute(merged, verbose) if compute else merged
+    if not compute:
+        return merged
+    # on the scheduler that would compute the bag (a process pool by default), not the
+    # threads dask.delayed would default to
+    with dask.config.set(scheduler=dask.base.get_scheduler(collections=[bag])):
+        return _compute(merged, verbose)
