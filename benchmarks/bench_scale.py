@@ -36,7 +36,7 @@ written a partition at a time, never held together. Then:
 * on a ``LocalCluster`` of ``--workers`` single-threaded workers (numba
   too): ``partial_fit_merge`` over all partitions, then ``map_estimator``
   writing every score as Parquet; each worker's peak resident memory
-  (``VmHWM``) afterwards;
+  (``VmHWM``) in each of the two (reset, on Linux, before each);
 * in process, the single-process fit: ``partial_fit`` over the partitions
   in order, one in memory at a time (bounded memory at any size), and, up to
   ``--union-fit-max`` curves, ``fit`` on the whole set in memory (what
@@ -96,6 +96,12 @@ def _peak_rss_mb():
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) / 1024.0
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def _reset_peak_rss():
+    """Start this process's ``VmHWM`` again from its current resident memory (Linux)."""
+    with contextlib.suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")
 
 
 def run_size(n_curves, args, root):
@@ -230,20 +236,27 @@ def run_dmdt_size(n_curves, args, root):
             LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
                          dashboard_address=":0") as cluster, Client(cluster) as client:
         client.run(lambda: DmDtNoveltyDetector().fit(warm).score_samples(warm))
+        client.run(_reset_peak_rss)
         start = time.perf_counter()
         merged = sd.partial_fit_merge(DmDtNoveltyDetector(), data)
         fit_s = time.perf_counter() - start
+        fit_rss = sorted(round(v) for v in client.run(_peak_rss_mb).values())
+        client.run(_reset_peak_rss)
         start = time.perf_counter()
         sd.map_estimator(merged, data, "score_samples", output=root / "scores", overwrite=True)
         score_s = time.perf_counter() - start
-        rss = sorted(round(v) for v in client.run(_peak_rss_mb).values())
+        score_rss = sorted(round(v) for v in client.run(_peak_rss_mb).values())
     row["inproc_subset_curves_s"] = round(max(inproc_rate, inproc()))
     row["cluster_fit_curves_s"] = round(n_curves / fit_s)
     row["cluster_score_curves_s"] = round(n_curves / score_s)
     row["cluster_fit_score_curves_s"] = round(n_curves / (fit_s + score_s))
     row["cluster_vs_inproc_ratio"] = round(
         row["cluster_fit_score_curves_s"] / row["inproc_subset_curves_s"], 2)
-    row["worker_peak_rss_mb"] = rss
+    row["cluster_fit_s"], row["cluster_score_s"] = round(fit_s, 2), round(score_s, 2)
+    # each phase's peak, from the resident memory it started at (on Linux; elsewhere the
+    # peak of the whole process); the larger of the two is the worker's peak
+    row["worker_peak_rss_mb_fit"] = fit_rss
+    row["worker_peak_rss_mb_score"] = score_rss
 
     # the single-process fit: partial_fit over the partitions in order (one in memory at a time)
     start = time.perf_counter()

@@ -5,6 +5,8 @@ import re
 
 import cloudpickle
 import dask
+import dask.bag as db
+import dask.order
 import numpy as np
 import pandas as pd
 import pytest
@@ -168,9 +170,11 @@ def _assert_same_fit(merged, full):
         np.testing.assert_array_equal(getattr(merged, attr), getattr(full, attr))
 
 
-def test_partial_fit_merge_paper_equals_fit_on_union(client, parts_dir, transients):
+@pytest.mark.parametrize("n_chains", [1, 3, None])  # None: one per worker thread, here 2
+def test_partial_fit_merge_paper_equals_fit_on_union(client, parts_dir, transients, n_chains):
     full = DmDtNoveltyDetector(score="paper").fit(transients)
-    merged = sd.partial_fit_merge(DmDtNoveltyDetector(score="paper"), parts_dir, split_every=2)
+    merged = sd.partial_fit_merge(DmDtNoveltyDetector(score="paper"), parts_dir,
+                                  n_chains=n_chains)
     _assert_same_fit(merged, full)
     np.testing.assert_array_equal(merged.score_samples(transients), full.score_samples(transients))
     assert merged.offset_ == full.offset_
@@ -178,7 +182,7 @@ def test_partial_fit_merge_paper_equals_fit_on_union(client, parts_dir, transien
 
 def test_partial_fit_merge_zscore_equals_fit_on_union(client, parts_dir, transients):
     full = DmDtNoveltyDetector().fit(transients)
-    merged = sd.partial_fit_merge(DmDtNoveltyDetector(), parts_dir, split_every=2)
+    merged = sd.partial_fit_merge(DmDtNoveltyDetector(), parts_dir, n_chains=3)
     _assert_same_fit(merged, full)
     np.testing.assert_allclose(merged.zscore_calibration_, full.zscore_calibration_,
                                rtol=1e-12)
@@ -191,8 +195,7 @@ def test_partial_fit_merge_offset_comes_from_the_calibration_sample(client, part
     # with fewer calibration curves than curves, fit's offset_ is a sample percentile; a
     # second pass over all scores (as this function once made) gave another threshold
     full = DmDtNoveltyDetector(calibration_size=10).fit(transients)
-    merged = sd.partial_fit_merge(DmDtNoveltyDetector(calibration_size=10), parts_dir,
-                                  split_every=2)
+    merged = sd.partial_fit_merge(DmDtNoveltyDetector(calibration_size=10), parts_dir)
     assert merged.offset_ == full.offset_
     np.testing.assert_array_equal(merged.predict(transients), full.predict(transients))
 
@@ -200,8 +203,66 @@ def test_partial_fit_merge_offset_comes_from_the_calibration_sample(client, part
 def test_partial_fit_merge_errors(parts_dir):
     with pytest.raises(TypeError, match="PeriodFolder has no 'partial_fit'"):
         sd.partial_fit_merge(PeriodFolder(), parts_dir)
-    with pytest.raises(ValueError, match="split_every must be an int >= 2"):
-        sd.partial_fit_merge(DmDtNoveltyDetector(), parts_dir, split_every=1)
+    with pytest.raises(ValueError, match="n_chains must be a positive int or None"):
+        sd.partial_fit_merge(DmDtNoveltyDetector(), parts_dir, n_chains=0)
+    with dask.config.set(scheduler="synchronous"), \
+            pytest.raises(ValueError, match="the collection holds no light curves"):
+        sd.partial_fit_merge(DmDtNoveltyDetector(), db.from_sequence([[], []], npartitions=2)
+                             .flatten())
+
+
+def _most_results_held(lazy):
+    """The most task results held at once when Dask runs ``lazy``'s graph in its own order."""
+    _, held = dask.order.diagnostics(dict(lazy.__dask_graph__()))
+    return max(held)
+
+
+def test_partial_fit_merge_holds_as_many_states_whatever_the_partitions(transients):
+    # A worker's memory must not grow with the number of curves: the old merge tree
+    # (8 states a node) held 8 results at 10 partitions, 15 at 100 and 22 at 1000, so
+    # more fitted states (45 MB each at 10^4 curves a partition) the larger the set.
+    held = []
+    for partition_size in (20, 5, 1):  # 4, 15 and 73 partitions
+        bag = sd.from_lightcurves(transients, partition_size=partition_size)
+        lazy = sd.partial_fit_merge(DmDtNoveltyDetector(), bag, n_chains=2, compute=False)
+        held.append(_most_results_held(lazy))
+        fit_tasks = [k for k in lazy.__dask_graph__() if "_fit_step" in str(k)]
+        assert len(fit_tasks) == bag.npartitions  # one task a partition
+    assert held == [held[0]] * 3 and held[0] <= 2 + 1  # two chains' states and a partition
+    with dask.config.set(scheduler="synchronous"):
+        np.testing.assert_array_equal(lazy.compute().counts_,
+                                      DmDtNoveltyDetector().fit(transients).counts_)
+
+
+def test_partial_fit_merge_reads_each_partition_inside_its_fit_task(transients, tmp_path):
+    # separate read tasks, having no dependencies, would run ahead of the chains and wait
+    # in the workers' memory (3.2 GB on a worker at 10^6 curves in 100 partitions)
+    for partition_size in (20, 5):
+        path = tmp_path / str(partition_size)
+        write_partitions(transients, path, partition_size=partition_size)
+        for collection in (path, sd.read_partitions(path)):
+            lazy = sd.partial_fit_merge(DmDtNoveltyDetector(), collection, n_chains=2,
+                                        compute=False)
+            graph = dict(lazy.__dask_graph__())
+            assert len(graph) == len(list(path.iterdir())) + 1  # the fit tasks and the merge
+            assert _most_results_held(lazy) == 2
+    with dask.config.set(scheduler="synchronous"):
+        np.testing.assert_array_equal(lazy.compute().counts_,
+                                      DmDtNoveltyDetector().fit(transients).counts_)
+
+
+def test_map_estimator_reads_each_partition_inside_its_task(client, transients, detector,
+                                                            tmp_path):
+    write_partitions(transients, tmp_path / "in", partition_size=20)
+    for output in (None, tmp_path / "out"):
+        lazy = sd.map_estimator(detector, tmp_path / "in", "score_samples", output=output,
+                                compute=False)
+        names = [str(k) for k in dict(lazy.__dask_graph__())]
+        assert sum("_read_apply" in k for k in names) == 4
+        assert not any("read_parquet" in k for k in names)  # no read task of its own
+    np.testing.assert_array_equal(np.concatenate(
+        sd.map_estimator(detector, tmp_path / "in", "score_samples", compute=False).compute()),
+        detector.score_samples(transients))
 
 
 def test_scaling_guide_example_runs():

@@ -134,7 +134,8 @@ class DmDtNoveltyDetector(OutlierMixin, TransformerMixin, BaseEstimator):
     calibration_sample_ : dict of ndarray
         The calibration light curves (see ``calibration_size``): ``keys``
         (uint64 content hashes, increasing), ``offsets``, and the flat
-        columns ``time``, ``value`` and ``band`` (index into ``bands_``).
+        columns ``time``, ``value`` and ``band`` (index into ``bands_``, as
+        uint8 up to 256 bands: the sample travels with every fitted state).
     zscore_calibration_ : ndarray of shape (n_channels,)
         ``beta_f`` of each channel's calibrated ``Var(S_f) = V_f + beta_f V_f**2``.
     offset_ : float
@@ -273,7 +274,7 @@ class DmDtNoveltyDetector(OutlierMixin, TransformerMixin, BaseEstimator):
         self.counts_ = np.zeros((nb * nb, self.n_dt_bins, self.n_dm_bins + 2), dtype=np.int64)
         self.n_objects_seen_ = 0
         self.calibration_sample_ = _sample(np.zeros(1, np.int64), np.zeros(0), np.zeros(0),
-                                           np.zeros(0, np.int64))
+                                           np.zeros(0, np.int64), nb)
 
     def _grid(self):
         inner = 10.0 ** self.log_dt_edges_[1:-1]
@@ -430,8 +431,11 @@ class DmDtNoveltyDetector(OutlierMixin, TransformerMixin, BaseEstimator):
                              n_dm, counts=self.counts_)
         self.n_objects_seen_ += len(X)
         keep = band >= 0  # the sample keeps the rows the detector uses
-        used = np.concatenate([[0], np.cumsum(keep)])[offsets]
-        chunk = _sample(used, time[keep], value[keep], band[keep])
+        if keep.all():  # no copy of the chunk's columns when every row is used
+            chunk = _sample(offsets, time, value, band, len(self.bands_))
+        else:
+            used = np.concatenate([[0], np.cumsum(keep)])[offsets]
+            chunk = _sample(used, time[keep], value[keep], band[keep], len(self.bands_))
         self.calibration_sample_ = _smallest_keys([self.calibration_sample_, chunk],
                                                   self.calibration_size)
         self._update_tables()
@@ -763,21 +767,28 @@ def _sidak_min(z):
 
 
 # ---------------------------------------------------------------- calibration sample
-def _sample(offsets, time, value, band):
-    """A calibration sample: flat columns, offsets and each object's content key."""
+def _band_dtype(n_bands):
+    """The smallest unsigned integer type holding the band indices ``0 .. n_bands - 1``.
+
+    The sample travels with every fitted state (up the merge of
+    :func:`skastro.dask.partial_fit_merge`, to every scoring worker): a byte
+    per row instead of eight for int64 is a third less of it. The values,
+    the content keys and the scores are the same (the kernels read int64).
+    """
+    return np.min_scalar_type(max(int(n_bands) - 1, 0))
+
+
+def _sample(offsets, time, value, band, n_bands):
+    """A calibration sample: flat columns, offsets and each object's content key.
+
+    ``band`` must hold indices in ``[0, n_bands)``; it is stored in the
+    smallest integer type that holds them (:func:`_band_dtype`).
+    """
     offsets = np.asarray(offsets, dtype=np.int64)
     return {"keys": _kernels.object_keys(offsets, time, value, band), "offsets": offsets,
             "time": np.asarray(time, dtype=np.float64),
             "value": np.asarray(value, dtype=np.float64),
-            "band": np.asarray(band, dtype=np.int64)}
-
-
-def _take(sample, idx):
-    lengths = np.diff(sample["offsets"])[idx]
-    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-    rows = np.repeat(sample["offsets"][:-1][idx] - offsets[:-1], lengths) + np.arange(offsets[-1])
-    out = {name: sample[name][rows] for name in ("time", "value", "band")}
-    return dict(out, keys=sample["keys"][idx], offsets=offsets)
+            "band": np.asarray(band).astype(_band_dtype(n_bands), copy=False)}
 
 
 def _smallest_keys(samples, size):
@@ -785,14 +796,27 @@ def _smallest_keys(samples, size):
 
     A bottom-k sample: the result depends only on the multiset of objects, so
     chunks and merges in any order give the same sample (equal keys only come
-    from equal light curves, so ties do not matter).
+    from equal light curves, so ties do not matter). The objects are chosen
+    on the keys alone and their rows copied once, straight from the sample
+    that holds them: a chunk of ``partial_fit`` may hold millions of rows.
     """
-    parts = [_take(s, np.argsort(s["keys"], kind="stable")[:size]) for s in samples]
-    lengths = [np.diff(p["offsets"]) for p in parts]
-    joined = {name: np.concatenate([p[name] for p in parts])
-              for name in ("keys", "time", "value", "band")}
-    joined["offsets"] = np.concatenate([[0], np.cumsum(np.concatenate(lengths))]).astype(np.int64)
-    return _take(joined, np.argsort(joined["keys"], kind="stable")[:size])
+    keys = np.concatenate([s["keys"] for s in samples])
+    chosen = np.argsort(keys, kind="stable")[:size]
+    source = np.repeat(np.arange(len(samples)), [s["keys"].size for s in samples])[chosen]
+    first = np.concatenate([s["offsets"][:-1] for s in samples])[chosen]  # in its sample
+    lengths = np.concatenate([np.diff(s["offsets"]) for s in samples])[chosen]
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    out = {name: np.empty(offsets[-1], np.result_type(*(s[name] for s in samples)))
+           for name in ("time", "value", "band")}
+    for i, sample in enumerate(samples):
+        mine = np.flatnonzero(source == i)
+        n = lengths[mine]
+        within = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)  # row within its object
+        to_rows = np.repeat(offsets[mine], n) + within
+        from_rows = np.repeat(first[mine], n) + within
+        for name in out:
+            out[name][to_rows] = sample[name][from_rows]
+    return dict(out, keys=keys[chosen], offsets=offsets)
 
 
 # ---------------------------------------------------------------------- model files
@@ -878,7 +902,7 @@ def _check_state(det, state):
     starts[offsets[:-1][offsets[:-1] < n_rows]] = True
     need(np.all((np.diff(sample["time"]) >= 0) | starts[1:]),
          "the sample 'time' must be sorted within each light curve")
-    checked = _sample(offsets, sample["time"], sample["value"], sample["band"])
+    checked = _sample(offsets, sample["time"], sample["value"], sample["band"], nb)
     need(np.array_equal(checked["keys"], keys),
          "the sample 'keys' are not the content hashes of the sample light curves")
     return {"bands_": bands, "channels_": channels,

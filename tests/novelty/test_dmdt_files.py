@@ -35,6 +35,23 @@ def test_round_trip(fitted, tmp_path):
     assert load_model(path).offset_ == det.offset_
 
 
+def test_calibration_band_is_stored_in_one_byte_and_int64_files_still_load(fitted, tmp_path):
+    # the sample travels with every fitted state (merges, scattering): band indices in
+    # uint8, not int64; files written before, with int64 indices, load to the same detector
+    lcs, det = fitted
+    assert det.calibration_sample_["band"].dtype == np.uint8
+    assert DmDtNoveltyDetector.load(det.save(tmp_path / "new.skm")).calibration_sample_[
+        "band"].dtype == np.uint8
+    older = copy.deepcopy(det)
+    older.calibration_sample_["band"] = det.calibration_sample_["band"].astype(np.int64)
+    again = DmDtNoveltyDetector.load(save_model(older, tmp_path / "old.skm"))
+    assert again.calibration_sample_["band"].dtype == np.uint8
+    for name, values in det.calibration_sample_.items():
+        np.testing.assert_array_equal(again.calibration_sample_[name], values)
+    np.testing.assert_array_equal(again.score_samples(lcs), det.score_samples(lcs))
+    assert again.offset_ == det.offset_
+
+
 def _sample(det, **changes):
     return dict(det.calibration_sample_, **changes)
 
