@@ -36,9 +36,13 @@ METHODS = ("transform", "predict", "predict_proba", "score_samples", "decision_f
 #: Dask settings for the worker processes of a cluster that runs skastro; set them
 #: (``dask.config.set(WORKER_CONFIG)``) before the cluster starts: a single-threaded
 #: worker runs numba (the dm-dt kernels) on one thread too, as Dask already sets for
-#: OpenMP and BLAS. The "Scaling out" guide says why Dask's ``MALLOC_TRIM_THRESHOLD_``
-#: is kept although unsetting it is faster.
-WORKER_CONFIG = {"distributed.nanny.pre-spawn-environ.NUMBA_NUM_THREADS": 1}
+#: OpenMP and BLAS. In the worker's environment, not Dask's ``pre-spawn-environ``: the
+#: nanny copies that into the process that starts the cluster, where numba, had it
+#: launched its threads already, would refuse to compile again (RuntimeError); numba
+#: reads the variable when it compiles, after the worker has set it. The "Scaling out"
+#: guide says why Dask's ``MALLOC_TRIM_THRESHOLD_`` is kept although unsetting it is
+#: faster.
+WORKER_CONFIG = {"distributed.nanny.environ.NUMBA_NUM_THREADS": 1}
 
 
 def read_partitions(path):

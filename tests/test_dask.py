@@ -2,6 +2,7 @@
 
 import pickle
 import re
+import sys
 
 import cloudpickle
 import dask
@@ -29,11 +30,37 @@ def client():
         yield c
 
 
-def test_worker_config_reaches_the_worker_processes(client):
-    import os
+def _numba_threads_after_a_kernel():
+    import numba
 
-    environ = client.run(lambda: os.environ.get("NUMBA_NUM_THREADS"))
-    assert list(environ.values()) == ["1", "1"]
+    from skastro.novelty import DmDtNoveltyDetector
+
+    DmDtNoveltyDetector().fit(make_transients(n_variables=3, n_transients=0, random_state=0))
+    return numba.config.NUMBA_NUM_THREADS
+
+
+def test_worker_config_reaches_the_worker_processes(client):
+    assert list(client.run(_numba_threads_after_a_kernel).values()) == [1, 1]
+
+
+def test_worker_config_leaves_this_process_alone():
+    # Dask's nanny copies its pre-spawn environment into the process that starts the
+    # cluster: a NUMBA_NUM_THREADS there, different from the thread count numba had
+    # launched with, made the next kernel compiled in this process raise RuntimeError
+    import os
+    import subprocess
+
+    code = (
+        "import os, dask, numba, skastro.dask as sd\n"
+        "from distributed import LocalCluster\n"
+        "before = os.environ.get('NUMBA_NUM_THREADS')\n"
+        "with dask.config.set(sd.WORKER_CONFIG), LocalCluster(n_workers=1, processes=True,"
+        " threads_per_worker=1, dashboard_address=None):\n"
+        "    pass\n"
+        "assert os.environ.get('NUMBA_NUM_THREADS') == before, os.environ.get('NUMBA_NUM_THREADS')\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_NUM_THREADS"}
+    subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=120)
 
 
 @pytest.fixture(scope="module")
