@@ -151,8 +151,27 @@ def default_template():
                                    ids=["a", "b"])
 
 
+_LABELS = {}
+
+
 def _labels(lcs, name):
-    return np.asarray(lcs.to_pandas()[name].astype(object), dtype=object)
+    """The template's labels of column ``name`` (object array), computed once per template:
+    every example resamples them."""
+    key = id(lcs), name
+    if key not in _LABELS:
+        _LABELS[key] = lcs, np.asarray(lcs.column(name), dtype=object)  # lcs: keep its id taken
+    return _LABELS[key][1]
+
+
+class _Lazy:
+    """A note whose text is built only when Hypothesis reports it (a failing example),
+    not for each of the thousands of passing ones."""
+
+    def __init__(self, text):
+        self.text = text
+
+    def __repr__(self):
+        return self.text()
 
 
 @st.composite
@@ -211,8 +230,8 @@ def raw_curves(draw, template=None, min_objects=0, max_objects=6, max_points=500
     meta = template.meta.iloc[sources].reset_index(drop=True)
     raw = RawCurves(columns=columns, ids=draw(ids_for(n)), meta=meta,
                     value_kind=template.value_kind, dtypes=dtypes)
-    note(raw.describe())
-    note(f"corruptions={corruptions}")
+    note(_Lazy(raw.describe))
+    note(_Lazy(lambda: f"corruptions={corruptions}"))
     return raw
 
 

@@ -53,6 +53,18 @@ def _no_context(X, y):
     return LightCurves(X.offsets, cols, meta=X.meta, value_kind="flux")
 
 
+def make_passthrough_classifier():
+    return BranchedRNNClassifier(preprocessor="passthrough", hidden_size=4, dense_size=4,
+                                 max_epochs=2, batch_size=16, n_jobs=1, random_state=0)
+
+
+def make_preprocessed_data(random_state):
+    """The alerts of make_data after LensNetPreprocessor: what a passthrough classifier
+    reads in a Pipeline."""
+    alerts, y = make_data(random_state)
+    return LensNetPreprocessor().fit(alerts).transform(alerts), y
+
+
 def _small_boosting():
     return HistGradientBoostingClassifier(max_iter=10, random_state=0)
 
@@ -69,6 +81,15 @@ SPECS = [
             ("an unknown site at predict", _unknown_site, ValueError, "predict"),
             ("context columns missing at predict", _no_context, ValueError, "predict"),
         ],
+    ),
+    EstimatorSpec(
+        # the classifier without its own preprocessing: every numeric column is a
+        # feature, NaN/inf epochs are dropped (check_finite), for the fuzz suite
+        variant="passthrough",
+        make_estimator=make_passthrough_classifier,
+        make_data=make_preprocessed_data,
+        param_grid={"hidden_size": [3, 4]},
+        scoring="accuracy",
     ),
     EstimatorSpec(
         make_estimator=LensNetPreprocessor,
