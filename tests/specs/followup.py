@@ -61,6 +61,7 @@ SPECS = [
             ("NaN in a cheap feature x_t", _nan_in_cheap, ValueError),
             ("wrong number of columns at predict", _wrong_width, ValueError, "predict"),
         ],
+        fuzz_params={"classifier_t__n_estimators": 3},  # its two forests: 3 trees, not 10
     ),
     EstimatorSpec(
         make_estimator=make_vae,
