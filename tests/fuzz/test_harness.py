@@ -94,3 +94,28 @@ def test_changes_to_light_curves_are_caught_exactly():
     _changed(make(), lambda X: X.meta.__setitem__("z", [0.1, 0.2]))  # NaN -> 0.2
     _changed(make(), lambda X: X.meta.__setitem__("z", [0.1 + 1e-12, np.nan]))
     _changed(make(), lambda X: X.meta.__setitem__("extra", 1))
+
+
+def test_a_change_by_a_later_call_on_the_same_input_is_caught(monkeypatch):
+    # run() starts each call on X from the snapshot the previous call was checked against
+    import numpy as np
+
+    monkeypatch.setattr(_checks, "TALLY", collections.Counter())
+
+    X = np.arange(4.0)
+    _checks.run("Est (predict)", lambda: X.sum(), X)
+    _checks.run("Est (predict)", lambda: X.mean(), X)
+
+    def mutate():
+        X[0] = -1.0
+
+    try:
+        _checks.run("Est (predict)", mutate, X)
+    except AssertionError as exc:
+        assert "input changed" in str(exc)
+    else:
+        raise AssertionError("a change by the third call passed")
+    try:  # and the next call compares with X as it is now, not with the stale snapshot
+        _checks.run("Est (predict)", lambda: X.sum(), X)
+    except AssertionError:
+        raise AssertionError("an unchanging call blamed for an earlier change") from None
