@@ -90,8 +90,26 @@ def pad_branches(X, features, sites, max_length=None, dtype=np.float32):
     x = np.zeros((len(X) * n_sites, length, len(features)), dtype=dtype)
     src = order[kept]
     for k, name in enumerate(features):
-        x[g, pos, k] = np.asarray(X.column(name))[src]
+        values = np.asarray(X.column(name))[src]
+        with np.errstate(over="ignore"):
+            x[g, pos, k] = values
+        _check_cast(X, name, values, x[g, pos, k], src)
     return x.reshape(len(X), n_sites, length, len(features)), keep.reshape(len(X), n_sites)
+
+
+def _check_cast(X, name, values, cast, src):
+    """Refuse finite values that the cast to the network's dtype made infinite: an
+    inf input makes every weight or output NaN, without a word."""
+    overflow = np.isfinite(values) & ~np.isfinite(cast)
+    if overflow.any():
+        first = int(np.flatnonzero(overflow)[0])
+        obj = X.ids[X.object_index[src[first]]]
+        obj = obj.item() if isinstance(obj, np.generic) else obj
+        raise ValueError(
+            f"column {name!r} of object {obj!r} holds {values[first].item()!r}, beyond the range of "
+            f"{cast.dtype} the network reads ({int(overflow.sum())} such value(s) in that "
+            "column in all; after any preprocessing); drop those observations or rescale "
+            "the column.")
 
 
 def _feature_names(context):

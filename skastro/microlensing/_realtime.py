@@ -227,6 +227,8 @@ class LensNetStream:
             model).
         """
         cols = self._epochs(site, time, value, error, columns)
+        if self.mode == "incremental":
+            self._check_float32(object_id, cols)
         if meta is not None and not isinstance(meta, dict):
             raise TypeError(f"LensNetStream.update: meta must be a dict; got {type(meta).__name__}.")
         obj = self._objects.get(object_id)
@@ -238,6 +240,22 @@ class LensNetStream:
             if self.mode == "incremental":
                 self._advance(obj, cols)
             return self._proba(self._logits(object_id))
+
+    def _check_float32(self, object_id, cols):
+        """Refuse finite features beyond float32, before they enter the alert's state: the
+        LSTM would read inf and every later score be NaN (``predict_proba`` refuses them
+        too, in ``pad_branches``)."""
+        limit = np.finfo(np.float32).max
+        for name in self.classifier.columns_:
+            v = cols.get(name)
+            if v is None:
+                continue
+            over = np.isfinite(v) & (np.abs(v) > limit)
+            if over.any():
+                raise ValueError(
+                    f"LensNetStream.update: column {name!r} of object {object_id!r} holds "
+                    f"{v[over][0].item()!r}, beyond the range of float32 the network reads; "
+                    "drop that epoch or rescale the column.")
 
     # ------------------------------------------------------------ scoring
     def _features(self, cols):

@@ -13,6 +13,7 @@ every constructor, from_arrays included). A
 """
 
 import dataclasses
+import functools
 import os
 import tempfile
 
@@ -151,8 +152,27 @@ def default_template():
                                    ids=["a", "b"])
 
 
+_LABELS = {}
+
+
 def _labels(lcs, name):
-    return np.asarray(lcs.to_pandas()[name].astype(object), dtype=object)
+    """The template's labels of column ``name`` (object array), computed once per template:
+    every example resamples them."""
+    key = id(lcs), name
+    if key not in _LABELS:
+        _LABELS[key] = lcs, np.asarray(lcs.column(name), dtype=object)  # lcs: keep its id taken
+    return _LABELS[key][1]
+
+
+class _Lazy:
+    """A note whose text is built only when Hypothesis reports it (a failing example),
+    not for each of the thousands of passing ones."""
+
+    def __init__(self, text):
+        self.text = text
+
+    def __repr__(self):
+        return self.text()
 
 
 @st.composite
@@ -176,16 +196,38 @@ def ids_for(draw, n):
     return ids
 
 
+# The strategies raw_curves draws from, built once per set of arguments: a strategy
+# built anew in every example costs Hypothesis more (its properties are recomputed) than
+# the draw itself. The same strategies, so the same examples.
+_SEED = st.integers(0, 2**32 - 1)
+_DTYPE = st.sampled_from(DTYPES)
+
+
+@functools.lru_cache(maxsize=None)
+def _lengths(n, max_points):
+    return st.lists(st.one_of(st.integers(0, 4), st.integers(1, 60), st.integers(0, max_points)),
+                    min_size=n, max_size=n)
+
+
+@functools.lru_cache(maxsize=None)
+def _indices(n, size):
+    return st.lists(st.integers(0, size - 1), min_size=n, max_size=n)
+
+
+@functools.lru_cache(maxsize=None)
+def _corruptions(names, n):
+    return st.lists(st.tuples(st.sampled_from(names), st.sampled_from(CORRUPTIONS),
+                              st.integers(-1, max(n - 1, 0)), st.floats(0.0, 1.0)), max_size=3)
+
+
 @st.composite
 def raw_curves(draw, template=None, min_objects=0, max_objects=6, max_points=500):
     """A :class:`RawCurves` resampled from ``template`` and corrupted (module docstring)."""
     template = default_template() if template is None else template
-    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    rng = np.random.default_rng(draw(_SEED))
     n = draw(st.integers(min_objects, max_objects))
-    lengths = draw(st.lists(
-        st.one_of(st.integers(0, 4), st.integers(1, 60), st.integers(0, max_points)),
-        min_size=n, max_size=n))
-    sources = draw(st.lists(st.integers(0, len(template) - 1), min_size=n, max_size=n))
+    lengths = draw(_lengths(n, max_points))
+    sources = draw(_indices(n, len(template)))
     names = list(template.columns)
     label_values = {name: _labels(template, name) for name in names if name in LABEL_COLUMNS}
     columns = {name: [] for name in names}
@@ -199,20 +241,17 @@ def raw_curves(draw, template=None, min_objects=0, max_objects=6, max_points=500
         for name in names:
             source = label_values[name] if name in label_values else template.column(name)
             columns[name].append(np.array(source[rows], dtype=object if name in label_values else float))
-    corruptions = draw(st.lists(
-        st.tuples(st.sampled_from(names), st.sampled_from(CORRUPTIONS), st.integers(-1, max(n - 1, 0)),
-                  st.floats(0.0, 1.0)),
-        max_size=3))
+    corruptions = draw(_corruptions(tuple(names), n))
     for name, kind, which, fraction in corruptions:
         targets = range(n) if which < 0 else [which] if n else []
         for i in targets:
             _corrupt(columns, name, kind, i, fraction, rng, label_values)
-    dtypes = {name: draw(st.sampled_from(DTYPES)) for name in names if name not in label_values}
+    dtypes = {name: draw(_DTYPE) for name in names if name not in label_values}
     meta = template.meta.iloc[sources].reset_index(drop=True)
     raw = RawCurves(columns=columns, ids=draw(ids_for(n)), meta=meta,
                     value_kind=template.value_kind, dtypes=dtypes)
-    note(raw.describe())
-    note(f"corruptions={corruptions}")
+    note(_Lazy(raw.describe))
+    note(_Lazy(lambda: f"corruptions={corruptions}"))
     return raw
 
 
@@ -248,25 +287,32 @@ def _corrupt(columns, name, kind, i, fraction, rng, label_values):
         a += 2_400_000.5
 
 
+_ARRAY_DTYPE = st.sampled_from([np.float32, np.int64, np.float16, object])
+
+
+@functools.lru_cache(maxsize=None)
+def _array_corruptions(keys):
+    return st.lists(st.tuples(st.sampled_from(keys), st.sampled_from(CORRUPTIONS + ("dtype",)),
+                              st.floats(0, 1)), max_size=3)
+
+
 @st.composite
 def hostile_arrays(draw, template, max_rows=40):
     """Rows resampled from ``template`` (ndarray or SliceDict), then corrupted."""
     n_template = len(template)
     n = draw(st.integers(0, max_rows))
-    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    rng = np.random.default_rng(draw(_SEED))
     rows = rng.integers(0, n_template, n)
     if isinstance(template, SliceDict):
         out = {k: np.array(np.asarray(template[k])[rows]) for k in template}
     else:
         out = {"X": np.array(np.asarray(template)[rows], dtype=float)}
-    for key, kind, fraction in draw(st.lists(
-            st.tuples(st.sampled_from(sorted(out)), st.sampled_from(CORRUPTIONS + ("dtype",)),
-                      st.floats(0, 1)), max_size=3)):
+    for key, kind, fraction in draw(_array_corruptions(tuple(sorted(out)))):
         a = out[key]
         if a.size == 0:
             continue
         if kind == "dtype":
-            out[key] = a.astype(draw(st.sampled_from([np.float32, np.int64, np.float16, object])))
+            out[key] = a.astype(draw(_ARRAY_DTYPE))
             continue
         if a.dtype.kind != "f":
             a = out[key] = a.astype(float)

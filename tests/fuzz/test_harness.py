@@ -58,3 +58,64 @@ def test_unchanged_object_arrays_with_nan_are_unchanged():
         assert "key 'sequence'" in str(exc)
     else:
         raise AssertionError("a changed input passed")
+
+
+def _changed(X, mutate):
+    before = _checks.snapshot(X)
+    _checks.assert_unchanged(X, before)  # unchanged so far
+    mutate(X)
+    try:
+        _checks.assert_unchanged(X, before)
+    except AssertionError as exc:
+        return str(exc)
+    raise AssertionError("a changed input passed")
+
+
+def test_changes_to_light_curves_are_caught_exactly():
+    # the snapshot copies columns, codes and meta (not a to_pandas frame): every kind of
+    # in-place change must still show, a change of 1 part in 1e12 included
+    import numpy as np
+
+    from skastro import LightCurves
+
+    def make():
+        t = [np.arange(5.0), np.arange(3.0)]
+        return LightCurves.from_arrays(t, [np.ones(5), np.full(3, np.nan)], [np.ones(5), np.ones(3)],
+                                       bands=[np.array(list("gggrr")), np.array(list("rrr"))],
+                                       ids=["a", "b"]).with_meta(z=[0.1, np.nan])
+
+    def writable(array):
+        array.flags.writeable = True
+        return array
+
+    assert "key 'value'" in _changed(make(), lambda X: writable(X.value).__setitem__(0, 1 + 1e-12))
+    assert "key 'value'" in _changed(make(), lambda X: writable(X.value).__setitem__(5, 0.0))
+    assert "key 'band'" in _changed(make(), lambda X: writable(X.codes("band")).__setitem__(0, 1))
+    _changed(make(), lambda X: X.meta.__setitem__("z", [0.1, 0.2]))  # NaN -> 0.2
+    _changed(make(), lambda X: X.meta.__setitem__("z", [0.1 + 1e-12, np.nan]))
+    _changed(make(), lambda X: X.meta.__setitem__("extra", 1))
+
+
+def test_a_change_by_a_later_call_on_the_same_input_is_caught(monkeypatch):
+    # run() starts each call on X from the snapshot the previous call was checked against
+    import numpy as np
+
+    monkeypatch.setattr(_checks, "TALLY", collections.Counter())
+
+    X = np.arange(4.0)
+    _checks.run("Est (predict)", lambda: X.sum(), X)
+    _checks.run("Est (predict)", lambda: X.mean(), X)
+
+    def mutate():
+        X[0] = -1.0
+
+    try:
+        _checks.run("Est (predict)", mutate, X)
+    except AssertionError as exc:
+        assert "input changed" in str(exc)
+    else:
+        raise AssertionError("a change by the third call passed")
+    try:  # and the next call compares with X as it is now, not with the stale snapshot
+        _checks.run("Est (predict)", lambda: X.sum(), X)
+    except AssertionError:
+        raise AssertionError("an unchanging call blamed for an earlier change") from None

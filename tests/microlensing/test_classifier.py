@@ -300,3 +300,18 @@ def test_passthrough_drops_nonfinite_epochs_instead_of_training_on_nan(small_ale
     with pytest.raises(ValueError, match=f"BranchedRNNClassifier: object {X.ids[2]!r} has no "
                                          "observation with finite"):
         clf.predict_proba(flagged)
+
+
+def test_feature_beyond_float32_is_a_clear_error_not_nan_probabilities(small_alerts):
+    # issue 17 fuzzing: a context value of 1e300 overflowed the float32 input to inf
+    # and fit, then predict_proba, gave NaN for every alert without a word
+    y = small_alerts.meta["label_binary"].to_numpy()
+    sky = np.array(small_alerts.column("sky"), dtype=float)
+    sky[small_alerts.offsets[1]] = 1e300
+    huge = small_alerts.with_columns(sky=sky)
+    with pytest.raises(ValueError, match=f"column 'sky' of object {small_alerts.ids[1]!r} holds "
+                                         "1e\\+300, beyond the range of float32"):
+        _clf(preprocessor="passthrough", max_epochs=1).fit(huge, y)
+    clf = _clf(preprocessor="passthrough", max_epochs=1).fit(small_alerts, y)
+    with pytest.raises(ValueError, match="beyond the range of float32"):
+        clf.predict_proba(huge)

@@ -86,6 +86,19 @@ def test_pad_branches_left_zero_padding_and_missing_site():
         pad_branches(a, ["time"], ("A",))
 
 
+def test_pad_branches_refuses_values_beyond_float32():
+    # issue 17 fuzzing: a finite 1e300 became inf in the float32 input and every
+    # predicted probability NaN, silently
+    a = LightCurves.concat([_alert(n=10, sites=("A", "B")), _alert(n=4, sites=("A",), ident=1)])
+    sky = np.ones(a.n_observations)
+    sky[a.offsets[1] + 2] = 1e300
+    with pytest.raises(ValueError, match=r"column 'sky' of object 1 holds 1e\+300, beyond "
+                                         r"the range of float32"):
+        pad_branches(a.with_columns(sky=sky), ["time", "sky"], ("A", "B"))
+    x, _ = pad_branches(a.with_columns(sky=sky), ["sky"], ("A", "B"), dtype=np.float64)
+    assert x.max() == 1e300
+
+
 @pytest.mark.parametrize("pooling", ["last", "last+mean"])
 def test_branched_module_is_padding_invariant_and_handles_empty_branch(pooling):
     torch.manual_seed(0)

@@ -135,3 +135,26 @@ def test_incremental_stream_skips_nonfinite_epochs_as_predict_proba_drops_them()
     late = stream.update(oid, row["site"], row["time"] - 0.01, row["value"], row["error"],
                          **{c: row[c] for c in stream.columns if c != "error"})
     np.testing.assert_allclose(late, clf.predict_proba(stream.to_lightcurves([oid]))[0], atol=2e-6)
+
+
+def test_incremental_stream_refuses_features_beyond_float32_as_predict_proba_does():
+    # issue 17: predict_proba refuses a finite 1e300 (it would be inf in the float32
+    # input); the stream must not feed it to the alert's LSTM state either
+    X = _causal(make_microlensing_alerts(16, n_days=6, cadence_hours=3.0, bad_value_fraction=0.0,
+                                         random_state=5))
+    clf = BranchedRNNClassifier(preprocessor="passthrough", hidden_size=5, dense_size=4,
+                                max_epochs=1, random_state=0).fit(X, X.meta["label_binary"].to_numpy())
+    stream = clf.stream()
+    oid = X.meta.index[2]
+    row = X[[2]].to_pandas().iloc[0]
+    context = {c: row[c] for c in stream.columns if c != "error"}
+    first = stream.update(oid, row["site"], row["time"], row["value"], row["error"], **context)
+    with pytest.raises(ValueError, match=f"column 'sky' of object {oid!r} holds 1e\\+300, "
+                                         "beyond the range of float32"):
+        stream.update(oid, row["site"], row["time"] + 0.1, row["value"], row["error"],
+                      **{**context, "sky": 1e300})
+    with pytest.raises(ValueError, match="beyond the range of float32"):
+        clf.predict_proba(X[[2]].with_columns(sky=np.full(X.lengths[2], 1e300)))
+    # the refused epoch left the alert as it was
+    assert stream.to_lightcurves([oid]).n_observations == 1
+    assert np.isfinite(first).all()

@@ -35,6 +35,14 @@ class EstimatorSpec:
         Extra bad inputs that must be rejected with a clear error; ``stage``
         is ``"fit"`` (default: ``fit`` rejects it) or ``"predict"`` (fit on
         good data, then the main output method rejects it, e.g. an unknown band).
+    variant : str, default=""
+        Empty for the estimator's spec; else the name of a further configuration
+        of the same class (e.g. ``"passthrough"``), which only the fuzz suite runs
+        (see :func:`collect_variants`).
+    fuzz_params : dict, default: none
+        Parameters set on ``make_estimator()`` for the fuzz suite (``tests/fuzz``),
+        which runs tens of thousands of examples: fewer trees or smaller layers,
+        sizes that do not change how the estimator handles its input.
     """
 
     make_estimator: Callable[[], Any]
@@ -43,13 +51,23 @@ class EstimatorSpec:
     pipeline_tail: Callable[[], list] = list
     scoring: Any = None
     bad_inputs: list = field(default_factory=list)
+    variant: str = ""
+    fuzz_params: dict = field(default_factory=dict)
 
 
-def collect_specs():
-    """``{estimator class: spec}`` from every module in this package."""
-    specs = {}
+def _all_specs():
     for info in pkgutil.iter_modules(__path__):
         module = importlib.import_module(f"{__name__}.{info.name}")
         for spec in getattr(module, "SPECS", []):
-            specs[type(spec.make_estimator())] = spec
-    return specs
+            yield type(spec.make_estimator()), spec
+
+
+def collect_specs():
+    """``{estimator class: spec}`` from every module in this package (variants left out)."""
+    return {cls: spec for cls, spec in _all_specs() if not spec.variant}
+
+
+def collect_variants():
+    """``{"Class-variant": (estimator class, spec)}``: the further configurations."""
+    return {f"{cls.__name__}-{spec.variant}": (cls, spec) for cls, spec in _all_specs()
+            if spec.variant}
