@@ -312,7 +312,10 @@ def hostile_arrays(draw, template, max_rows=40):
         if a.size == 0:
             continue
         if kind == "dtype":
-            out[key] = a.astype(draw(_ARRAY_DTYPE))
+            # through float: an object array (an earlier cast) holding NaN would make
+            # ``astype(int64)`` call int(nan) and the generator, not the estimator, fail
+            with np.errstate(invalid="ignore", over="ignore"):
+                out[key] = np.asarray(a, dtype=float).astype(draw(_ARRAY_DTYPE))
             continue
         if a.dtype.kind != "f":
             a = out[key] = a.astype(float)
