@@ -232,6 +232,7 @@ def test_row_nonfinite_feature_columns_are_dropped_and_counted():
 
 
 def test_row_float32_overflow_is_an_error():
+    # BranchedRNNClassifier and LensNetStream: tests/microlensing (a real fit, slower)
     from skastro.periodic import DualFoldSequencer
 
     folded = PeriodFolder(period_range=(0.3, 2.0), random_state=0).fit_transform(_curves())
