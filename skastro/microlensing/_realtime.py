@@ -8,6 +8,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._lightcurves import LightCurves
 from ..nn._utils import torch_threads
+from ._preprocessing import _check_cast
 
 __all__ = ["LensNetStream"]
 
@@ -244,18 +245,14 @@ class LensNetStream:
     def _check_float32(self, object_id, cols):
         """Refuse finite features beyond float32, before they enter the alert's state: the
         LSTM would read inf and every later score be NaN (``predict_proba`` refuses them
-        too, in ``pad_branches``)."""
-        limit = np.finfo(np.float32).max
+        too, by the same check in ``pad_branches``)."""
         for name in self.classifier.columns_:
             v = cols.get(name)
-            if v is None:
-                continue
-            over = np.isfinite(v) & (np.abs(v) > limit)
-            if over.any():
-                raise ValueError(
-                    f"LensNetStream.update: column {name!r} of object {object_id!r} holds "
-                    f"{v[over][0].item()!r}, beyond the range of float32 the network reads; "
-                    "drop that epoch or rescale the column.")
+            if v is not None:
+                with np.errstate(over="ignore"):
+                    cast = np.asarray(v).astype(np.float32)
+                _check_cast(name, np.asarray(v), cast, lambda i: object_id,
+                            caller="LensNetStream.update: ")
 
     # ------------------------------------------------------------ scoring
     def _features(self, cols):
