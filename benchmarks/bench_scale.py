@@ -2,32 +2,38 @@
 
 Simulated VVV-like Ks light curves (``make_periodic_variables``, 30-300
 epochs, 1-6 measurements each) are written, a partition at a time, as a
-partitioned Parquet directory. For each size, the same work runs
+partitioned Parquet directory. For each size, folding with the ``dekany2020``
+``PeriodFolder`` and scoring with a fitted ``DmDtNoveltyDetector`` run
 
-* in process, one core: the Dask ``synchronous`` scheduler over the partitions
-  (this is also the reference for identical results);
-* in process, ``--workers`` cores: the whole set in memory,
-  ``PeriodFolder(n_jobs=--workers).transform`` then ``score_samples`` (the
-  dm-dt kernel is numba-parallel): what one would do without Dask;
-* on a ``LocalCluster`` of ``--workers`` single-threaded worker processes:
-  ``skastro.dask.map_estimator`` reading the partitions and writing the
-  folded light curves and the scores as Parquet partitions.
+* on the subset (the first partitions, at least ``--check`` curves), the three
+  paths alternating, best of ``--repeats``:
 
-Reported: throughput (curves/s) of each path and the cluster/in-process
-ratio, peak resident memory of each worker process (after a quarter of the
-partitions, then after all of them and the timing repeats), the dm-dt fit by
-``partial_fit_merge`` on the cluster against ``fit`` on the union (counts
-bit for bit), and, on the first ``--check`` curves, whether the cluster's
-periods and scores are identical to the in-process ones.
+  - in process, one core: the Dask ``synchronous`` scheduler over the
+    partitions (also the reference for identical results);
+  - in process, ``--workers`` cores: the subset in memory,
+    ``PeriodFolder(n_jobs=--workers).transform`` then ``score_samples`` (the
+    dm-dt kernel is numba-parallel): what one would do without Dask;
+  - on a ``LocalCluster`` of ``--workers`` single-threaded worker processes:
+    ``skastro.dask.map_estimator`` reading the partitions and writing the
+    folded light curves and the scores as Parquet partitions;
+
+* on the same cluster, every curve once (a quarter of the partitions, then
+  the rest), with each worker's peak resident memory after the quarter and
+  after all.
+
+Reported: throughput (curves/s) of each path, the cluster/in-process ratio on
+the subset and for the whole set (cluster over all curves against in process
+on the subset), the workers' peak memory, and whether the cluster's periods,
+folded curves and scores of the subset are identical to the in-process ones.
 
 PeriodFolder draws its cross-validation folds per ``transform`` call, so
 folding partition by partition is compared with the in-process fold of the
 same partitions; the script also counts how many periods differ when the
-whole set is folded in one call.
+subset is folded in one call. Progress goes to stderr.
 
-``--dmdt-only`` runs the dm-dt stages alone, at sizes where folding is out
-of reach (a 10^6 fold takes hours on two cores; the mode records the
-folding rate on ``--fold-sample`` curves). The curves are simulated and
+``--dmdt-only`` runs the dm-dt stages alone, fit included, in minutes at
+sizes where folding takes an hour or more (the mode records the folding rate
+on ``--fold-sample`` curves). The curves are simulated and
 written a partition at a time, never held together. Then:
 
 * in process, on the first partitions (at least ``--check`` curves): read,
@@ -58,6 +64,7 @@ import contextlib
 import os
 import resource
 import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -104,89 +111,136 @@ def _reset_peak_rss():
         Path("/proc/self/clear_refs").write_text("5")
 
 
+def _link(files, folder):
+    """A partitioned directory of symbolic links to some partitions of another."""
+    folder.mkdir(exist_ok=True)
+    for file in files:
+        (folder / file.name).symlink_to(file)
+    return folder
+
+
+def _log(message):
+    """Progress of a long run, on stderr (the table goes to stdout)."""
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
 def run_size(n_curves, args, root):
+    """Fold and score every curve on the cluster; compare on the subset."""
     data = root / f"lcs_{n_curves}"
+    load = os.getloadavg()[0]  # the machine's load (other jobs) when the size started
+    start = time.perf_counter()
     write_partitions(simulate(n_curves, args.partition_size), data)
+    files = partition_paths(data)
+    row = {"n_curves": n_curves, "partitions": len(files), "partition_size": args.partition_size,
+           "simulate_write_s": round(time.perf_counter() - start, 1)}
+    _log(f"{n_curves} curves written in {row['simulate_write_s']} s")
+    # the subset (the first partitions, at least --check curves) is where the paths are timed
+    # side by side and compared; the whole set runs once, on the cluster
+    n_subset = -(-min(args.check, n_curves) // args.partition_size)
+    subset = _link(files[:n_subset], root / "subset")
     first = next(iter_partitions(data))
     folder = PeriodFolder.from_preset("dekany2020", random_state=0).fit(first)
     detector = DmDtNoveltyDetector().fit(first)  # a fitted model to score with
-    row = {"n_curves": n_curves, "partitions": len(list(data.glob("part-*.parquet")))}
 
     # warm-up (numba compilation, imports) outside the timings
     folder.transform(first[:4])
     detector.score_samples(first[:4])
 
     def inproc_1core():  # run under the synchronous scheduler
-        return (sd.map_estimator(folder, data),
-                sd.map_estimator(detector, data, "score_samples"))
+        return (sd.map_estimator(folder, subset),
+                sd.map_estimator(detector, subset, "score_samples"))
 
     def inproc_all_cores():
-        lcs = read_partitions(data)
+        lcs = read_partitions(subset)
         folded = PeriodFolder.from_preset("dekany2020", random_state=0,
                                           n_jobs=args.workers).fit(first).transform(lcs)
         detector.score_samples(lcs)
-        return lcs, folded
+        return folded
 
-    def cluster_run():
-        sd.map_estimator(folder, data, output=root / "folded", overwrite=True)
-        sd.map_estimator(detector, data, "score_samples", output=root / "scores",
+    def cluster_subset():
+        sd.map_estimator(folder, subset, output=root / "folded_subset", overwrite=True)
+        sd.map_estimator(detector, subset, "score_samples", output=root / "scores_subset",
                          overwrite=True)
 
-    # The three paths alternate, best of --repeats: other load on the machine
-    # hits them alike.
+    def cluster_part(name, part_files):
+        """Fold and score some partitions on the cluster; their time and the workers' peak."""
+        part = _link(part_files, root / name)
+        start = time.perf_counter()
+        sd.map_estimator(folder, part, output=root / "folded" / name, overwrite=True)
+        sd.map_estimator(detector, part, "score_samples", output=root / "scores" / name,
+                         overwrite=True)
+        shutil.rmtree(part)
+        return time.perf_counter() - start
+
+    # The three paths alternate on the subset, best of --repeats: other load on the
+    # machine hits them alike.
     best = {"inproc_1core": np.inf, "inproc_all": np.inf, "cluster": np.inf}
     with dask.config.set(sd.WORKER_CONFIG), \
             LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
                          dashboard_address=":0") as cluster, Client(cluster) as client:
         client.run(lambda: (folder.transform(first[:4]), detector.score_samples(first[:4])))
-        # peak memory after a quarter of the partitions, then after all of them
-        quarter = root / "quarter"
-        quarter.mkdir(exist_ok=True)
-        for file in partition_paths(data)[:max(1, row["partitions"] // 4)]:
-            (quarter / file.name).symlink_to(file)
-        sd.map_estimator(folder, quarter, output=root / "folded", overwrite=True)
-        sd.map_estimator(detector, quarter, "score_samples", output=root / "scores",
-                         overwrite=True)
-        shutil.rmtree(quarter)
-        row["worker_peak_rss_mb_quarter"] = sorted(
-            round(v) for v in client.run(_peak_rss_mb).values())
-        for _ in range(args.repeats):
+        for repeat in range(args.repeats):
             for name, func in (("inproc_1core", inproc_1core), ("inproc_all", inproc_all_cores),
-                               ("cluster", cluster_run)):
+                               ("cluster", cluster_subset)):
                 with (dask.config.set(scheduler="synchronous") if name != "cluster"
                       else contextlib.nullcontext()):
                     start = time.perf_counter()
                     out = func()
                     best[name] = min(best[name], time.perf_counter() - start)
+                _log(f"subset, repeat {repeat + 1}: {name} {time.perf_counter() - start:.0f} s")
                 if name == "inproc_1core":
                     sync_fold, sync_scores = out
                 elif name == "inproc_all":
-                    lcs, whole_fold = out
+                    subset_fold = out
+        # the whole set, once: each worker's peak after a quarter of the partitions, then
+        # after all of them
+        client.run(_reset_peak_rss)
+        quarter = max(1, len(files) // 4)
+        whole_s = cluster_part("quarter", files[:quarter])
+        row["worker_peak_rss_mb_quarter"] = sorted(
+            round(v) for v in client.run(_peak_rss_mb).values())
+        _log(f"a quarter folded and scored in {whole_s:.0f} s, worker peaks "
+             f"{row['worker_peak_rss_mb_quarter']} MB")
+        if quarter < len(files):
+            whole_s += cluster_part("rest", files[quarter:])
         row["worker_peak_rss_mb_all"] = sorted(
             round(v) for v in client.run(_peak_rss_mb).values())
-        merged = sd.partial_fit_merge(DmDtNoveltyDetector(), data)
-    row["inproc_1core_curves_s"] = n_curves / best["inproc_1core"]
-    row[f"inproc_{args.workers}cores_curves_s"] = n_curves / best["inproc_all"]
-    row["cluster_curves_s"] = n_curves / best["cluster"]
-    row["cluster_vs_inproc_ratio"] = best["inproc_all"] / best["cluster"]
-    full = DmDtNoveltyDetector().fit(lcs)
-    row["dmdt_fit_counts_identical"] = bool(np.array_equal(merged.counts_, full.counts_))
+        _log(f"all folded and scored in {whole_s:.0f} s")
+    n_sub = len(sync_fold)
+    row["subset_curves"] = n_sub
+    row["inproc_1core_curves_s"] = round(n_sub / best["inproc_1core"], 1)
+    row[f"inproc_{args.workers}cores_curves_s"] = round(n_sub / best["inproc_all"], 1)
+    row["cluster_subset_curves_s"] = round(n_sub / best["cluster"], 1)
+    row["cluster_all_curves_s"] = round(n_curves / whole_s, 1)
+    row["cluster_vs_inproc_ratio"] = round(best["inproc_all"] / best["cluster"], 2)
+    row["cluster_all_vs_inproc_ratio"] = round(
+        row["cluster_all_curves_s"] / row[f"inproc_{args.workers}cores_curves_s"], 2)
 
-    k = min(args.check, n_curves)
-    cluster_fold = read_partitions(root / "folded")[:k]
-    cluster_scores = pd.read_parquet(root / "scores")["score_samples"].to_numpy()[:k]
-    row["check_curves"] = k
+    # identical results: the cluster's (whole-set pass) against the synchronous in-process run
+    cluster_fold = read_partitions(root / "folded" / "quarter")
+    if len(cluster_fold) < n_sub:
+        cluster_fold = LightCurves.concat([cluster_fold, read_partitions(root / "folded" / "rest")])
+    cluster_fold = cluster_fold[:n_sub]
+    cluster_scores = pd.concat(
+        [pd.read_parquet(root / "scores" / name) for name in ("quarter", "rest")
+         if (root / "scores" / name).exists()])["score_samples"].to_numpy()
+    row["scored_curves"] = len(cluster_scores)
     row["periods_identical"] = bool(np.array_equal(
-        cluster_fold.meta["period"].to_numpy(), sync_fold.meta["period"].to_numpy()[:k],
+        cluster_fold.meta["period"].to_numpy(), sync_fold.meta["period"].to_numpy(),
         equal_nan=True))
-    row["folds_identical"] = cluster_fold.equals(sync_fold[:k])
-    row["scores_identical"] = bool(np.array_equal(cluster_scores, sync_scores[:k]))
-    whole, parts = (f.meta["period"].to_numpy() for f in (whole_fold, sync_fold))
+    row["folds_identical"] = cluster_fold.equals(sync_fold)
+    row["scores_identical"] = bool(np.array_equal(cluster_scores[:n_sub], sync_scores))
+    # folding the subset in one call draws other cross-validation folds than partition by
+    # partition (see the module doc): how many periods that moves, and by how much
+    whole, parts = (f.meta["period"].to_numpy() for f in (subset_fold, sync_fold))
     differ = ~((whole == parts) | (np.isnan(whole) & np.isnan(parts)))
-    row["periods_differing_whole_vs_partitions"] = int(differ.sum())
+    row["periods_differing_one_call_vs_partitions"] = int(differ.sum())
     rel = np.nanmax(np.abs(whole[differ] - parts[differ]) / parts[differ], initial=0.0)
     row["max_rel_period_difference"] = f"{rel:.2g}"  # as text: the table prints 1e-16 as 0.0
-    shutil.rmtree(data)
+    row["load_avg_start_end"] = f"{load:.1f}-{os.getloadavg()[0]:.1f}"
+    for path in (data, subset, root / "folded", root / "scores", root / "folded_subset",
+                 root / "scores_subset"):
+        shutil.rmtree(path, ignore_errors=True)
     return row
 
 
@@ -212,10 +266,7 @@ def run_dmdt_size(n_curves, args, root):
     row = {"n_curves": n_curves, "partitions": len(files), "partition_size": args.partition_size,
            "simulate_write_s": round(time.perf_counter() - start, 1)}
     # the subset: the first partitions, at least --check curves
-    subset = root / "subset"
-    subset.mkdir(exist_ok=True)
-    for file in files[:-(-min(args.check, n_curves) // args.partition_size)]:
-        (subset / file.name).symlink_to(file)
+    subset = _link(files[:-(-min(args.check, n_curves) // args.partition_size)], root / "subset")
     warm = next(iter_partitions(data))[:20]
     DmDtNoveltyDetector().fit(warm).score_samples(warm)  # numba compilation outside the timings
 

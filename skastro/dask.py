@@ -199,6 +199,19 @@ def _as_frame(result, lcs, estimator, method):
     return frame
 
 
+def _release_arrow_memory():
+    """Give the memory Arrow's pool keeps after a Parquet read or write back to the OS.
+
+    Arrow's default pool (mimalloc) keeps freed blocks for reuse, so a long-lived
+    worker's resident memory grew with the number of partition tasks it had run
+    (+3-4 % from 10^5 to 10^6 curves). Once per partition, this costs nothing
+    measurable; it only returns memory no live array uses.
+    """
+    import pyarrow
+
+    pyarrow.default_memory_pool().release_unused()
+
+
 def _apply(lcs, estimator, method, file=None):
     result = getattr(estimator, method)(lcs)
     if file is None:
@@ -207,6 +220,7 @@ def _apply(lcs, estimator, method, file=None):
         result.to_parquet(file)
     else:
         _as_frame(result, lcs, estimator, method).to_parquet(file)
+    _release_arrow_memory()
     return file
 
 
@@ -214,7 +228,9 @@ def _read_apply(item, estimator, method):
     """:func:`_apply` on a partition file read here; ``item`` is its path, or a pair
     (path, output file)."""
     path, file = (item, None) if isinstance(item, str) else item
-    return _apply(LightCurves.read_parquet(path), estimator, method, file)
+    result = _apply(LightCurves.read_parquet(path), estimator, method, file)
+    _release_arrow_memory()
+    return result
 
 
 def _concat(parts):
@@ -317,13 +333,17 @@ def _fit_step(state, template, partition):
     seen no light curves); it is copied, not changed: Dask may still hold a
     task's inputs, or run the task again.
     """
-    if isinstance(partition, str):
+    read_here = isinstance(partition, str)
+    if read_here:
         partition = [LightCurves.read_parquet(partition)]
     estimator = None
     for lcs in partition:  # a bag partition: a list, or an iterator
         if estimator is None:
             estimator = clone(template) if state is None else copy.deepcopy(state)
         estimator.partial_fit(lcs)
+    if read_here:
+        del partition, lcs
+        _release_arrow_memory()
     return state if estimator is None else estimator
 
 
