@@ -19,12 +19,15 @@ partitioned Parquet directory. For each size, folding with the ``dekany2020``
 
 * on the same cluster, every curve once (a quarter of the partitions, then
   the rest), with each worker's peak resident memory after the quarter and
-  after all.
+  after all; then the dm-dt fit on every curve by ``partial_fit_merge``,
+  compared bit for bit with single-process fits (as ``--dmdt-only`` does,
+  below).
 
 Reported: throughput (curves/s) of each path, the cluster/in-process ratio on
 the subset and for the whole set (cluster over all curves against in process
-on the subset), the workers' peak memory, and whether the cluster's periods,
-folded curves and scores of the subset are identical to the in-process ones.
+on the subset), the workers' peak memory, whether the cluster's periods,
+folded curves and scores of the subset are identical to the in-process ones,
+and whether the merged dm-dt fit equals the single-process ones.
 
 PeriodFolder draws its cross-validation folds per ``transform`` call, so
 folding partition by partition is compared with the in-process fold of the
@@ -206,6 +209,14 @@ def run_size(n_curves, args, root):
         row["worker_peak_rss_mb_all"] = sorted(
             round(v) for v in client.run(_peak_rss_mb).values())
         _log(f"all folded and scored in {whole_s:.0f} s")
+        # the dm-dt fit on every curve: partial_fit/merge on the cluster
+        start = time.perf_counter()
+        merged = sd.partial_fit_merge(DmDtNoveltyDetector(), data)
+        row["cluster_dmdt_fit_curves_s"] = round(n_curves / (time.perf_counter() - start))
+        row["worker_peak_rss_mb_after_fit"] = sorted(
+            round(v) for v in client.run(_peak_rss_mb).values())
+    _compare_fits(merged, data, n_curves, args, row)
+    _log("dm-dt fit compared")
     n_sub = len(sync_fold)
     row["subset_curves"] = n_sub
     row["inproc_1core_curves_s"] = round(n_sub / best["inproc_1core"], 1)
@@ -254,6 +265,28 @@ def _same_fit(a, b):
             "zscore_calibration": np.array_equal(a.zscore_calibration_, b.zscore_calibration_),
             "offset": a.offset_ == b.offset_}
     return all(same.values()), [k for k, v in same.items() if not v]
+
+
+def _compare_fits(merged, data, n_curves, args, row):
+    """The cluster's merged dm-dt fit against single-process fits, bit for bit (into ``row``).
+
+    The single-process fit streams the partitions through ``partial_fit`` in
+    order (one in memory at a time); up to ``--union-fit-max`` curves the
+    whole set is also fitted in memory. Returns the streamed detector.
+    """
+    start = time.perf_counter()
+    streamed = DmDtNoveltyDetector()
+    for part in iter_partitions(data):
+        streamed.partial_fit(part)
+    row["stream_fit_1proc_curves_s"] = round(n_curves / (time.perf_counter() - start))
+    row["merge_equals_stream_fit"], differ = _same_fit(merged, streamed)
+    if n_curves <= args.union_fit_max:  # and fit on the whole set in memory, where it fits
+        union = DmDtNoveltyDetector().fit(read_partitions(data))
+        row["merge_equals_union_fit"], more = _same_fit(merged, union)
+        del union
+        differ += more
+    row["attributes_differing"] = ",".join(sorted(set(differ))) or "none"
+    return streamed
 
 
 def run_dmdt_size(n_curves, args, root):
@@ -309,19 +342,7 @@ def run_dmdt_size(n_curves, args, root):
     row["worker_peak_rss_mb_fit"] = fit_rss
     row["worker_peak_rss_mb_score"] = score_rss
 
-    # the single-process fit: partial_fit over the partitions in order (one in memory at a time)
-    start = time.perf_counter()
-    streamed = DmDtNoveltyDetector()
-    for part in iter_partitions(data):
-        streamed.partial_fit(part)
-    row["stream_fit_1proc_curves_s"] = round(n_curves / (time.perf_counter() - start))
-    row["merge_equals_stream_fit"], differ = _same_fit(merged, streamed)
-    if n_curves <= args.union_fit_max:  # and fit on the whole set in memory, where it fits
-        union = DmDtNoveltyDetector().fit(read_partitions(data))
-        row["merge_equals_union_fit"], more = _same_fit(merged, union)
-        del union
-        differ += more
-    row["attributes_differing"] = ",".join(sorted(set(differ))) or "none"
+    streamed = _compare_fits(merged, data, n_curves, args, row)
     cluster_scores = pd.read_parquet(root / "scores")["score_samples"].to_numpy()
     row["scored_curves"] = len(cluster_scores)
     lcs = read_partitions(subset)
