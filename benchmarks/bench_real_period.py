@@ -20,8 +20,8 @@ Run::
 seed), so that a change can be checked on both and a figure is not tuned to
 one subset. ``--figures DIR`` also saves, from the same run, the fraction
 recovered per method and band (``period_recovered.png``) and a grid of folded
-light curves, a few stars found and a few missed, each folded at Sesar's
-period and at the one found (``period_folded.png``).
+light curves (g, r, i), a few stars found and a few missed, each folded at
+Sesar's period and at the one found (``period_folded.png``).
 """
 
 import argparse
@@ -132,18 +132,21 @@ def save_figures(directory, lcs, rows, found_per_star, reference, n_each=3):
     for r in rows:
         values[groups.index(_family(r["method"])), bands.index(r["bands"])] = r["recovered"]
     fig, (ax,) = rf.new_figure(1, width=6.4, height=3.4)
-    rf.plot_fractions(ax, bands, values, groups, ylabel=f"fraction within {TOL:.1%} of Sesar's P",
+    labels = [b if len(b) == 1 else f"{b} (multiband=True)" for b in bands]
+    rf.plot_fractions(ax, labels, values, groups, ylabel=f"fraction within {TOL:.1%} of Sesar's P",
                       title=f"{len(lcs)} Stripe 82 RR Lyrae")
     rf.save(fig, directory, "period_recovered.png")
 
     true, found = found_per_star["period"], found_per_star[reference]
     kinds = np.array([failure_kind(f, p) for f, p in zip(found, true)])
     stars = np.r_[np.flatnonzero(kinds == "ok")[:n_each], np.flatnonzero(kinds != "ok")[:n_each]]
+    # g, r and i only: u and z are noisier and would set the axes
+    lcs = lcs.select_observations(np.isin(np.asarray(lcs.column("band")), list("gri")))
     band = np.asarray(lcs.column("band"))
     fig, axes = rf.new_figure(2 * len(stars), width=2.3, height=1.9, nrows=max(1, (len(stars) + 1) // 2))
     for k, i in enumerate(stars):
         s = slice(lcs.offsets[i], lcs.offsets[i + 1])
-        # each band about its median, so that the five share one axis
+        # each band about its median, so that the three share one axis
         mag = lcs.value[s] - pd.Series(lcs.value[s]).groupby(band[s]).transform("median").to_numpy()
         name = f"{lcs.ids[i]} ({lcs.meta['rr_type'].iloc[i]})"
         rf.plot_folded(axes[2 * k], lcs.time[s], mag, true[i], band[s],

@@ -156,7 +156,7 @@ def plot_fractions(ax, labels, values, groups, title="", ylabel="fraction"):
     x = np.arange(len(labels))
     for g, name in enumerate(groups):
         bars = ax.bar(x + (g - (len(groups) - 1) / 2) * width, values[g], width, label=name)
-        ax.bar_label(bars, labels=[f"{v:.2f}" if np.isfinite(v) else "" for v in values[g]],
+        ax.bar_label(bars, labels=[f"{v:.3f}" if np.isfinite(v) else "" for v in values[g]],
                      fontsize=6, padding=1)
     ax.set_xticks(x, labels)
     ax.set(ylabel=ylabel, ylim=(0, 1.22))
