@@ -18,12 +18,16 @@ ZTF's ``R`` band is mapped to SDSS ``r`` (``--no-map-r``: left as ``R``, so
 the detector, fitted on g and r, ignores it). A diagnosis follows: pairs per
 object, the dt bins the supernova pairs fall in, and the per-channel
 contributions to the paper score; then, pooled over the splits, which objects the
-default score misranks (``misranked``).
+default score misranks (``misranked``). ``--figures DIR`` also saves, for the
+first split, the ROC curves of the three methods (``dmdt_roc.png``) and the
+default score's distributions for both classes (``dmdt_scores.png``), in both
+views.
 
 Run::
 
     python benchmarks/bench_real_dmdt.py --data-dir ../shared/data
     python benchmarks/bench_real_dmdt.py --data-dir ../shared/data --splits 2   # quicker
+    python benchmarks/bench_real_dmdt.py --data-dir ../shared/data --splits 3 --figures DIR  # + PNGs
 """
 
 import argparse
@@ -88,20 +92,46 @@ def pairs_per_object(lcs):
     return out
 
 
-def evaluate(train, test_rr, sne, seed):
+def evaluate(train, test_rr, sne, seed, scores=None):
+    """ROC AUC per method; ``scores`` (a dict), when given, receives the labels
+    (``"y"``) and each method's novelty score (higher = more novel)."""
     y = np.r_[np.zeros(len(test_rr)), np.ones(len(sne))]
     test = LightCurves.concat([test_rr, sne])
-    out = {}
+    out, novelty = {}, {}
     for name, det in (("DmDt zscore (default)", DmDtNoveltyDetector(bands=list(BANDS))),
                       ("DmDt paper score", DmDtNoveltyDetector(bands=list(BANDS), score="paper"))):
         det.fit(train)
-        out[name] = roc_auc_score(y, -det.score_samples(test))
+        novelty[name] = -det.score_samples(test)
+        out[name] = roc_auc_score(y, novelty[name])
     imp = SimpleImputer(strategy="median").fit(summary_features(train, BANDS))
     forest = IsolationForest(n_estimators=200, random_state=seed)
     forest.fit(imp.transform(summary_features(train, BANDS)))
-    out["IsolationForest summary"] = roc_auc_score(
-        y, -forest.score_samples(imp.transform(summary_features(test, BANDS))))
+    novelty["IsolationForest summary"] = -forest.score_samples(imp.transform(summary_features(test, BANDS)))
+    out["IsolationForest summary"] = roc_auc_score(y, novelty["IsolationForest summary"])
+    if scores is not None:
+        scores.update(novelty, y=y)
     return out
+
+
+def save_figures(directory, scores_by_view, n_splits):
+    """ROC curves of the methods and the default score's distributions, per view, one split."""
+    import real_figures as rf
+
+    views = list(scores_by_view)
+    fig, axes = rf.new_figure(len(views), width=3.9, height=3.6)
+    for ax, view in zip(axes, views):
+        scores = dict(scores_by_view[view])
+        y = scores.pop("y")
+        rf.plot_roc(ax, y, scores, title=f"RR Lyrae {view} vs SNe Ia")
+    fig.suptitle(f"SNe Ia positive; split 1 of {n_splits}", fontsize=9)
+    rf.save(fig, directory, "dmdt_roc.png")
+    fig, axes = rf.new_figure(len(views), width=3.9, height=3.2)
+    for ax, view in zip(axes, views):
+        s = scores_by_view[view]
+        rf.plot_score_distributions(ax, s["y"], s["DmDt zscore (default)"],
+                                    ("RR Lyrae, held out", "SNe Ia"), title=f"RR Lyrae {view}",
+                                    xlabel="-score_samples (default score)")
+    rf.save(fig, directory, "dmdt_scores.png")
 
 
 def diagnose(train, test_rr, matched, sne):
@@ -245,21 +275,28 @@ def main():
     parser.add_argument("--splits", type=int, default=5)
     parser.add_argument("--no-map-r", action="store_true")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--figures", default=None, metavar="DIR",
+                        help="also save PNG figures of the first split into this existing folder")
     args = parser.parse_args()
+    if args.figures:
+        import real_figures
+
+        real_figures.check_directory(args.figures)  # refuse a bad folder before the run
     rr = keep_bands(load_stripe82_rrlyrae(args.data_dir), BANDS)
     sne = load_ztf_bts(args.data_dir)
     if not args.no_map_r:
         sne = map_ztf_r(sne)
     print(f"{len(rr)} RR Lyrae (g, r), {len(sne)} SNe Ia (bands {sne.bands}); "
           f"{args.splits} random halvings of the RR Lyrae\n")
-    rows, misranked = [], []
+    rows, misranked, first_scores = [], [], {}
     for split in range(args.splits):
         rng = np.random.RandomState(args.seed + split)
         order = rng.permutation(len(rr))
         train, test_rr = rr[order[: len(rr) // 2]], rr[order[len(rr) // 2:]]
         matched = cadence_matched(test_rr, sne, rng)
         for view, test in (("as they come", test_rr), ("cadence-matched", matched)):
-            for method, auc in evaluate(train, test, sne, split).items():
+            kept = first_scores.setdefault(view, {}) if split == 0 else None
+            for method, auc in evaluate(train, test, sne, split, kept).items():
                 rows.append({"view": view, "method": method, "auc": auc})
             det = DmDtNoveltyDetector(bands=list(BANDS)).fit(train)
             misranked.append(misranking(det, test, sne, view))
@@ -270,6 +307,8 @@ def main():
     print(table.to_string(float_format=lambda v: f"{v:.3f}"))
     diagnose(*first[:2], first[2], sne)
     report_misranked(pd.concat(misranked, ignore_index=True))
+    if args.figures:
+        save_figures(args.figures, first_scores, args.splits)
 
 
 if __name__ == "__main__":

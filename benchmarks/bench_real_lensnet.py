@@ -33,6 +33,12 @@ Run::
     python benchmarks/bench_real_lensnet.py --data-dir ../shared/data      # 3,000 simulated alerts, up to 30 epochs
     python benchmarks/bench_real_lensnet.py --data-dir ../shared/data --n-alerts 3000 --epochs 15  # the guide's figures
     python benchmarks/bench_real_lensnet.py --data-dir ../shared/data --quick
+
+``--figures DIR`` also saves, from the same run, the ROC curves of both models
+on OGLE-II and on the simulated test split (``lensnet_roc.png``), their score
+distributions on OGLE-II (``lensnet_scores.png``) and six real alert views
+with both scores: per class, the lowest, median and highest LensNet score
+(``lensnet_alerts.png``).
 """
 
 import argparse
@@ -98,6 +104,50 @@ def simulate(n_alerts, window, selection, seed):
     return alert_view(alerts[keep], window)
 
 
+def save_figures(directory, view, y_real, p_real, y_test, p_test, window):
+    """ROC curves (OGLE-II, simulated test), real score distributions and six real alert views."""
+    import real_figures as rf
+
+    fig, axes = rf.new_figure(2, width=3.9, height=3.6)
+    rf.plot_roc(axes[0], y_real, p_real, title=f"OGLE-II: {int(y_real.sum())} events vs "
+                                                f"{int((y_real == 0).sum())} variables")
+    rf.plot_roc(axes[1], y_test, p_test, title=f"simulated test split ({len(y_test)} alerts)")
+    rf.save(fig, directory, "lensnet_roc.png")
+    fig, axes = rf.new_figure(len(p_real), width=3.9, height=3.2)
+    for ax, (name, p) in zip(axes, p_real.items()):
+        rf.plot_score_distributions(ax, y_real, p, ("OGLE-II variables", "OGLE-II events"),
+                                    title=name, xlabel="P(event)", bins=np.linspace(0, 1, 21))
+    rf.save(fig, directory, "lensnet_scores.png")
+
+    lensnet, other = list(p_real)
+    fig, axes = rf.new_figure(6, width=2.6, height=2.1, nrows=2)
+    k = 0
+    for label, kind in ((1, "event"), (0, "variable")):
+        members = np.flatnonzero(y_real == label)
+        ranked = members[np.argsort(p_real[lensnet][members], kind="stable")]
+        for i in (ranked[0], ranked[len(ranked) // 2], ranked[-1]):
+            s = slice(view.offsets[i], view.offsets[i + 1])
+            t, flux = view.time[s], view.value[s]
+            # back to I magnitudes for reading
+            mag = ZERO_POINT - 2.5 * np.log10(flux)
+            err = 2.5 / np.log(10) * view.error[s] / flux
+            ax = axes[k]
+            ax.errorbar(t - t.max(), mag, err, fmt="o", ms=2.5, lw=0.7, color="tab:red")
+            ax.invert_yaxis()
+            ax.set_xlim(-window, 2)
+            ax.set_title(f"{kind} {view.ids[i]}\nLensNet {p_real[lensnet][i]:.2f}, GB "
+                         f"{p_real[other][i]:.2f}", fontsize=7)
+            ax.tick_params(labelsize=7)
+            k += 1
+    for ax in axes[3:]:
+        ax.set_xlabel("days to the brightest point", fontsize=7)
+    for ax in axes[::3]:
+        ax.set_ylabel("I (mag)", fontsize=7)
+    fig.suptitle(f"real alert views (last {window:g} d); per class the lowest, median and "
+                 "highest LensNet score", fontsize=8)
+    rf.save(fig, directory, "lensnet_alerts.png")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data-dir", default="../shared/data")
@@ -111,7 +161,13 @@ def main():
     parser.add_argument("--window", type=float, default=60.0)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--figures", default=None, metavar="DIR",
+                        help="also save PNG figures of this run into this existing folder")
     args = parser.parse_args()
+    if args.figures:
+        import real_figures
+
+        real_figures.check_directory(args.figures)  # refuse a bad folder before the run
     if args.quick:
         args.n_alerts, args.epochs = 1000, 8
     real = load_ogle2(args.data_dir)
@@ -142,17 +198,22 @@ def main():
     clf.fit(train, y_sim[~test_star])
     fit_s = time.perf_counter() - t0
     base = make_broken_line_baseline(args.seed).fit(train, y_sim[~test_star])
-    rows = []
+    rows, scores_real, scores_test = [], {}, {}
     for name, model in (("BranchedRNNClassifier (LensNet)", clf),
                         ("broken-line gradient boosting", base)):
         p_sim = model.predict_proba(test)[:, 1]
         p_real = model.predict_proba(view)[:, 1]
+        short = "LensNet" if model is clf else "GB baseline"
+        scores_real[short], scores_test[short] = p_real, p_sim
         rows.append({"method": name, "AUC OGLE-II": roc_auc_score(y_real, p_real),
                      "AUC simulated test": roc_auc_score(y_sim[test_star], p_sim),
                      "median p events": np.median(p_real[y_real == 1]),
                      "median p variables": np.median(p_real[y_real == 0])})
     print(f"LensNet fit {fit_s:.0f} s, {len(clf.history_)} epochs\n")
     print(pd.DataFrame(rows).to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    if args.figures:
+        save_figures(args.figures, view, y_real, scores_real, y_sim[test_star], scores_test,
+                     args.window)
 
 
 if __name__ == "__main__":

@@ -14,10 +14,14 @@ Run::
     python benchmarks/bench_real_period.py --data-dir ../shared/data
     python benchmarks/bench_real_period.py --data-dir ../shared/data --stars 40 --bands r
     python benchmarks/bench_real_period.py --data-dir ../shared/data --half 0 --no-astropy
+    python benchmarks/bench_real_period.py --data-dir ../shared/data --astropy-fast-only --figures DIR
 
 ``--half 0`` / ``--half 1`` keep one of two random halves of the stars (a fixed
 seed), so that a change can be checked on both and a figure is not tuned to
-one subset.
+one subset. ``--figures DIR`` also saves, from the same run, the fraction
+recovered per method and band (``period_recovered.png``) and a grid of folded
+light curves (g, r, i), a few stars found and a few missed, each folded at
+Sesar's period and at the one found (``period_folded.png``).
 """
 
 import argparse
@@ -111,6 +115,53 @@ def skastro_periods(lcs, **kwargs):
     return folder.fit_transform(lcs).meta["period"].to_numpy()
 
 
+def _family(name):
+    """The bar group of a method: the multi-band runs join their single-band kin."""
+    if name.startswith("PeriodFolder"):
+        return "PeriodFolder nterms=3" if "nterms=3" in name else "PeriodFolder (defaults)"
+    return "astropy nterms=3" if "nterms=3" in name else "astropy 1 term"
+
+
+def save_figures(directory, lcs, rows, found_per_star, reference, n_each=3):
+    """The fraction recovered per method and band; folded curves of ``reference``'s hits and misses."""
+    import real_figures as rf
+
+    bands = list(dict.fromkeys(r["bands"] for r in rows))
+    groups = list(dict.fromkeys(_family(r["method"]) for r in rows))
+    values = np.full((len(groups), len(bands)), np.nan)
+    for r in rows:
+        values[groups.index(_family(r["method"])), bands.index(r["bands"])] = r["recovered"]
+    fig, (ax,) = rf.new_figure(1, width=6.4, height=3.4)
+    labels = [b if len(b) == 1 else f"{b} (multiband=True)" for b in bands]
+    rf.plot_fractions(ax, labels, values, groups, ylabel=f"fraction within {TOL:.1%} of Sesar's P",
+                      title=f"{len(lcs)} Stripe 82 RR Lyrae")
+    rf.save(fig, directory, "period_recovered.png")
+
+    true, found = found_per_star["period"], found_per_star[reference]
+    kinds = np.array([failure_kind(f, p) for f, p in zip(found, true)])
+    stars = np.r_[np.flatnonzero(kinds == "ok")[:n_each], np.flatnonzero(kinds != "ok")[:n_each]]
+    # g, r and i only: u and z are noisier and would set the axes
+    lcs = lcs.select_observations(np.isin(np.asarray(lcs.column("band")), list("gri")))
+    band = np.asarray(lcs.column("band"))
+    fig, axes = rf.new_figure(2 * len(stars), width=2.3, height=1.9, nrows=max(1, (len(stars) + 1) // 2))
+    for k, i in enumerate(stars):
+        s = slice(lcs.offsets[i], lcs.offsets[i + 1])
+        # each band about its median, so that the three share one axis
+        mag = lcs.value[s] - pd.Series(lcs.value[s]).groupby(band[s]).transform("median").to_numpy()
+        name = f"{lcs.ids[i]} ({lcs.meta['rr_type'].iloc[i]})"
+        rf.plot_folded(axes[2 * k], lcs.time[s], mag, true[i], band[s],
+                       title=f"{name} at Sesar's {true[i]:.4f} d")
+        rf.plot_folded(axes[2 * k + 1], lcs.time[s], mag, found[i], band[s],
+                       title=f"found {found[i]:.4f} d: {'found' if kinds[i] == 'ok' else kinds[i]}")
+    fig.legend(*axes[0].get_legend_handles_labels(), fontsize=7, markerscale=2, loc="upper right",
+               ncol=5, handletextpad=0.1, columnspacing=0.5)
+    for ax in axes[::4]:
+        ax.set_ylabel("mag - band median", fontsize=7)
+    fig.suptitle(f"{reference}: {n_each} found, {n_each} missed (phase over two cycles)",
+                 fontsize=9, x=0.02, ha="left")
+    rf.save(fig, directory, "period_folded.png")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data-dir", default="../shared/data")
@@ -127,7 +178,13 @@ def main():
     parser.add_argument("--no-astropy", action="store_true", help="skastro rows only")
     parser.add_argument("--astropy-fast-only", action="store_true",
                         help="of astropy, only the 1-term LombScargle (fast enough for all stars)")
+    parser.add_argument("--figures", default=None, metavar="DIR",
+                        help="also save PNG figures of this run into this existing folder")
     args = parser.parse_args()
+    if args.figures:
+        import real_figures
+
+        real_figures.check_directory(args.figures)  # refuse a bad folder before the long run
     lcs = load_stripe82_rrlyrae(args.data_dir)
     if args.half is not None:
         lcs = lcs[half_indices(len(lcs), args.half)]
@@ -185,6 +242,10 @@ def main():
         n = np.bincount(lcs.object_index[mask], minlength=len(lcs))
         print(f"band {band}: median epochs {np.median(n):.0f}, median of per-star median "
               f"error {med_err.median():.3f} mag")
+    if args.figures:
+        skastro_rows = [f"{r['bands']} {r['method']}" for r in rows if r["method"].startswith("PeriodFolder")]
+        preferred = [k for k in skastro_rows if k.startswith("r ")] + skastro_rows
+        save_figures(args.figures, lcs, rows, found_per_star, preferred[0])
 
 
 if __name__ == "__main__":

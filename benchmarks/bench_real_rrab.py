@@ -24,6 +24,12 @@ Run::
     python benchmarks/bench_real_rrab.py --data-dir ../shared/data           # 6,000 curves
     python benchmarks/bench_real_rrab.py --data-dir ../shared/data --n-objects 4000 --max-epochs 12  # user guide
     python benchmarks/bench_real_rrab.py --data-dir ../shared/data --quick   # 2,000, 6 epochs
+
+``--figures DIR`` also saves, from the same run, each model's recall against
+the false-positive rate, on the real RRab at S/N > 60 and on the simulated
+test RRab (``rrab_recall_fpr.png``), and a grid of real RRab at S/N > 60
+folded at their period, some found and some missed by the network at the
+matched rate (``rrab_folded.png``).
 """
 
 import argparse
@@ -54,6 +60,48 @@ def shape_diagnostics(groups):
     return pd.DataFrame(rows)
 
 
+def save_figures(directory, real, scores, p_real, high_ok, misses, fpr_net, n_each=4):
+    """Recall vs false-positive rate of each model; real RRab the network found and missed.
+
+    ``scores[name]``: the simulated non-RRab and RRab test scores and the real
+    scores at S/N > 60; ``p_real[name]``: every real star's score; ``misses``:
+    the stars each model misses at the matched rate (the first model: the network).
+    """
+    import real_figures as rf
+    from skastro.periodic import plot_folded
+
+    fprs = np.linspace(0.0, 0.2, 81)
+    curves = {}
+    for name, (p_neg, p_pos, p_real_high) in scores.items():
+        curves[f"{name}, real VVV S/N > 60"] = rf.recall_at_fpr(p_neg, p_real_high, fprs)
+        curves[f"{name}, simulated test"] = rf.recall_at_fpr(p_neg, p_pos, fprs)
+    fig, (ax,) = rf.new_figure(1, width=5.6, height=3.8)
+    rf.plot_recall_vs_fpr(ax, curves, fprs, marks=_FPRS,
+                          title=f"dotted: the network's rate at 0.5 ({fpr_net:.1%})")
+    ax.axvline(100 * fpr_net, color="k", lw=0.6, ls=":")
+    rf.save(fig, directory, "rrab_recall_fpr.png")
+
+    net = next(iter(misses))
+    missed, found = np.flatnonzero(misses[net]), np.flatnonzero(high_ok & ~misses[net])
+    # evenly spread over each list (catalogue order): a fixed choice, not a random one
+    chosen = np.concatenate([a[np.linspace(0, a.size - 1, min(n_each, a.size)).astype(int)]
+                             for a in (found, missed) if a.size])
+    fig, axes = rf.new_figure(max(1, chosen.size), width=2.5, height=2.1, nrows=2)
+    if chosen.size:
+        plot_folded(real, list(real.ids[chosen]), phase="max_light", axes=np.array(axes))
+    for ax, i in zip(axes, chosen):
+        status = "missed" if misses[net][i] else "found"
+        ax.set_title(f"{real.ids[i]}: {status}, P = {real.meta['period'].iloc[i]:.3f} d\n"
+                     + ", ".join(f"{name.split()[0]} {p[i]:.2f}" for name, p in p_real.items()),
+                     fontsize=7)
+        ax.set_xlabel(ax.get_xlabel(), fontsize=7)
+        ax.set_ylabel("Ks (mag)", fontsize=7)
+        ax.tick_params(labelsize=7)
+    fig.suptitle(f"real VVV RRab at S/N > 60: {min(n_each, found.size)} found, then "
+                 f"{min(n_each, missed.size)} missed by {net} at the matched rate", fontsize=8)
+    rf.save(fig, directory, "rrab_folded.png")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data-dir", default="../shared/data")
@@ -62,7 +110,13 @@ def main():
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--figures", default=None, metavar="DIR",
+                        help="also save PNG figures of this run into this existing folder")
     args = parser.parse_args()
+    if args.figures:
+        import real_figures
+
+        real_figures.check_directory(args.figures)  # refuse a bad folder before the long run
     if args.quick:
         args.n_objects, args.max_epochs = 2000, 6
 
@@ -93,7 +147,7 @@ def main():
 
     models = make_rrab_models(max_epochs=args.max_epochs, batch_size=64, lr=0.003, max_length=100,
                               n_threads=args.n_jobs, random_state=args.seed)
-    rows, fpr_net, misses, curve = [], None, {}, {}
+    rows, fpr_net, misses, curve, scores, p_reals = [], None, {}, {}, {}, {}
     sim_neg = te[y[te] == 0]
     for name in ("BiLSTM P+2P", "RF features"):
         t0 = time.perf_counter()
@@ -108,6 +162,7 @@ def main():
         thr = max(thr, np.nextafter(0.0, 1))
         curve[name] = {f"{f:.0%}": np.mean(p_real[high] >= np.quantile(p_neg, 1 - f)) for f in _FPRS}
         misses[name] = high & ok & (p_real < thr)
+        scores[name], p_reals[name] = (p_neg, p_pos, p_real[high]), p_real
         rows.append({
             "model": name,
             "recall VVV S/N>60 @0.5": np.mean(p_real[high] >= 0.5),
@@ -134,6 +189,8 @@ def main():
     table = shape_diagnostics(groups)
     table["period"] = [f"{np.median(g['period']):.3f}" if len(g) else "nan" for g in groups.values()]
     print(table.to_string(index=False))
+    if args.figures:
+        save_figures(args.figures, real, scores, p_reals, high & ok, misses, fpr_net)
 
 
 if __name__ == "__main__":
