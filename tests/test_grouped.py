@@ -1,9 +1,11 @@
 """Per-group reductions shared by the period folder and LensNet."""
 
+import warnings
+
 import numpy as np
 
 import skastro.utils._grouped as af
-from skastro.utils._grouped import _group_median_reference, group_median
+from skastro.utils._grouped import _group_median_reference, group_median, row_nanmedian
 
 
 def test_group_median_matches_reference(monkeypatch):
@@ -28,3 +30,25 @@ def test_group_median_matches_reference(monkeypatch):
     monkeypatch.setattr(af, "_MEDIAN_BLOCK", 50)
     np.testing.assert_array_equal(group_median(values, group, 31),
                                   _group_median_reference(values, group, 31))
+
+
+def test_row_nanmedian_equals_numpy_bit_for_bit():
+    """Odd and even counts, all-NaN rows, ties, infinities and values whose sum overflows,
+    in rows long enough for numpy's per-row loop (> 600 cells)."""
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(60, 700)) * rng.choice([1e-300, 1.0, 1e300], size=(60, 1))
+    x[rng.random(x.shape) < rng.random((60, 1))] = np.nan  # a different NaN share per row
+    x[5] = np.nan
+    x[6, :] = np.nan
+    x[6, :3] = [np.inf, np.inf, 1.0]
+    x[7, :] = np.nan
+    x[7, :2] = [-np.inf, np.inf]
+    x[8, :] = np.nan
+    x[8, :2] = [1.7e308, 1.7e308]  # the mean of the middle pair overflows, as in numpy
+    x[9] = np.round(x[9])  # ties
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        expected = np.nanmedian(x, axis=1)
+    assert np.array_equal(row_nanmedian(x), expected, equal_nan=True)
+    assert np.array_equal(row_nanmedian(x[:, :9]), np.nanmedian(x[:, :9], axis=1),
+                          equal_nan=True)

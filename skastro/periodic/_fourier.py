@@ -25,6 +25,8 @@ import functools
 
 import numpy as np
 
+from ..utils._grouped import row_nanmedian
+
 __all__ = [
     "design_matrix",
     "robust_fit_batched",
@@ -426,7 +428,7 @@ def robust_fit_batched(t, y, w, omega, fold, n_epochs, *, min_order=1, max_order
             z = np.abs(y - A.predict(coef)) * sqrt_w
             zm = np.where(inlier, z, np.nan)
             with np.errstate(all="ignore"):
-                scale = _MAD_TO_SIGMA * np.nanmedian(zm, axis=1)
+                scale = _MAD_TO_SIGMA * row_nanmedian(zm)
             new = (w > 0) & (z <= clip_sigma * scale[:, None])
             # never clip a row below 2 x its parameters: keep its previous inliers
             keep_old = new.sum(axis=1) < 2 * (2 * order + 1)

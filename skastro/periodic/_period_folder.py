@@ -16,7 +16,7 @@ from .._lightcurves import LightCurves, _plain
 from ..utils._validation import preset_params
 from ..utils import check_lightcurves
 from ..utils._set_output import ContainerTransformerMixin
-from ..utils._grouped import group_median
+from ..utils._grouped import group_median, row_nanmedian
 from ..utils._progress import progress
 from ._fourier import (
     _fit_orders,
@@ -1111,9 +1111,8 @@ def _noise_models(w):
     """
     used = w > 0
     v = np.where(used, 1.0 / np.where(used, w, 1.0), np.nan)
-    any_used = used.any(axis=1)
-    med = np.ones(w.shape[0])
-    med[any_used] = np.nanmedian(v[any_used], axis=1)  # (an all-NaN row would warn)
+    med = row_nanmedian(v)
+    med[np.isnan(med)] = 1.0  # a row with no point: any scale
     v = np.where(used, v / med[:, None], 1.0)
     weights = np.empty((w.shape[0], len(_NOISE_MIX), w.shape[1]))
     log_det = np.empty((w.shape[0], len(_NOISE_MIX)))

@@ -42,6 +42,25 @@ def group_median(values, group, n_groups):
     return out
 
 
+def row_nanmedian(x):
+    """Median of each row of a 2-D array, NaN ignored (NaN for an all-NaN row).
+
+    Equal to ``np.nanmedian(x, axis=1)`` bit for bit, without its Python loop
+    over rows (``apply_along_axis`` for rows of more than ~600 cells, which
+    made a tenth of ``PeriodFolder``'s time) or its all-NaN warning: one sort
+    along the rows puts each row's ``n`` values first (NaN sorts last).
+    """
+    x = np.sort(np.asarray(x, dtype=np.float64), axis=1)
+    n = np.count_nonzero(~np.isnan(x), axis=1)
+    rows = np.flatnonzero(n)
+    n = n[rows]
+    lo, hi = x[rows, (n - 1) // 2], x[rows, n // 2]
+    out = np.full(x.shape[0], np.nan)
+    with np.errstate(over="ignore", invalid="ignore"):  # as np.median: inf, or nan for inf-inf
+        out[rows] = np.where(n % 2 == 1, lo, (lo + hi) / 2)
+    return out
+
+
 def _group_median_reference(values, group, n_groups):
     """Slow, obviously correct :func:`group_median` (one global sort)."""
     order = np.lexsort((values, group))
