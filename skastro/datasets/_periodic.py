@@ -116,6 +116,12 @@ def make_periodic_variables(n_objects=1000, *, classes=None, n_epochs=(30, 300),
     Jurcsik, J. & Kovács, G. 1996, "Determination of [Fe/H] from the light
     curves of RR Lyrae stars", A&A 312, 111.
 
+    Simon, N. R. & Teays, T. J. 1982, ApJ 261, 586 (Fourier decomposition
+    of field RR Lyrae light curves: R21 separates RRab from RRc).
+
+    Das, S. et al. 2018, "On the variation of light-curve parameters of RR
+    Lyrae variables at multiple wavelengths", MNRAS (volume not checked).
+
     Sarajedini, A. et al. 2006, "The metallicity distribution of RR Lyrae
     stars in the M31 halo" (period-amplitude-metallicity relation of field
     RRab), AJ 132, 1361.
@@ -349,7 +355,7 @@ def _rrab(amplitude, rng):
 
     The optical (V) light curve of an RRab star is set by its temperature and
     has the familiar Fourier parameters (sine series in magnitudes, Simon &
-    Teays 1982; Jurcsik & Kovács 1996): R21 ~ 0.33-0.55, R31 ~ 0.15-0.38,
+    Teays 1982; Jurcsik & Kovács 1996): R21 ~ 0.33-0.55, R31 ~ 0.15-0.40,
     phi21 ~ 2.2-2.6, phi31 from [Fe/H] and P (their Eq. 3). In Ks the
     variation is dominated by the radius instead (Madore et al. 2013; Braga et
     al. 2019, §1): the expansion velocity mirrors the optical light curve, so
@@ -381,11 +387,12 @@ def _rrab(amplitude, rng):
     from a Ks-band paper. Checked: the JK96 phi31 relation and its sine
     convention (VizieR J/A+A/312/111); the qualitative Ks statements above
     (Braga et al. 2019 §1, Das et al. 2018 abstract, Simon & Teays 1982
-    abstract); one optical anchor, the published V fit of M3 V006 (A_V 1.1
-    mag: R21 0.47, R31 0.36). Not verified (typed from memory before): the
-    optical phi21 range 2.2-2.6, the A_V = 1 mag anchors R21 0.48 / R31 0.32,
-    the 0.65 per-order decline, the 20-50 % temperature share and the Ks/V
-    amplitude ratio 0.3 (Braga et al. 2018).
+    abstract); one optical star close to the A_V = 1 mag anchor, the Fourier
+    fit of the RRab M3 V006 in the VARTOOLS examples (peak-to-peak 1.1 mag,
+    R21 0.47, R31 0.36; its band was not checked). Not verified (typed from
+    memory before): the optical phi21 range 2.2-2.6, the A_V = 1 mag anchors
+    R21 0.48 / R31 0.32, the 0.65 per-order decline, the 20-50 % temperature
+    share and the Ks/V amplitude ratio 0.3 (Braga et al. 2018).
 
     Period, amplitude and shape are coupled as in real RRab (the Bailey
     diagram) rather than drawn independently:
