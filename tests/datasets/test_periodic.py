@@ -91,6 +91,24 @@ def test_rrab_shape_has_ks_band_fourier_parameters():
     assert lcs.meta["amplitude"].between(0.15, 0.45).all()
 
 
+def test_low_amplitude_rrab_keep_an_rrab_like_r21():
+    # Simon & Teays (1982): R21 tells RRab from RRc apart better than the amplitude
+    # does, so the smallest-amplitude RRab are not RRc-like sinusoids. The weakly
+    # nonlinear scaling R_k1 ~ A^(k-1) made them so (Ks R21 ~0.15, half that of the
+    # largest-amplitude RRab, as low as the simulated RRc's largest, 0.15).
+    from skastro.datasets._periodic import _rrab
+
+    def r21(shape):
+        spectrum = np.fft.rfft(shape, axis=1)
+        return np.abs(spectrum[:, 2]) / np.abs(spectrum[:, 1])
+
+    rng = np.random.RandomState(0)
+    low = r21(_rrab(np.full(300, 0.15), rng)[1])  # smallest Ks amplitude of RRab here
+    high = r21(_rrab(np.full(300, 0.45), rng)[1])  # largest
+    assert np.median(low) > 0.6 * np.median(high)
+    assert np.mean(low > 0.15) > 0.9  # above every simulated RRc (R21 <= 0.15)
+
+
 def test_multiband_amplitudes_scale_with_wavelength():
     lcs = make_periodic_variables(100, classes={"RRab": 1}, bands=("g", "r", "Ks"),
                                   n_epochs=(60, 60), outlier_fraction=0, random_state=0)
