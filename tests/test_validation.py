@@ -231,6 +231,19 @@ def test_row_nonfinite_feature_columns_are_dropped_and_counted():
     assert out["n_dropped"].tolist() == [1, 2]
 
 
+def test_check_cast_refuses_only_what_the_cast_made_infinite():
+    from skastro.utils._validation import check_cast
+
+    values = np.array([1.0, np.nan, np.inf, -3e38, 5e38, -1e300])
+    with np.errstate(over="ignore"):
+        cast = values.astype(np.float32)
+    ids = np.array(["a", "b", "c", "d", "e", "f"])
+    with pytest.raises(ValueError, match=r"^Owner: column 'x' of object 'e' holds 5e\+38, beyond the "
+                                         r"range of float32 the reader \(2 such value\(s\) in all\)"):
+        check_cast("column 'x'", values, cast, lambda i: ids[i], "Owner", "the reader")
+    check_cast("column 'x'", values[:4], cast[:4], lambda i: ids[i], "Owner", "the reader")
+
+
 def test_row_float32_overflow_is_an_error():
     # BranchedRNNClassifier and LensNetStream: tests/microlensing (a real fit, slower)
     from skastro.periodic import DualFoldSequencer

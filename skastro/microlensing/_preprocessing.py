@@ -7,7 +7,7 @@ from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ..utils._validation import preset_params
+from ..utils._validation import check_cast, preset_params
 from ..utils import check_lightcurves
 from ..utils._set_output import ContainerTransformerMixin
 from ..utils._grouped import group_median
@@ -93,24 +93,9 @@ def pad_branches(X, features, sites, max_length=None, dtype=np.float32):
         values = np.asarray(X.column(name))[src]
         with np.errstate(over="ignore"):
             x[g, pos, k] = values
-        _check_cast(name, values, x[g, pos, k], lambda i: X.ids[X.object_index[src[i]]])
+        check_cast(f"column {name!r}", values, x[g, pos, k],
+                   lambda i: X.ids[X.object_index[src[i]]], "pad_branches", "the network reads")
     return x.reshape(len(X), n_sites, length, len(features)), keep.reshape(len(X), n_sites)
-
-
-def _check_cast(name, values, cast, object_at, caller=""):
-    """Refuse finite values that the cast to the network's dtype made infinite: an
-    inf input makes every weight or output NaN, without a word. ``object_at(i)`` is
-    the id of the object of ``values[i]``; ``caller`` prefixes the message."""
-    overflow = np.isfinite(values) & ~np.isfinite(cast)
-    if overflow.any():
-        first = int(np.flatnonzero(overflow)[0])
-        obj = object_at(first)
-        obj = obj.item() if isinstance(obj, np.generic) else obj
-        raise ValueError(
-            f"{caller}column {name!r} of object {obj!r} holds {values[first].item()!r}, beyond the "
-            f"range of {cast.dtype} the network reads ({int(overflow.sum())} such value(s) in that "
-            "column in all; after any preprocessing); drop those observations or rescale "
-            "the column.")
 
 
 def _feature_names(context):

@@ -8,7 +8,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._lightcurves import LightCurves
 from ..nn._utils import torch_threads
-from ._preprocessing import _check_cast
+from ..utils._validation import check_cast
 
 __all__ = ["LensNetStream"]
 
@@ -251,8 +251,8 @@ class LensNetStream:
             if v is not None:
                 with np.errstate(over="ignore"):
                     cast = np.asarray(v).astype(np.float32)
-                _check_cast(name, np.asarray(v), cast, lambda i: object_id,
-                            caller="LensNetStream.update: ")
+                check_cast(f"column {name!r}", np.asarray(v), cast, lambda i: object_id,
+                           "LensNetStream.update", "the network reads")
 
     # ------------------------------------------------------------ scoring
     def _features(self, cols):

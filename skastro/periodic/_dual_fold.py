@@ -10,7 +10,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._lightcurves import _object_of, _plain
 from ..utils import check_lightcurves
 from ..utils._set_output import ContainerTransformerMixin
-from ..utils._validation import add_dropped, preset_params
+from ..utils._validation import add_dropped, check_cast, preset_params
 
 __all__ = ["DualFoldSequencer"]
 
@@ -25,21 +25,14 @@ _NEEDED = ("phase", "phase_2p", "value_centered")
 _INVALID_PERIOD = 1.0
 
 
-_FLOAT32_MAX = float(np.finfo(np.float32).max)
-
-
 def _refuse_float32_overflow(X, mag, period):
     """The sequences are float32: a finite value beyond its range would become inf."""
-    for what, values, flat in (("column 'value_centered'", mag, True),
-                               ("meta['period']", period, False)):
-        over = np.flatnonzero(np.isfinite(values) & (np.abs(values) > _FLOAT32_MAX))
-        if over.size:
-            first = _object_of(X.offsets, X.ids, over[0]) if flat else _plain(X.ids[over[0]])
-            raise ValueError(
-                f"DualFoldSequencer: {what} of object {first!r} holds {_plain(values[over[0]])!r}, beyond "
-                f"the float32 range of the sequences (|x| <= {_FLOAT32_MAX:.3g}; "
-                f"{over.size} such value(s) in all); drop or rescale it."
-            )
+    with np.errstate(over="ignore"):
+        check_cast("column 'value_centered'", mag, mag.astype(np.float32),
+                   lambda i: _object_of(X.offsets, X.ids, i), "DualFoldSequencer",
+                   "the sequences hold")
+        check_cast("meta['period']", period, period.astype(np.float32), lambda i: X.ids[i],
+                   "DualFoldSequencer", "the sequences hold")
 
 
 class DualFoldSequencer(ContainerTransformerMixin, BaseEstimator):

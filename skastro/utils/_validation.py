@@ -321,6 +321,35 @@ def _number_or_nan(value):
     return np.nan
 
 
+def check_cast(what, values, cast, object_at, owner, reader):
+    """Refuse finite values that a cast (to float32, mostly) made infinite.
+
+    A network or a sequence that reads ``inf`` gives NaN weights or outputs
+    without a word, so such values are an error naming the first one (the
+    policy table's float32 row).
+
+    Parameters
+    ----------
+    what : str
+        The values, as the message names them (``"column 'sky'"``).
+    values, cast : ndarray
+        The values and their cast, of the same shape.
+    object_at : callable
+        ``object_at(i)``: the id of the object ``values[i]`` belongs to.
+    owner : str
+        Who refuses (``"DualFoldSequencer"``); starts the message.
+    reader : str
+        What reads the cast (``"the network reads"``).
+    """
+    overflow = np.isfinite(values) & ~np.isfinite(cast)
+    if overflow.any():
+        first = int(np.flatnonzero(overflow)[0])
+        raise ValueError(
+            f"{owner}: {what} of object {_plain(object_at(first))!r} holds "
+            f"{_plain(values[first])!r}, beyond the range of {cast.dtype} {reader} "
+            f"({int(overflow.sum())} such value(s) in all); drop or rescale it.")
+
+
 def preset_params(presets, name, params):
     """The constructor parameters of preset ``name`` with ``params`` overriding them
     (the body of every estimator's ``from_preset``)."""

@@ -144,7 +144,7 @@ def test_nonfinite_epochs_are_counted_and_float32_overflow_refused(folded):
     huge = folded.column("value_centered").copy()
     huge[o[3] + 1] = 1e300
     with pytest.raises(ValueError, match=rf"DualFoldSequencer: column 'value_centered' of object "
-                                         rf"{folded.ids[3]!r} holds 1e\+300, beyond the float32"):
+                                         rf"{folded.ids[3]!r} holds 1e\+300, beyond the range of float32"):
         seq.transform(folded.with_columns(value_centered=huge))
     period = folded.meta["period"].to_numpy().copy()
     period[2] = 1e39
