@@ -17,11 +17,11 @@ partitioned Parquet directory. For each size, folding with the ``dekany2020``
     ``skastro.dask.map_estimator`` reading the partitions and writing the
     folded light curves and the scores as Parquet partitions;
 
-* on the same cluster, every curve once (a quarter of the partitions, then
-  the rest), with each worker's peak resident memory after the quarter and
-  after all; then the dm-dt fit on every curve by ``partial_fit_merge``,
+* on the same cluster, the dm-dt fit on every curve by ``partial_fit_merge``,
   compared bit for bit with single-process fits (as ``--dmdt-only`` does,
-  below).
+  below), then folding and scoring every curve once (a quarter of the
+  partitions, then the rest); each worker's peak resident memory in the fit,
+  after the quarter and after all.
 
 Reported: throughput (curves/s) of each path, the cluster/in-process ratio on
 the subset and for the whole set (cluster over all curves against in process
@@ -195,6 +195,20 @@ def run_size(n_curves, args, root):
                     sync_fold, sync_scores = out
                 elif name == "inproc_all":
                     subset_fold = out
+        n_sub = len(sync_fold)
+        row["subset_curves"] = n_sub
+        row["inproc_1core_curves_s"] = round(n_sub / best["inproc_1core"], 1)
+        row[f"inproc_{args.workers}cores_curves_s"] = round(n_sub / best["inproc_all"], 1)
+        row["cluster_subset_curves_s"] = round(n_sub / best["cluster"], 1)
+        row["cluster_vs_inproc_ratio"] = round(best["inproc_all"] / best["cluster"], 2)
+        # the dm-dt fit on every curve: partial_fit/merge on the cluster
+        client.run(_reset_peak_rss)
+        start = time.perf_counter()
+        merged = sd.partial_fit_merge(DmDtNoveltyDetector(), data)
+        row["cluster_dmdt_fit_curves_s"] = round(n_curves / (time.perf_counter() - start))
+        row["worker_peak_rss_mb_fit"] = sorted(
+            round(v) for v in client.run(_peak_rss_mb).values())
+        _log(f"so far {row}")
         # the whole set, once: each worker's peak after a quarter of the partitions, then
         # after all of them
         client.run(_reset_peak_rss)
@@ -202,28 +216,15 @@ def run_size(n_curves, args, root):
         whole_s = cluster_part("quarter", files[:quarter])
         row["worker_peak_rss_mb_quarter"] = sorted(
             round(v) for v in client.run(_peak_rss_mb).values())
-        _log(f"a quarter folded and scored in {whole_s:.0f} s, worker peaks "
-             f"{row['worker_peak_rss_mb_quarter']} MB")
+        _log(f"a quarter ({quarter} partitions) folded and scored in {whole_s:.0f} s, worker "
+             f"peaks {row['worker_peak_rss_mb_quarter']} MB")
         if quarter < len(files):
             whole_s += cluster_part("rest", files[quarter:])
         row["worker_peak_rss_mb_all"] = sorted(
             round(v) for v in client.run(_peak_rss_mb).values())
         _log(f"all folded and scored in {whole_s:.0f} s")
-        # the dm-dt fit on every curve: partial_fit/merge on the cluster
-        start = time.perf_counter()
-        merged = sd.partial_fit_merge(DmDtNoveltyDetector(), data)
-        row["cluster_dmdt_fit_curves_s"] = round(n_curves / (time.perf_counter() - start))
-        row["worker_peak_rss_mb_after_fit"] = sorted(
-            round(v) for v in client.run(_peak_rss_mb).values())
     _compare_fits(merged, data, n_curves, args, row)
-    _log("dm-dt fit compared")
-    n_sub = len(sync_fold)
-    row["subset_curves"] = n_sub
-    row["inproc_1core_curves_s"] = round(n_sub / best["inproc_1core"], 1)
-    row[f"inproc_{args.workers}cores_curves_s"] = round(n_sub / best["inproc_all"], 1)
-    row["cluster_subset_curves_s"] = round(n_sub / best["cluster"], 1)
     row["cluster_all_curves_s"] = round(n_curves / whole_s, 1)
-    row["cluster_vs_inproc_ratio"] = round(best["inproc_all"] / best["cluster"], 2)
     row["cluster_all_vs_inproc_ratio"] = round(
         row["cluster_all_curves_s"] / row[f"inproc_{args.workers}cores_curves_s"], 2)
 

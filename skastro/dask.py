@@ -34,15 +34,21 @@ __all__ = ["read_partitions", "from_lightcurves", "map_estimator", "partial_fit_
 METHODS = ("transform", "predict", "predict_proba", "score_samples", "decision_function")
 
 #: Dask settings for the worker processes of a cluster that runs skastro; set them
-#: (``dask.config.set(WORKER_CONFIG)``) before the cluster starts: a single-threaded
-#: worker runs numba (the dm-dt kernels) on one thread too, as Dask already sets for
-#: OpenMP and BLAS. In the worker's environment, not Dask's ``pre-spawn-environ``: the
-#: nanny copies that into the process that starts the cluster, where numba, had it
-#: launched its threads already, would refuse to compile again (RuntimeError); numba
-#: reads the variable when it compiles, after the worker has set it. The "Scaling out"
-#: guide says why Dask's ``MALLOC_TRIM_THRESHOLD_`` is kept although unsetting it is
-#: faster.
-WORKER_CONFIG = {"distributed.nanny.environ.NUMBA_NUM_THREADS": 1}
+#: (``dask.config.set(WORKER_CONFIG)``) before the cluster starts:
+#:
+#: - a single-threaded worker runs numba (the dm-dt kernels) on one thread too, as
+#:   Dask already sets for OpenMP and BLAS. In the worker's environment, not Dask's
+#:   ``pre-spawn-environ``: the nanny copies that into the process that starts the
+#:   cluster, where numba, had it launched its threads already, would refuse to
+#:   compile again (RuntimeError); numba reads the variable when it compiles, after
+#:   the worker has set it.
+#: - Dask's ``MALLOC_TRIM_THRESHOLD_`` is removed: it turns off glibc's adaptive mmap
+#:   threshold, so every large numpy temporary is mapped afresh and faulted in page by
+#:   page, which made ``PeriodFolder`` 2.2 times slower in a worker (and in any
+#:   process pool the client started after the cluster, which inherits it); the
+#:   "Scaling out" guide has the figures and the memory it costs.
+WORKER_CONFIG = {"distributed.nanny.environ.NUMBA_NUM_THREADS": 1,
+                 "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
 
 
 def read_partitions(path):
