@@ -5,8 +5,8 @@ epochs, 1-6 measurements each) are written, a partition at a time, as a
 partitioned Parquet directory. For each size, folding with the ``dekany2020``
 ``PeriodFolder`` and scoring with a fitted ``DmDtNoveltyDetector`` run
 
-* on the subset (the first partitions, at least ``--check`` curves), the three
-  paths alternating, best of ``--repeats``:
+* on the subset (the first partitions, at least ``--check`` curves and one
+  partition per worker), the three paths alternating, best of ``--repeats``:
 
   - in process, one core: the Dask ``synchronous`` scheduler over the
     partitions (also the reference for identical results);
@@ -137,9 +137,10 @@ def run_size(n_curves, args, root):
     row = {"n_curves": n_curves, "partitions": len(files), "partition_size": args.partition_size,
            "simulate_write_s": round(time.perf_counter() - start, 1)}
     _log(f"{n_curves} curves written in {row['simulate_write_s']} s")
-    # the subset (the first partitions, at least --check curves) is where the paths are timed
-    # side by side and compared; the whole set runs once, on the cluster
-    n_subset = -(-min(args.check, n_curves) // args.partition_size)
+    # the subset (the first partitions, at least --check curves and one partition per worker:
+    # a worker's unit of work is a partition) is where the paths are timed side by side and
+    # compared; the whole set runs once, on the cluster
+    n_subset = max(-(-min(args.check, n_curves) // args.partition_size), args.workers)
     subset = _link(files[:n_subset], root / "subset")
     first = next(iter_partitions(data))
     folder = PeriodFolder.from_preset("dekany2020", random_state=0).fit(first)
